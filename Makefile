@@ -1,0 +1,43 @@
+# Every target is what CI (.ci/run) and the README run; nothing more.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PKR_VAR_FILE ?= packer/ubuntu-24.04.pkrvars.hcl
+
+.PHONY: install tools test lint demo bench image-check image clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+tools:
+	scripts/debian-tools.sh
+
+test: install tools
+	$(BIN)/pytest -q -n 2
+
+lint: install tools
+	$(BIN)/ruff check manager tests bench
+	$(BIN)/ruff format --check manager tests bench
+	$(BIN)/mypy
+	shellcheck -x $$(git ls-files '*.sh')
+
+demo: install
+	$(BIN)/agentctl --sandbox deploy-pool -f examples/pool.yaml --yes
+
+bench: install
+	$(BIN)/python bench/run.py
+
+image-check: install tools
+	$(BIN)/pytest -q tests/image
+
+image:
+	images/build.sh $(PKR_VAR_FILE)
+
+clean:
+	rm -rf $(VENV) .agentctl .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,142 @@
+"""Command-line entry point.
+
+Commands live in their own modules and are imported only when invoked (or listed by
+``--help``), so ``agentctl --help`` and ``agentctl validate`` never import the Azure SDKs.
+Commands are thin: parse options, call one core function, hand its ``Result`` to the renderer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from agentctl import __version__
+from agentctl.cli.app import App, current_app, set_app
+from agentctl.errors import EXIT_USAGE, AgentctlError
+
+# name -> "module:attribute"; the module is imported on first use.
+COMMANDS: dict[str, str] = {
+    "init": "agentctl.cli.pool:init",
+    "validate": "agentctl.cli.pool:validate",
+    "plan": "agentctl.cli.pool:plan",
+    "deploy-pool": "agentctl.cli.pool:deploy_pool",
+    "status": "agentctl.cli.pool:status",
+    "destroy": "agentctl.cli.pool:destroy",
+    "image": "agentctl.cli.image:image",
+    "kubeconfig": "agentctl.cli.kubeconfig:kubeconfig",
+    "sandbox": "agentctl.cli.sandbox:sandbox",
+    "schema": "agentctl.cli.pool:schema",
+}
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        for name, target in self.lazy.items():
+            if _module_exists(target.partition(":")[0]):
+                names.add(name)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, _, attr = self.lazy[cmd_name].partition(":")
+            if not _module_exists(module):
+                return None
+            cmd = getattr(importlib.import_module(module), attr)
+            assert isinstance(cmd, click.Command)
+            return cmd
+        return super().get_command(ctx, cmd_name)
+
+
+def _module_exists(module: str) -> bool:
+    from importlib.util import find_spec
+
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    envvar="AGENTCTL_OUTPUT",
+    help="Text for people, or a versioned JSON envelope for scripts.",
+)
+@click.option("--debug", is_flag=True, help="Log HTTP traffic (secrets redacted) and show tracebacks.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    envvar="AGENTCTL_SANDBOX",
+    help="Run against an in-process emulator of Azure and Azure DevOps instead of the cloud.",
+)
+@click.option(
+    "--sandbox-dir",
+    type=click.Path(file_okay=False),
+    envvar="AGENTCTL_SANDBOX_DIR",
+    default=".agentctl/sandbox",
+    show_default=True,
+    help="Where the sandbox keeps its state and access log.",
+)
+@click.option(
+    "--world",
+    type=click.Path(dir_okay=False),
+    envvar="AGENTCTL_SANDBOX_WORLD",
+    help="Seed world (YAML) for a new sandbox state; defaults to the built-in world.",
+)
+@click.version_option(__version__, prog_name="agentctl")
+@click.pass_context
+def cli(ctx: click.Context, output: str, debug: bool, sandbox: bool, sandbox_dir: str, world: str | None) -> None:
+    """Private Azure DevOps scale-set agents for private AKS clusters and registries.
+
+    Exit codes: 0 ok, 1 failed while applying, 2 plan has changes or usage error,
+    3 invalid input, 4 authentication or permission, 5 not found or precondition unmet.
+    """
+    app = App(output=output, debug=debug, sandbox=sandbox, sandbox_dir=sandbox_dir, world=world)
+    set_app(app)
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+    if debug:
+        from agentctl.logs import enable_debug
+
+        enable_debug()
+
+
+def main(argv: list[str] | None = None) -> None:
+    code = run(argv)
+    sys.exit(code)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code. Maps domain errors to clean messages."""
+    try:
+        rv = cli.main(args=argv, prog_name="agentctl", standalone_mode=False)
+    except AgentctlError as err:
+        app = current_app()
+        app.renderer.error(app.command, err)
+        if app.debug:
+            import traceback
+
+            traceback.print_exc()
+        return err.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as err:
+        err.show()
+        return EXIT_USAGE if isinstance(err, click.UsageError) else err.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return rv if isinstance(rv, int) else 0

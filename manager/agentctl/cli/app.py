@@ -1,0 +1,64 @@
+"""Per-invocation state shared by the commands: output mode, debug, sandbox, and clean-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from agentctl.output import Renderer, Result
+
+
+@dataclass
+class App:
+    output: str = "table"
+    debug: bool = False
+    sandbox: bool = False
+    sandbox_dir: str = ".agentctl/sandbox"
+    world: str | None = None
+    command: str = "agentctl"
+    renderer: Renderer = field(init=False)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.renderer = Renderer(self.output, self.debug)
+
+    def finish(self, result: Result) -> int:
+        """Render a command's result; return its exit code (the CLI's return value)."""
+        self.renderer.emit(result)
+        return result.exit_code
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        self._closers.append(fn)
+
+    def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
+
+
+_APP = App()
+
+
+def set_app(app: App) -> None:
+    global _APP
+    _APP = app
+
+
+def current_app() -> App:
+    return _APP
+
+
+def pass_app(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the App, and remember the command's full name for error envelopes."""
+
+    @click.pass_context
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        app = ctx.find_object(App) or current_app()
+        app.command = ctx.command_path.removeprefix("agentctl ").strip() or "agentctl"
+        return fn(app, *args, **kwargs)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper

@@ -1,0 +1,140 @@
+"""Error types with stable codes and the exit codes they map to.
+
+Every failure a user can cause or meet is an ``AgentctlError``; the CLI turns it into a
+clean message (or a JSON error entry) and its exit code. Anything else is a bug and shows
+a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CHANGES = 2  # `plan`: changes pending
+EXIT_USAGE = 2
+EXIT_INVALID = 3
+EXIT_AUTH = 4
+EXIT_NOT_FOUND = 5
+
+
+@dataclass
+class Problem:
+    """One thing wrong with an input, with where it is."""
+
+    message: str
+    field: str = ""
+    line: int | None = None
+    file: str = ""
+
+    def where(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc = f"{loc}:{self.line}" if loc else f"line {self.line}"
+        return loc
+
+    def __str__(self) -> str:
+        head = self.where()
+        body = f"{self.field}: {self.message}" if self.field else self.message
+        return f"{head}: {body}" if head else body
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"message": self.message}
+        if self.field:
+            out["field"] = self.field
+        if self.file:
+            out["file"] = self.file
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+class AgentctlError(Exception):
+    """Base of all expected failures."""
+
+    code = "agentctl.failed"
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, hint: str = "", problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.problems: list[Problem] = problems or []
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        if self.problems:
+            return [{"code": self.code, **p.to_dict()} for p in self.problems]
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.hint:
+            out["hint"] = self.hint
+        return [out]
+
+
+class UsageError(AgentctlError):
+    code = "usage"
+    exit_code = EXIT_USAGE
+
+
+class InvalidInput(AgentctlError):
+    """pool.yaml, a kubeconfig or another input file is wrong."""
+
+    code = "input.invalid"
+    exit_code = EXIT_INVALID
+
+
+class AuthError(AgentctlError):
+    code = "auth.failed"
+    exit_code = EXIT_AUTH
+
+
+class NotFound(AgentctlError):
+    """A resource the configuration relies on does not exist (or a precondition is unmet)."""
+
+    code = "resource.not_found"
+    exit_code = EXIT_NOT_FOUND
+
+
+class PreconditionFailed(NotFound):
+    code = "precondition.failed"
+
+
+class ApplyFailed(AgentctlError):
+    """A step of the apply graph failed; ``step`` names it."""
+
+    code = "apply.failed"
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, step: str = "", hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.step = step
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        out = super().to_dicts()
+        if self.step:
+            out[0]["step"] = self.step
+        return out
+
+
+class CloudError(AgentctlError):
+    """Azure or Azure DevOps answered with an error we cannot handle."""
+
+    code = "cloud.error"
+    exit_code = EXIT_FAILED
+
+
+@dataclass
+class Collected:
+    """Problems gathered while checking an input, raised together."""
+
+    file: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, message: str, field: str = "", line: int | None = None) -> None:
+        self.problems.append(Problem(message, field, line, self.file))
+
+    def raise_if_any(self, what: str = "") -> None:
+        if self.problems:
+            n = len(self.problems)
+            title = what or f"{self.file or 'input'} is invalid"
+            raise InvalidInput(f"{title} ({n} problem{'s' if n > 1 else ''})", problems=self.problems)

@@ -1,0 +1,70 @@
+"""Logging set-up and secret redaction.
+
+Every module logs through ``logging.getLogger(__name__)``. ``--debug`` sends the HTTP log of
+the Azure SDKs to stderr; a filter redacts registered secret values and anything that looks
+like a credential (bearer/basic tokens, JWTs, PEM blocks, kubeconfig ``*-data`` fields) before
+a record is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+REDACTED = "***REDACTED***"
+
+_PATTERNS = [
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer|basic)\s+[^\s'\",}]+"),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----", re.S),
+    re.compile(
+        r"((?:client-certificate|client-key|certificate-authority|token)(?:-data)?['\"]?\s*[:=]\s*['\"]?)"
+        r"[^\s'\",}]+"
+    ),
+]
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Make ``value`` be redacted wherever it would be logged or rendered."""
+    if value and len(value) >= 6:
+        with _lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for s in known:
+        if s in text:
+            text = text.replace(s, REDACTED)
+    for pat in _PATTERNS:
+        if pat.groups:
+            text = pat.sub(lambda m: (m.group(1) if m.group(1) and m.lastindex else "") + REDACTED, text)
+        else:
+            text = pat.sub(REDACTED, text)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def enable_debug() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    # urllib3 logs full URLs only; azure.core's HTTP policy logs headers (already redacting
+    # Authorization) and we filter what remains.
+    for noisy in ("urllib3", "msal"):
+        logging.getLogger(noisy).setLevel(logging.INFO)

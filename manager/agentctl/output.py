@@ -1,0 +1,143 @@
+"""The only module that prints.
+
+Commands return a ``Result``; ``Renderer`` prints it as Rich text on a terminal (tables to
+stdout, progress and messages to stderr) or as one versioned JSON envelope with
+``--output json``::
+
+    {"schemaVersion": 1, "agentctlVersion": "0.1.0", "command": "plan",
+     "status": "ok" | "changed" | "error", "data": {...}, "errors": [{"code", "message", ...}]}
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentctl import __version__
+from agentctl.errors import AgentctlError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+ENVELOPE_VERSION = 1
+
+View = Callable[["Console", Any], None]
+
+
+@dataclass
+class Result:
+    command: str
+    data: Any = None
+    status: str = "ok"  # ok | changed | error
+    exit_code: int = 0
+    view: View | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def envelope(result: Result) -> dict[str, Any]:
+    return {
+        "schemaVersion": ENVELOPE_VERSION,
+        "agentctlVersion": __version__,
+        "command": result.command,
+        "status": result.status,
+        "data": result.data,
+        "errors": result.errors,
+    }
+
+
+class Renderer:
+    def __init__(self, mode: str = "table", debug: bool = False) -> None:
+        self.mode = mode
+        self.debug = debug
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(highlight=False, soft_wrap=True)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._err
+
+    @property
+    def json(self) -> bool:
+        return self.mode == "json"
+
+    def emit(self, result: Result) -> None:
+        if self.json:
+            sys.stdout.write(json.dumps(envelope(result), indent=2, sort_keys=False, default=str) + "\n")
+            sys.stdout.flush()
+        elif result.view is not None:
+            result.view(self.out, result.data)
+        elif result.data is not None:
+            self.out.print(result.data)
+
+    def error(self, command: str, err: AgentctlError) -> None:
+        if self.json:
+            self.emit(Result(command, None, "error", err.exit_code, errors=err.to_dicts()))
+            return
+        from rich.markup import escape
+
+        self.err.print(f"[bold red]error[/]: {escape(err.message)}")
+        for p in err.problems:
+            self.err.print(f"  {escape(str(p))}")
+        if err.hint:
+            self.err.print(f"[dim]hint: {escape(err.hint)}[/]")
+
+    def note(self, message: str) -> None:
+        """A human message on stderr (never in JSON mode's stdout)."""
+        if not self.json:
+            self.err.print(message)
+
+    def confirm(self, question: str) -> bool:
+        import click
+
+        if not sys.stdin.isatty():
+            return False
+        return click.confirm(question, default=False, err=True)
+
+    @contextmanager
+    def progress(self) -> Iterator[Any]:
+        """A Rich progress display on stderr; a no-op sink when not on a terminal or in JSON mode."""
+        if self.json or not self.err.is_terminal:
+            yield _QuietProgress(self)
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=self.err
+        ) as bar:
+            yield bar
+
+
+class _QuietProgress:
+    """Stands in for rich.progress.Progress off a terminal: prints finished steps only."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self._r = renderer
+        self._names: dict[int, str] = {}
+
+    def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
+        tid = len(self._names)
+        self._names[tid] = description
+        return tid
+
+    def update(self, task_id: int, *, description: str | None = None, **_: Any) -> None:
+        if description is not None:
+            self._names[task_id] = description
+
+    def remove_task(self, task_id: int) -> None:
+        self._r.note(self._names.pop(task_id, ""))
