@@ -135,6 +135,7 @@ class Collected:
 
     def raise_if_any(self, what: str = "") -> None:
         if self.problems:
+            self.problems.sort(key=lambda p: p.line or 0)
             n = len(self.problems)
             title = what or f"{self.file or 'input'} is invalid"
             raise InvalidInput(f"{title} ({n} problem{'s' if n > 1 else ''})", problems=self.problems)

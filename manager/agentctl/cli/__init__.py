@@ -8,7 +8,6 @@ Commands are thin: parse options, call one core function, hand its ``Result`` to
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
@@ -49,10 +48,25 @@ class LazyGroup(click.Group):
             module, _, attr = self.lazy[cmd_name].partition(":")
             if not _module_exists(module):
                 return None
-            cmd = getattr(importlib.import_module(module), attr)
-            assert isinstance(cmd, click.Command)
-            return cmd
+            cmd = getattr(importlib.import_module(module), attr, None)
+            return cmd if isinstance(cmd, click.Command) else None
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; map domain errors and non-zero results to exit codes."""
+        try:
+            rv = super().invoke(ctx)
+        except AgentctlError as err:
+            app = current_app()
+            app.renderer.error(app.command, err)
+            if app.debug:
+                import traceback
+
+                traceback.print_exc()
+            ctx.exit(err.exit_code)
+        if isinstance(rv, int) and rv:
+            ctx.exit(rv)
+        return rv
 
 
 def _module_exists(module: str) -> bool:
@@ -97,7 +111,9 @@ def _module_exists(module: str) -> bool:
 )
 @click.version_option(__version__, prog_name="agentctl")
 @click.pass_context
-def cli(ctx: click.Context, output: str, debug: bool, sandbox: bool, sandbox_dir: str, world: str | None) -> None:
+def cli(
+    ctx: click.Context, output: str, debug: bool, sandbox: bool, sandbox_dir: str, world: str | None
+) -> None:
     """Private Azure DevOps scale-set agents for private AKS clusters and registries.
 
     Exit codes: 0 ok, 1 failed while applying, 2 plan has changes or usage error,
@@ -113,30 +129,17 @@ def cli(ctx: click.Context, output: str, debug: bool, sandbox: bool, sandbox_dir
         enable_debug()
 
 
-def main(argv: list[str] | None = None) -> None:
-    code = run(argv)
-    sys.exit(code)
+def main() -> None:
+    cli.main(prog_name="agentctl")
 
 
-def run(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code. Maps domain errors to clean messages."""
+def run(argv: list[str]) -> int:
+    """Run the CLI in-process and return its exit code (for tests and embedding)."""
     try:
         rv = cli.main(args=argv, prog_name="agentctl", standalone_mode=False)
-    except AgentctlError as err:
-        app = current_app()
-        app.renderer.error(app.command, err)
-        if app.debug:
-            import traceback
-
-            traceback.print_exc()
-        return err.exit_code
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
         return 1
     except click.ClickException as err:
         err.show()
         return EXIT_USAGE if isinstance(err, click.UsageError) else err.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
     return rv if isinstance(rv, int) else 0

@@ -1,0 +1,567 @@
+"""pool.yaml: the typed model, its defaults, its validation, and its JSON Schema.
+
+The dataclasses below are the single source of truth: the loader checks a document against
+their field types and ``metadata`` (description, enum, pattern, bounds), cross-field rules
+follow, and ``json_schema()`` derives the editor schema from the same definitions.
+Every problem names the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agentctl import yamlsrc
+from agentctl.errors import Collected, InvalidInput
+
+GUID = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+_SUB = r"/subscriptions/(?P<sub>[0-9a-fA-F-]{36})/resourceGroups/(?P<rg>[-\w.()]{1,90})/providers"
+RESOURCE_IDS = {
+    "subnet": _SUB
+    + r"/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})/subnets/(?P<name>[-\w.]{1,80})",
+    "galleryImage": _SUB
+    + r"/Microsoft\.Compute/galleries/(?P<gallery>[\w.]{1,80})/images/(?P<name>[-\w.]{1,80})",
+    "identity": _SUB + r"/Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[-\w]{3,128})",
+    "registry": _SUB + r"/Microsoft\.ContainerRegistry/registries/(?P<name>[a-zA-Z0-9]{5,50})",
+}
+IMAGE_VERSION = r"^\d{1,10}\.\d{1,10}\.\d{1,10}$"
+MAX_INT32 = 2**31 - 1
+# Azure DevOps refuses these in agent pool, environment and service connection names.
+_DEVOPS_NAME = r"^[^\\/:*?\"<>|;#$%&'@^`~{}\[\]=+,]+$"
+
+
+def meta(description: str, **constraints: Any) -> dict[str, Any]:
+    return {"description": description, **constraints}
+
+
+@dataclass(frozen=True)
+class Azure:
+    subscription: str = field(metadata=meta("Subscription id (GUID) for every resource.", pattern=GUID))
+    location: str = field(
+        metadata=meta("Azure region of the scale set, e.g. westeurope.", pattern=r"^[a-z0-9]+$")
+    )
+    resourceGroup: str = field(
+        metadata=meta(
+            "Resource group of the scale set; created (tagged) when missing, never deleted.",
+            pattern=r"^[-\w.()]*[-\w()]$",
+            maxLength=90,
+        )
+    )
+    cloud: str = field(
+        default="public",
+        metadata=meta("Which Azure cloud.", enum=["public", "usgovernment", "china"]),
+    )
+    credential: str = field(
+        default="default",
+        metadata=meta(
+            "How to sign in to Azure: azure-identity's default chain, the Azure CLI session, "
+            "a managed identity, or a pipeline's workload identity.",
+            enum=["default", "cli", "managed-identity", "workload-identity"],
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Network:
+    subnetId: str = field(
+        metadata=meta("Resource id of the private subnet for the agents (no public IP is ever attached).")
+    )
+
+
+@dataclass(frozen=True)
+class Image:
+    galleryImageId: str = field(metadata=meta("Resource id of the Azure Compute Gallery image definition."))
+    version: str | None = field(
+        default=None,
+        metadata=meta(
+            "Pin an image version (Major.Minor.Patch); omit to use the latest.", pattern=IMAGE_VERSION
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class OsDisk:
+    ephemeral: bool = field(default=True, metadata=meta("Ephemeral OS disk (faster, no disk cost)."))
+    sizeGb: int = field(default=128, metadata=meta("OS disk size in GiB.", minimum=30, maximum=4095))
+
+
+@dataclass(frozen=True)
+class Identity:
+    userAssigned: str = field(
+        metadata=meta("Resource id of the user-assigned identity the agents and connections use.")
+    )
+
+
+@dataclass(frozen=True)
+class ScaleSet:
+    name: str = field(
+        metadata=meta(
+            "Scale set name.", pattern=r"^[a-zA-Z0-9][-\w.]*[a-zA-Z0-9_]$|^[a-zA-Z0-9]$", maxLength=64
+        )
+    )
+    identity: Identity = field(metadata=meta("Managed identity of the agents."))
+    sku: str = field(default="Standard_D4s_v5", metadata=meta("VM size.", pattern=r"^[A-Za-z0-9_]+$"))
+    osDisk: OsDisk = field(default_factory=OsDisk, metadata=meta("OS disk."))
+    adminUsername: str = field(
+        default="azureuser",
+        metadata=meta("Local admin user (SSH key only).", pattern=r"^[a-z_][a-z0-9_-]{0,31}$"),
+    )
+    sshPublicKey: str | None = field(
+        default=None,
+        metadata=meta(
+            "SSH public key (text, or a path to a .pub file); omitted: a throwaway key whose private half "
+            "is never stored."
+        ),
+    )
+    zones: list[str] = field(
+        default_factory=list, metadata=meta("Availability zones.", items_enum=["1", "2", "3"])
+    )
+    tags: dict[str, str] = field(default_factory=dict, metadata=meta("Extra tags for the scale set."))
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str = field(metadata=meta("Agent pool name.", pattern=_DEVOPS_NAME, maxLength=128))
+    maxCapacity: int = field(default=10, metadata=meta("Most agents at once.", minimum=1, maximum=1000))
+    desiredIdle: int = field(default=1, metadata=meta("Agents kept idle (standby).", minimum=0, maximum=1000))
+    recycleAfterEachUse: bool = field(default=False, metadata=meta("A fresh VM for every job."))
+    timeToLiveMinutes: int = field(
+        default=30, metadata=meta("Minutes an idle agent is kept above standby.", minimum=0, maximum=43200)
+    )
+    maxSavedNodeCount: int = field(
+        default=0, metadata=meta("Unhealthy agents kept for diagnosis.", minimum=0, maximum=1000)
+    )
+    agentInteractiveUI: bool = field(default=False, metadata=meta("Interactive UI on agents (Windows only)."))
+    authorizeAllPipelines: bool = field(default=False, metadata=meta("Let every pipeline use the pool."))
+    pipelines: list[int] = field(default_factory=list, metadata=meta("Pipeline ids allowed to use the pool."))
+
+
+@dataclass(frozen=True)
+class AzureConnection:
+    name: str = field(
+        metadata=meta(
+            "Azure Resource Manager service connection for the pool.", pattern=_DEVOPS_NAME, maxLength=256
+        )
+    )
+    workloadIdentity: bool = field(
+        default=True, metadata=meta("Workload identity federation (the only kind: no secret is stored).")
+    )
+    existing: bool = field(
+        default=False,
+        metadata=meta("Reuse a connection of this name made elsewhere; never change or delete it."),
+    )
+    grantRole: str | None = field(
+        default=None,
+        metadata=meta(
+            "Role to grant the identity on the scale set's resource group, e.g. Virtual Machine Contributor."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str = field(metadata=meta("Environment name.", pattern=_DEVOPS_NAME, maxLength=128))
+    description: str = field(default="", metadata=meta("Description.", maxLength=512))
+    approvers: list[str] = field(default_factory=list, metadata=meta("Users or groups (e-mail or name)."))
+    minApprovers: int = field(default=1, metadata=meta("Approvals needed.", minimum=1, maximum=100))
+    instructions: str = field(default="", metadata=meta("Instructions shown to approvers.", maxLength=2048))
+    timeoutMinutes: int = field(
+        default=43200, metadata=meta("Minutes before a pending approval fails.", minimum=1, maximum=43200)
+    )
+    requesterCannotBeApprover: bool = field(default=False, metadata=meta("The requester may not approve."))
+
+
+@dataclass(frozen=True)
+class Cluster:
+    resourceGroup: str = field(
+        metadata=meta("Resource group of the AKS cluster.", pattern=r"^[-\w.()]*[-\w()]$")
+    )
+    name: str = field(metadata=meta("AKS cluster name.", pattern=r"^[a-zA-Z0-9][-_a-zA-Z0-9]{0,62}$"))
+    subscription: str | None = field(
+        default=None, metadata=meta("Subscription of the cluster, when not azure.subscription.", pattern=GUID)
+    )
+
+
+@dataclass(frozen=True)
+class Kubernetes:
+    connection: str = field(
+        metadata=meta("Kubernetes service connection name.", pattern=_DEVOPS_NAME, maxLength=256)
+    )
+    cluster: Cluster = field(metadata=meta("The private AKS cluster."))
+    credentials: str = field(
+        default="user",
+        metadata=meta(
+            "Which kubeconfig: the user credential, the admin credential (local accounts), or the Entra "
+            "kubeconfig converted to the agents' managed identity.",
+            enum=["user", "admin", "kubelogin-msi"],
+        ),
+    )
+    namespace: str = field(
+        default="default",
+        metadata=meta("Default namespace.", pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"),
+    )
+    authorizeAllPipelines: bool = field(
+        default=False, metadata=meta("Let every pipeline use the connection.")
+    )
+
+
+@dataclass(frozen=True)
+class Registry:
+    id: str = field(metadata=meta("Resource id of the Azure Container Registry."))
+    connection: str = field(
+        metadata=meta("Docker registry service connection name.", pattern=_DEVOPS_NAME, maxLength=256)
+    )
+    access: str = field(
+        default="pull", metadata=meta("Role for the agents' identity.", enum=["pull", "push"])
+    )
+    authorizeAllPipelines: bool = field(
+        default=False, metadata=meta("Let every pipeline use the connection.")
+    )
+
+
+@dataclass(frozen=True)
+class DevOps:
+    organization: str = field(
+        metadata=meta(
+            "Organization URL.",
+            pattern=r"^https://(dev\.azure\.com/[^/\s]+|[-a-z0-9]+\.visualstudio\.com)/?$",
+        )
+    )
+    project: str = field(metadata=meta("Project name.", maxLength=64))
+    pool: Pool = field(metadata=meta("The scale-set (elastic) agent pool."))
+    azureConnection: AzureConnection = field(
+        metadata=meta("Azure Resource Manager connection the pool uses.")
+    )
+    environments: list[Environment] = field(
+        default_factory=list, metadata=meta("Environments with approvals.")
+    )
+    kubernetes: list[Kubernetes] = field(
+        default_factory=list, metadata=meta("Kubernetes service connections for private clusters.")
+    )
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    azure: Azure = field(metadata=meta("Where the scale set lives."))
+    network: Network = field(metadata=meta("The private subnet."))
+    image: Image = field(metadata=meta("The agent image."))
+    scaleSet: ScaleSet = field(metadata=meta("The VM scale set."))
+    devops: DevOps = field(metadata=meta("Azure DevOps side."))
+    registries: list[Registry] = field(default_factory=list, metadata=meta("Private container registries."))
+    source: str = field(default="", compare=False, metadata=meta("", internal=True))
+    lines: dict[str, int] = field(
+        default_factory=dict, compare=False, repr=False, metadata=meta("", internal=True)
+    )
+
+    @property
+    def org_name(self) -> str:
+        url = self.devops.organization.rstrip("/")
+        if ".visualstudio.com" in url:
+            return url.split("//", 1)[1].split(".", 1)[0]
+        return url.rsplit("/", 1)[1]
+
+    def line(self, path: str) -> int | None:
+        return self.lines.get(path)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load(path: str | Path) -> PoolSpec:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{p}: no such file", hint="create one with `agentctl init`") from None
+    except OSError as e:
+        raise InvalidInput(f"{p}: cannot read ({e.strerror})") from None
+    return loads(data, str(p))
+
+
+def loads(text: str | bytes, source: str = "pool.yaml") -> PoolSpec:
+    value, lines = yamlsrc.load(text, source)
+    errs = Collected(source)
+    if not isinstance(value, dict):
+        errs.add("the document must be a mapping with azure, network, image, scaleSet and devops", "", 1)
+        errs.raise_if_any()
+    spec = _build(PoolSpec, value, "", lines, errs)
+    errs.raise_if_any()
+    assert isinstance(spec, PoolSpec)
+    spec = dataclasses.replace(spec, source=source, lines=lines)
+    _cross_checks(spec, errs)
+    errs.raise_if_any()
+    return spec
+
+
+def _fields(cls: type) -> list[tuple[dataclasses.Field[Any], Any]]:
+    hints = typing.get_type_hints(cls)
+    return [(f, hints[f.name]) for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+
+
+def _line(lines: dict[str, int], path: str) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path.rsplit(".", 1)[0] if "." in path else ""
+    return lines.get("")
+
+
+def _build(tp: Any, value: Any, path: str, lines: dict[str, int], errs: Collected) -> Any:
+    """Check ``value`` against the type ``tp``; return the typed value (or None after an error)."""
+
+    def bad(msg: str) -> None:
+        errs.add(msg, path, _line(lines, path))
+
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        if value is None:
+            return None
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _build(inner, value, path, lines, errs)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            bad(f"expected a mapping, got {_kind(value)}")
+            return None
+        known = _fields(tp)
+        names = [f.name for f, _ in known]
+        for key in value:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+                hint = (
+                    f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(names)})"
+                )
+                errs.add(f"unknown key{hint}", yamlsrc.join(path, key), _line(lines, yamlsrc.join(path, key)))
+        kwargs: dict[str, Any] = {}
+        for f, ftype in known:
+            child = yamlsrc.join(path, f.name)
+            if f.name not in value:
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                    errs.add("required field is missing", child, _line(lines, path))
+                continue
+            built = _build(ftype, value[f.name], child, lines, errs)
+            if built is not None or value[f.name] is None:
+                _constrain(f.metadata, built, child, lines, errs)
+                kwargs[f.name] = built
+        try:
+            return tp(**kwargs)
+        except TypeError:
+            return None  # a required field was missing or invalid; already reported
+    if origin is list:
+        if not isinstance(value, list):
+            bad(f"expected a list, got {_kind(value)}")
+            return None
+        (item_t,) = typing.get_args(tp)
+        return [_build(item_t, v, yamlsrc.join(path, i), lines, errs) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            bad(f"expected a mapping, got {_kind(value)}")
+            return None
+        out = {}
+        for k, v in value.items():
+            if not isinstance(v, str | int | float | bool) or v is None:
+                errs.add(f"expected a string, got {_kind(v)}", yamlsrc.join(path, k), _line(lines, path))
+                continue
+            out[k] = str(v).lower() if isinstance(v, bool) else str(v)
+        return out
+    ok = {str: isinstance(value, str), int: isinstance(value, int) and not isinstance(value, bool)}
+    ok[bool] = isinstance(value, bool)
+    if not ok.get(tp, False):
+        bad(f"expected {_TYPE_NAMES[tp]}, got {_kind(value)}")
+        return None
+    return value
+
+
+_TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false"}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ('{value[:40]}')"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _constrain(
+    m: typing.Mapping[str, Any], value: Any, path: str, lines: dict[str, int], errs: Collected
+) -> None:
+    if value is None:
+        return
+    line = _line(lines, path)
+    if "enum" in m and value not in m["enum"]:
+        close = difflib.get_close_matches(str(value), m["enum"], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        errs.add(f"'{value}' is not one of {', '.join(m['enum'])}{hint}", path, line)
+    if "items_enum" in m:
+        for i, v in enumerate(value):
+            if v not in m["items_enum"]:
+                errs.add(f"'{v}' is not one of {', '.join(m['items_enum'])}", f"{path}[{i}]", line)
+    if isinstance(value, str):
+        if "maxLength" in m and len(value) > m["maxLength"]:
+            errs.add(f"is {len(value)} characters long; the limit is {m['maxLength']}", path, line)
+        elif "pattern" in m and not re.match(m["pattern"], value):
+            errs.add(f"'{value}' is not a valid value ({m['description'].rstrip('.')})", path, line)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if "minimum" in m and value < m["minimum"]:
+            errs.add(f"{value} is below the minimum {m['minimum']}", path, line)
+        if "maximum" in m and value > m["maximum"]:
+            errs.add(f"{value} is above the maximum {m['maximum']}", path, line)
+
+
+# --- cross-field rules ---------------------------------------------------------------------
+
+
+def parse_id(kind: str, value: str) -> dict[str, str] | None:
+    m = re.fullmatch(RESOURCE_IDS[kind], value, flags=re.IGNORECASE)
+    return m.groupdict() if m else None
+
+
+def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
+    def add(msg: str, path: str) -> None:
+        errs.add(msg, path, spec.line(path))
+
+    shapes = {
+        "network.subnetId": ("subnet", spec.network.subnetId),
+        "image.galleryImageId": ("galleryImage", spec.image.galleryImageId),
+        "scaleSet.identity.userAssigned": ("identity", spec.scaleSet.identity.userAssigned),
+    }
+    for i, reg in enumerate(spec.registries):
+        shapes[f"registries[{i}].id"] = ("registry", reg.id)
+    example = {
+        "subnet": ".../resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/VNET/subnets/SUBNET",
+        "galleryImage": ".../resourceGroups/RG/providers/Microsoft.Compute/galleries/GALLERY/images/IMAGE",
+        "identity": ".../resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME",
+        "registry": ".../resourceGroups/RG/providers/Microsoft.ContainerRegistry/registries/NAME",
+    }
+    for path, (kind, value) in shapes.items():
+        if parse_id(kind, value) is None:
+            if kind == "galleryImage" and re.search(r"/versions/[^/]+$", value):
+                add("name the image definition, not a version; pin a version with image.version", path)
+            else:
+                add(f"not a well-formed {kind} resource id (/subscriptions/<guid>{example[kind]})", path)
+
+    subnet = parse_id("subnet", spec.network.subnetId)
+    if subnet and subnet["sub"].lower() != spec.azure.subscription.lower():
+        add(
+            f"the subnet is in subscription {subnet['sub']}, the scale set in {spec.azure.subscription}: "
+            "a scale set can only use a subnet of its own subscription",
+            "network.subnetId",
+        )
+    if spec.image.version:
+        parts = [int(p) for p in spec.image.version.split(".")]
+        if any(p > MAX_INT32 for p in parts):
+            add("each part of an image version must fit in a 32-bit integer", "image.version")
+
+    pool = spec.devops.pool
+    if pool.desiredIdle > pool.maxCapacity:
+        add(f"({pool.desiredIdle}) exceeds maxCapacity ({pool.maxCapacity})", "devops.pool.desiredIdle")
+    if not spec.devops.azureConnection.workloadIdentity:
+        add(
+            "only workload identity federation is supported (no secret is ever stored)",
+            "devops.azureConnection.workloadIdentity",
+        )
+    key = spec.scaleSet.sshPublicKey
+    if key is not None and not key.startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):
+        key_file = Path(key).expanduser()
+        if not key_file.is_absolute() and spec.source:
+            key_file = Path(spec.source).parent / key_file
+        if not key_file.is_file():
+            add("neither an SSH public key nor a readable .pub file", "scaleSet.sshPublicKey")
+        elif "PRIVATE KEY" in key_file.read_text(errors="replace")[:200]:
+            add("this is a private key; give the public key (.pub)", "scaleSet.sshPublicKey")
+
+    for i, env in enumerate(spec.devops.environments):
+        if env.approvers and env.minApprovers > len(env.approvers):
+            add(
+                f"({env.minApprovers}) exceeds the number of approvers ({len(env.approvers)})",
+                f"devops.environments[{i}].minApprovers",
+            )
+
+    names: dict[str, str] = {spec.devops.azureConnection.name.lower(): "devops.azureConnection.name"}
+    conns = [
+        (f"devops.kubernetes[{i}].connection", k.connection) for i, k in enumerate(spec.devops.kubernetes)
+    ]
+    conns += [(f"registries[{i}].connection", r.connection) for i, r in enumerate(spec.registries)]
+    for path, name in conns:
+        if name.lower() in names:
+            add(f"connection name '{name}' is already used by {names[name.lower()]}", path)
+        names[name.lower()] = path
+    _unique(
+        spec,
+        [(f"devops.environments[{i}].name", e.name) for i, e in enumerate(spec.devops.environments)],
+        add,
+    )
+    _unique(spec, [(f"registries[{i}].id", r.id) for i, r in enumerate(spec.registries)], add)
+
+
+def _unique(spec: PoolSpec, items: list[tuple[str, str]], add: typing.Callable[[str, str], None]) -> None:
+    seen: dict[str, str] = {}
+    for path, value in items:
+        if value.lower() in seen:
+            add(f"'{value}' is listed twice (first at {seen[value.lower()]})", path)
+        seen[value.lower()] = path
+
+
+# --- JSON Schema ---------------------------------------------------------------------------
+
+SCHEMA_ID = "https://agentctl.dev/schemas/pool.schema.json"
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of pool.yaml, derived from the model (kept in the repo for editors)."""
+    schema = _schema_of(PoolSpec)
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "agentctl pool",
+        **schema,
+    }
+
+
+def _schema_of(tp: Any) -> dict[str, Any]:
+    origin = typing.get_origin(tp)
+    if origin in (types.UnionType, typing.Union):
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _schema_of(inner)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        props: dict[str, Any] = {}
+        required = []
+        for f, ftype in _fields(tp):
+            s = _schema_of(ftype)
+            m = dict(f.metadata)
+            s["description"] = m.pop("description")
+            if "items_enum" in m:
+                s["items"]["enum"] = m.pop("items_enum")
+            s.update(m)
+            if f.default is not dataclasses.MISSING and f.default is not None:
+                s["default"] = f.default
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                required.append(f.name)
+            props[f.name] = s
+        out: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+        if required:
+            out["required"] = required
+        return out
+    if origin is list:
+        return {"type": "array", "items": _schema_of(typing.get_args(tp)[0])}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": {"type": "string"}}
+    return {"type": {str: "string", int: "integer", bool: "boolean"}[tp]}
+
+
+def schema_path() -> Path:
+    return Path(__file__).parent / "schemas" / "pool.schema.json"
