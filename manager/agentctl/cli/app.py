@@ -30,6 +30,17 @@ class App:
         self.renderer.emit(result)
         return result.exit_code
 
+    def target(self, spec: Any) -> Any:
+        """Where this run talks to: the sandbox (in-process or already serving) or Azure."""
+        from agentctl import cloud
+
+        if self.sandbox:
+            target = cloud.sandbox_target(self.sandbox_dir, self.world, spec.org_name)
+            if target.sandbox is not None:
+                self.on_close(target.sandbox.stop)
+            return target
+        return cloud.cloud_target(spec.azure.cloud, spec.azure.credential, spec.devops.organization)
+
     def on_close(self, fn: Callable[[], None]) -> None:
         self._closers.append(fn)
 

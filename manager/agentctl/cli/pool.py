@@ -68,3 +68,158 @@ def schema(app: App) -> int:
     return app.finish(
         Result("schema", doc, view=lambda c, d: c.out(json.dumps(d, indent=2), highlight=False))
     )
+
+
+YES = click.option(
+    "--yes", "-y", is_flag=True, help="Apply without asking (required when not on a terminal)."
+)
+
+OP_STYLE = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red"), "noop": ("=", "dim")}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _plan_table(console: Any, plan: dict[str, Any], title: str = "Plan") -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for col in ("", "resource", "name", "changes"):
+        table.add_column(col)
+    for a in plan["actions"]:
+        sym, style = OP_STYLE[a["op"]]
+        changes = "\n".join(f"{c['field']}: {_short(c['old'])} -> {_short(c['new'])}" for c in a["changes"])
+        table.add_row(f"[{style}]{sym}[/]", a["kind"], escape(a["name"]), escape(changes))
+    console.print(table)
+    s = plan["summary"]
+    console.print(
+        f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['noop']} unchanged"
+    )
+
+
+def _confirm(app: App, yes: bool, verb: str) -> Any:
+    def confirm(plan: Any) -> bool:
+        if yes:
+            return True
+        if app.renderer.json or not app.renderer.err.is_terminal:
+            raise UsageError(f"{verb} needs confirmation", hint="pass --yes when not on a terminal")
+        _plan_table(app.renderer.err, plan.to_dict())
+        return app.renderer.confirm(f"{verb} these changes?")
+
+    return confirm
+
+
+def _run_with_progress(app: App, fn: Any, *args: Any) -> Any:
+    with app.renderer.progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def on_event(action: Any, state: str) -> None:
+            label = f"{action.op} {action.kind} {action.name}"
+            if state == "start":
+                tasks[action.key] = bar.add_task(label, total=None)
+            else:
+                bar.update(tasks[action.key], description=f"{label}: {state}")
+                bar.remove_task(tasks[action.key])
+
+        return fn(*args, on_event)
+
+
+def _applied_view(console: Any, data: dict[str, Any]) -> None:
+    if not data["plan"]["changed"]:
+        console.print("Nothing to change: everything matches the pool file.")
+        return
+    if data.get("cancelled"):
+        console.print("Cancelled; nothing was changed.")
+        return
+    _plan_table(console, data["plan"], "Applied")
+    total = sum(o["seconds"] for o in data["outcomes"])
+    console.print(f"{len(data['outcomes'])} change(s) applied ({total:.1f} s of work).")
+
+
+@click.command()
+@FILE
+@pass_app
+def plan(app: App, path: str) -> int:
+    """Show what deploy-pool would change. Exit 0: nothing; 2: changes pending."""
+    from agentctl import config, pools
+
+    spec = config.load(path)
+    the_plan, _, _ = pools.make_plan(spec, app.target(spec))
+    data = the_plan.to_dict()
+    status = "changed" if the_plan.changed else "ok"
+    return app.finish(Result("plan", data, status, 2 if the_plan.changed else 0, view=_plan_table))
+
+
+@click.command("deploy-pool")
+@FILE
+@YES
+@pass_app
+def deploy_pool(app: App, path: str, yes: bool) -> int:
+    """Create or converge the scale set, agent pool and connections of a pool file."""
+    from agentctl import config, pools
+
+    spec = config.load(path)
+    data = _run_with_progress(app, pools.deploy, spec, app.target(spec), _confirm(app, yes, "deploy-pool"))
+    status = "changed" if data["applied"] else "ok"
+    return app.finish(Result("deploy-pool", data, status, view=_applied_view))
+
+
+@click.command()
+@FILE
+@YES
+@pass_app
+def destroy(app: App, path: str, yes: bool) -> int:
+    """Remove what agentctl created for a pool file, in reverse order."""
+    from agentctl import config, pools
+
+    spec = config.load(path)
+    data = _run_with_progress(app, pools.destroy, spec, app.target(spec), _confirm(app, yes, "destroy"))
+    status = "changed" if data["applied"] else "ok"
+    return app.finish(Result("destroy", data, status, view=_applied_view))
+
+
+def _status_view(console: Any, d: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    p, ss, img, conn = d["pool"], d["scaleSet"], d["image"], d["connection"]
+    table = Table(show_header=False, show_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    nodes = ", ".join(f"{k} {v}" for k, v in sorted(p["nodes"].items())) or "none"
+    table.add_row(
+        "pool",
+        f"{p['name']}: " + (f"{p['state'] or 'unknown'}; nodes: {nodes}" if p["exists"] else "missing"),
+    )
+    table.add_row(
+        "scale set",
+        f"{ss['name']}: "
+        + (f"capacity {ss['capacity']}, {ss['provisioningState']}" if ss["exists"] else "missing"),
+    )
+    for vm in ss["instances"]:
+        table.add_row("", f"instance {vm['instanceId']}: {vm['provisioningState']}")
+    drift = " [yellow](newer version available)[/]" if img["drift"] else ""
+    table.add_row("image", f"{img['modelVersion'] or '-'} in the model, newest {img['newest'] or '-'}{drift}")
+    table.add_row(
+        "connection", f"{conn['name']}: " + ("ready" if conn["isReady"] else "missing or not ready")
+    )
+    console.print(table)
+    for entry in d["logs"]:
+        console.print(f"  {escape(str(entry['timestamp']))} {escape(str(entry['message']))}")
+
+
+@click.command()
+@FILE
+@click.option(
+    "--logs", "log_lines", type=click.IntRange(0, 200), default=10, show_default=True, help="Pool log lines."
+)
+@pass_app
+def status(app: App, path: str, log_lines: int) -> int:
+    """Pool state, nodes, scale set instances, image drift and recent pool logs."""
+    from agentctl import config, pools
+
+    spec = config.load(path)
+    return app.finish(Result("status", pools.status(spec, app.target(spec), log_lines), view=_status_view))

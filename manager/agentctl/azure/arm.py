@@ -1,0 +1,322 @@
+"""Azure Resource Manager through the azure-mgmt SDKs.
+
+One factory (``Arm``) builds every client with the same retry policy, timeouts, CA bundle and
+polling. Functions return wire-shaped dicts (the REST JSON), never SDK models; "not found" is
+``None``. Long-running operations poll adaptively (Retry-After when the service sends it, else
+1 s growing to 5 s) and give up after an explicit timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any, TypeVar
+
+from agentctl.cloud import Target
+from agentctl.errors import AgentctlError, ApplyFailed, AuthError, CloudError, NotFound
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+RETRY = {"retry_total": 6, "retry_backoff_factor": 0.5, "retry_backoff_max": 20}
+TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
+LRO_TIMEOUT = 1800.0
+
+
+def wire(model: Any) -> dict[str, Any]:
+    """An SDK model as the REST JSON it came from."""
+    if model is None:
+        return {}
+    if hasattr(model, "serialize"):  # msrest-generation models
+        out: dict[str, Any] = model.serialize(keep_readonly=True)
+        return out
+    return dict(model.as_dict())
+
+
+@contextmanager
+def translated(what: str) -> Iterator[None]:
+    """Map SDK exceptions to agentctl errors that say what was being done."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+    try:
+        yield
+    except AgentctlError:
+        raise
+    except ClientAuthenticationError as e:
+        raise AuthError(f"{what}: authentication failed: {_message(e)}") from None
+    except HttpResponseError as e:
+        code = getattr(getattr(e, "error", None), "code", None) or ""
+        if e.status_code in (401, 403):
+            raise AuthError(f"{what}: {e.status_code} {code}: {_message(e)}") from None
+        if e.status_code == 404:
+            raise NotFound(f"{what}: {code or 'not found'}: {_message(e)}") from None
+        raise CloudError(f"{what}: {e.status_code or ''} {code}: {_message(e)}".replace("  ", " ")) from None
+    except ServiceRequestError as e:
+        raise CloudError(f"{what}: could not reach Azure Resource Manager: {e}") from None
+
+
+def _message(e: Any) -> str:
+    err = getattr(e, "error", None)
+    msg = getattr(err, "message", None) or getattr(e, "message", None) or str(e)
+    return str(msg).splitlines()[0]
+
+
+def _polling(interval: float, base_url: str) -> Any:
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+    class AdaptivePolling(ARMPolling):
+        """Retry-After when given; else start at ``interval`` and back off to 5 s."""
+
+        _waited = 0
+
+        def _extract_delay(self) -> float:
+            header = self._pipeline_response.http_response.headers.get("retry-after")
+            if header:
+                try:
+                    return float(header)
+                except ValueError:
+                    pass
+            self._waited += 1
+            return float(min(5.0, interval * (1.5 ** max(0, self._waited - 2))))
+
+    return AdaptivePolling(interval, path_format_arguments={"endpoint": base_url})
+
+
+class Arm:
+    def __init__(self, target: Target, subscription: str) -> None:
+        self.target = target
+        self.subscription = subscription
+
+    def _client(self, cls: Any, **extra: Any) -> Any:
+        return cls(
+            self.target.credential,
+            self.subscription,
+            base_url=self.target.cloud.arm_endpoint,
+            credential_scopes=[self.target.cloud.arm_scope],
+            connection_verify=self.target.verify,
+            polling_interval=1,
+            **RETRY,
+            **TIMEOUTS,
+            **extra,
+        )
+
+    @cached_property
+    def resources(self) -> Any:
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._client(ResourceManagementClient)
+
+    @cached_property
+    def compute(self) -> Any:
+        from azure.mgmt.compute import ComputeManagementClient
+
+        return self._client(ComputeManagementClient)
+
+    @cached_property
+    def network(self) -> Any:
+        from azure.mgmt.network import NetworkManagementClient
+
+        return self._client(NetworkManagementClient)
+
+    @cached_property
+    def msi(self) -> Any:
+        from azure.mgmt.msi import ManagedServiceIdentityClient
+
+        return self._client(ManagedServiceIdentityClient)
+
+    @cached_property
+    def authorization(self) -> Any:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return self._client(AuthorizationManagementClient)
+
+    @cached_property
+    def aks(self) -> Any:
+        from azure.mgmt.containerservice import ContainerServiceClient
+
+        return self._client(ContainerServiceClient)
+
+    # --- helpers ---
+
+    def read(self, what: str, fn: Callable[..., Any], *args: Any) -> dict[str, Any] | None:
+        """A GET: the resource as a dict, or None when it does not exist."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        with translated(what):
+            try:
+                return wire(fn(*args))
+            except ResourceNotFoundError:
+                return None
+
+    def wait(self, what: str, poller: Any, timeout: float = LRO_TIMEOUT) -> dict[str, Any]:
+        with translated(what):
+            result = poller.result(timeout=timeout)
+            if not poller.done():
+                raise ApplyFailed(
+                    f"{what}: still running after {int(timeout)} s",
+                    hint="Azure keeps working on it; run the same command again to pick it up",
+                )
+        return wire(result)
+
+    # --- resource groups ---
+
+    def get_resource_group(self, name: str) -> dict[str, Any] | None:
+        return self.read(f"read resource group {name}", self.resources.resource_groups.get, name)
+
+    def put_resource_group(self, name: str, location: str, tags: dict[str, str]) -> dict[str, Any]:
+        with translated(f"create resource group {name}"):
+            return wire(
+                self.resources.resource_groups.create_or_update(name, {"location": location, "tags": tags})
+            )
+
+    # --- network and images (read only) ---
+
+    def get_subnet(self, rg: str, vnet: str, name: str) -> dict[str, Any] | None:
+        return self.read(f"read subnet {vnet}/{name}", self.network.subnets.get, rg, vnet, name)
+
+    def get_vnet(self, rg: str, name: str) -> dict[str, Any] | None:
+        return self.read(f"read virtual network {name}", self.network.virtual_networks.get, rg, name)
+
+    def get_gallery_image(self, rg: str, gallery: str, image: str) -> dict[str, Any] | None:
+        return self.read(
+            f"read gallery image {gallery}/{image}", self.compute.gallery_images.get, rg, gallery, image
+        )
+
+    def list_image_versions(self, rg: str, gallery: str, image: str) -> list[dict[str, Any]]:
+        with translated(f"list versions of {gallery}/{image}"):
+            return [
+                wire(v) for v in self.compute.gallery_image_versions.list_by_gallery_image(rg, gallery, image)
+            ]
+
+    def delete_image_version(self, rg: str, gallery: str, image: str, version: str) -> None:
+        what = f"delete image version {image}/{version}"
+        with translated(what):
+            poller = self.compute.gallery_image_versions.begin_delete(
+                rg, gallery, image, version, polling=_polling(2, self.target.cloud.arm_endpoint)
+            )
+        self.wait(what, poller)
+
+    # --- scale sets ---
+
+    def get_scale_set(self, rg: str, name: str) -> dict[str, Any] | None:
+        return self.read(f"read scale set {name}", self.compute.virtual_machine_scale_sets.get, rg, name)
+
+    def put_scale_set(
+        self, rg: str, name: str, body: dict[str, Any], timeout: float = LRO_TIMEOUT
+    ) -> dict[str, Any]:
+        what = f"create scale set {name}"
+        with translated(what):
+            poller = self.compute.virtual_machine_scale_sets.begin_create_or_update(
+                rg, name, body, polling=_polling(1, self.target.cloud.arm_endpoint)
+            )
+        return self.wait(what, poller, timeout)
+
+    def patch_scale_set(
+        self, rg: str, name: str, body: dict[str, Any], timeout: float = LRO_TIMEOUT
+    ) -> dict[str, Any]:
+        what = f"update scale set {name}"
+        with translated(what):
+            poller = self.compute.virtual_machine_scale_sets.begin_update(
+                rg, name, body, polling=_polling(1, self.target.cloud.arm_endpoint)
+            )
+        return self.wait(what, poller, timeout)
+
+    def delete_scale_set(self, rg: str, name: str, timeout: float = LRO_TIMEOUT) -> None:
+        what = f"delete scale set {name}"
+        from azure.core.exceptions import ResourceNotFoundError
+
+        with translated(what):
+            try:
+                poller = self.compute.virtual_machine_scale_sets.begin_delete(
+                    rg, name, polling=_polling(1, self.target.cloud.arm_endpoint)
+                )
+            except ResourceNotFoundError:
+                return
+        self.wait(what, poller, timeout)
+
+    def list_instances(self, rg: str, name: str) -> list[dict[str, Any]]:
+        with translated(f"list instances of {name}"):
+            return [wire(v) for v in self.compute.virtual_machine_scale_set_vms.list(rg, name)]
+
+    def delete_instances(self, rg: str, name: str, instance_ids: list[str]) -> None:
+        what = f"delete instances {', '.join(instance_ids)} of {name}"
+        with translated(what):
+            poller = self.compute.virtual_machine_scale_sets.begin_delete_instances(
+                rg, name, {"instanceIds": instance_ids}, polling=_polling(1, self.target.cloud.arm_endpoint)
+            )
+        self.wait(what, poller)
+
+    # --- identities ---
+
+    def get_identity(self, rg: str, name: str) -> dict[str, Any] | None:
+        return self.read(f"read identity {name}", self.msi.user_assigned_identities.get, rg, name)
+
+    def list_federated_credentials(self, rg: str, identity: str) -> list[dict[str, Any]]:
+        with translated(f"list federated credentials of {identity}"):
+            return [wire(c) for c in self.msi.federated_identity_credentials.list(rg, identity)]
+
+    def put_federated_credential(self, rg: str, identity: str, name: str, issuer: str, subject: str) -> None:
+        body = {
+            "properties": {"issuer": issuer, "subject": subject, "audiences": ["api://AzureADTokenExchange"]}
+        }
+        with translated(f"create federated credential {name}"):
+            self.msi.federated_identity_credentials.create_or_update(rg, identity, name, body)
+
+    def delete_federated_credential(self, rg: str, identity: str, name: str) -> None:
+        with translated(f"delete federated credential {name}"):
+            self.msi.federated_identity_credentials.delete(rg, identity, name)
+
+    # --- role assignments ---
+
+    def role_definition_id(self, scope: str, role_name: str) -> str:
+        with translated(f"look up role '{role_name}'"):
+            found = [
+                wire(d)
+                for d in self.authorization.role_definitions.list(scope, filter=f"roleName eq '{role_name}'")
+            ]
+        if not found:
+            raise NotFound(f"role '{role_name}' does not exist at {scope}")
+        return str(found[0]["id"])
+
+    def list_role_assignments(self, scope: str, principal_id: str) -> list[dict[str, Any]]:
+        with translated(f"list role assignments at {scope}"):
+            items = self.authorization.role_assignments.list_for_scope(
+                scope, filter=f"principalId eq '{principal_id}'"
+            )
+            return [wire(a) for a in items]
+
+    def put_role_assignment(
+        self, scope: str, name: str, role_id: str, principal_id: str, description: str
+    ) -> None:
+        body = {
+            "properties": {
+                "roleDefinitionId": role_id,
+                "principalId": principal_id,
+                "principalType": "ServicePrincipal",
+                "description": description,
+            }
+        }
+        with translated(f"assign role at {scope}"):
+            self.authorization.role_assignments.create(scope, name, body)
+
+    def delete_role_assignment(self, scope: str, name: str) -> None:
+        with translated(f"delete role assignment {name}"):
+            self.authorization.role_assignments.delete(scope, name)
+
+    # --- AKS ---
+
+    def get_cluster(self, rg: str, name: str) -> dict[str, Any] | None:
+        return self.read(f"read cluster {name}", self.aks.managed_clusters.get, rg, name)
+
+    def cluster_kubeconfig(self, rg: str, name: str, admin: bool) -> bytes:
+        ops = self.aks.managed_clusters
+        fn = ops.list_cluster_admin_credentials if admin else ops.list_cluster_user_credentials
+        with translated(f"get {'admin' if admin else 'user'} credentials of cluster {name}"):
+            result = fn(rg, name)
+        configs = result.kubeconfigs or []
+        if not configs:
+            raise NotFound(f"cluster {name} returned no kubeconfig")
+        value = configs[0].value
+        return value if isinstance(value, bytes) else bytes(value)

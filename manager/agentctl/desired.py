@@ -1,0 +1,302 @@
+"""What each resource should look like, as the REST JSON we send: pure functions of the spec.
+
+Both the planner (to diff) and apply (to send) build payloads here, so what `plan` shows is
+what `deploy-pool` writes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from agentctl.config import PoolSpec, parse_id
+
+MANAGED_BY = "agentctl"
+TAG_MANAGED = "managed-by"
+TAG_POOL = "agentctl-pool"
+WIF_AUDIENCE = "api://AzureADTokenExchange"
+
+
+def marker(spec: PoolSpec) -> str:
+    """The description marker that says an Azure DevOps object is agentctl's."""
+    return f"Managed by agentctl (pool {spec.devops.pool.name})"
+
+
+def owned(description: str | None, spec: PoolSpec) -> bool:
+    return marker(spec) in (description or "")
+
+
+def tags(spec: PoolSpec) -> dict[str, str]:
+    return {TAG_MANAGED: MANAGED_BY, TAG_POOL: spec.devops.pool.name}
+
+
+def scale_set_id(spec: PoolSpec) -> str:
+    return (
+        f"/subscriptions/{spec.azure.subscription}/resourceGroups/{spec.azure.resourceGroup}"
+        f"/providers/Microsoft.Compute/virtualMachineScaleSets/{spec.scaleSet.name}"
+    )
+
+
+def resource_group_scope(spec: PoolSpec) -> str:
+    return f"/subscriptions/{spec.azure.subscription}/resourceGroups/{spec.azure.resourceGroup}"
+
+
+def image_reference(spec: PoolSpec) -> str:
+    base = spec.image.galleryImageId
+    return f"{base}/versions/{spec.image.version}" if spec.image.version else base
+
+
+def computer_name_prefix(spec: PoolSpec) -> str:
+    return re.sub(r"[^a-zA-Z0-9-]", "", spec.scaleSet.name)[:15].rstrip("-") or "agent"
+
+
+def scale_set_body(spec: PoolSpec, ssh_public_key: str) -> dict[str, Any]:
+    """The full scale set for a scale-set agent pool (design: Uniform, Manual, no LB, no public IP)."""
+    ss = spec.scaleSet
+    os_disk: dict[str, Any] = {
+        "createOption": "FromImage",
+        "diskSizeGB": ss.osDisk.sizeGb,
+        "osType": "Linux",
+    }
+    if ss.osDisk.ephemeral:
+        os_disk |= {"caching": "ReadOnly", "diffDiskSettings": {"option": "Local"}}
+    else:
+        os_disk |= {"caching": "ReadWrite", "managedDisk": {"storageAccountType": "Premium_LRS"}}
+    body: dict[str, Any] = {
+        "location": spec.azure.location,
+        "tags": {**ss.tags, **tags(spec)},
+        "sku": {"name": ss.sku, "tier": "Standard", "capacity": 0},
+        "identity": {"type": "UserAssigned", "userAssignedIdentities": {ss.identity.userAssigned: {}}},
+        "properties": {
+            "orchestrationMode": "Uniform",
+            "overprovision": False,
+            "singlePlacementGroup": False,
+            "platformFaultDomainCount": 1,
+            "upgradePolicy": {"mode": "Manual"},
+            "virtualMachineProfile": {
+                "osProfile": {
+                    "computerNamePrefix": computer_name_prefix(spec),
+                    "adminUsername": ss.adminUsername,
+                    "linuxConfiguration": {
+                        "disablePasswordAuthentication": True,
+                        "provisionVMAgent": True,
+                        "ssh": {
+                            "publicKeys": [
+                                {
+                                    "path": f"/home/{ss.adminUsername}/.ssh/authorized_keys",
+                                    "keyData": ssh_public_key,
+                                }
+                            ]
+                        },
+                    },
+                },
+                "storageProfile": {"imageReference": {"id": image_reference(spec)}, "osDisk": os_disk},
+                "networkProfile": {
+                    "networkInterfaceConfigurations": [
+                        {
+                            "name": "nic",
+                            "properties": {
+                                "primary": True,
+                                "ipConfigurations": [
+                                    {
+                                        "name": "ipconfig",
+                                        "properties": {"subnet": {"id": spec.network.subnetId}},
+                                    }
+                                ],
+                            },
+                        }
+                    ]
+                },
+            },
+        },
+    }
+    if ss.zones:
+        body["zones"] = list(ss.zones)
+    return body
+
+
+def _get(doc: Any, *path: str | int) -> Any:
+    for key in path:
+        if isinstance(doc, dict):
+            doc = doc.get(key) if isinstance(key, str) else None
+        elif isinstance(doc, list) and isinstance(key, int):
+            doc = doc[key] if len(doc) > key else None
+        else:
+            return None
+    return doc
+
+
+def scale_set_drift(
+    spec: PoolSpec, observed: dict[str, Any]
+) -> tuple[list[tuple[str, Any, Any]], dict[str, Any]]:
+    """Fields that differ from the spec, and the PATCH body that fixes the mutable ones.
+
+    Capacity is Azure DevOps's to manage and never compared. Immutable fields (admin user,
+    subnet, orchestration) are reported; Azure refuses to change them in place.
+    """
+    want = scale_set_body(spec, "")
+    changes: list[tuple[str, Any, Any]] = []
+    patch: dict[str, Any] = {}
+    vmp = ("properties", "virtualMachineProfile")
+    mutable: list[tuple[str, tuple[str | int, ...]]] = [
+        ("sku.name", ("sku", "name")),
+        ("image", (*vmp, "storageProfile", "imageReference", "id")),
+    ]
+    for label, path in mutable:
+        old, new = _get(observed, *path), _get(want, *path)
+        if str(old or "").lower() != str(new).lower():
+            changes.append((label, old, new))
+            _set(patch, path, new)
+    observed_tags = observed.get("tags") or {}
+    if any(observed_tags.get(k) != v for k, v in want["tags"].items()):
+        changes.append(("tags", observed_tags, {**observed_tags, **want["tags"]}))
+        patch["tags"] = {**observed_tags, **want["tags"]}
+    ids = {k.lower() for k in (_get(observed, "identity", "userAssignedIdentities") or {})}
+    if spec.scaleSet.identity.userAssigned.lower() not in ids:
+        changes.append(("identity", sorted(ids), [spec.scaleSet.identity.userAssigned]))
+        patch["identity"] = want["identity"]
+    subnet_path = (
+        *vmp,
+        "networkProfile",
+        "networkInterfaceConfigurations",
+        0,
+        "properties",
+        "ipConfigurations",
+        0,
+    )
+    old_subnet = _get(observed, *subnet_path, "properties", "subnet", "id")
+    if str(old_subnet or "").lower() != spec.network.subnetId.lower():
+        changes.append(("subnet", old_subnet, spec.network.subnetId))
+        _set(patch, (*vmp, "networkProfile"), want["properties"]["virtualMachineProfile"]["networkProfile"])
+    old_size = _get(observed, *vmp, "storageProfile", "osDisk", "diskSizeGB")
+    if old_size != spec.scaleSet.osDisk.sizeGb:
+        changes.append(("osDisk.sizeGb", old_size, spec.scaleSet.osDisk.sizeGb))
+        _set(patch, (*vmp, "storageProfile", "osDisk", "diskSizeGB"), spec.scaleSet.osDisk.sizeGb)
+    return changes, patch
+
+
+def _set(doc: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
+    for key in path[:-1]:
+        doc = doc.setdefault(str(key), {})
+    doc[str(path[-1])] = value
+
+
+def connection_body(
+    spec: PoolSpec, project: dict[str, Any], tenant_id: str, client_id: str, environment: str, arm_url: str
+) -> dict[str, Any]:
+    """An Azure Resource Manager service connection with workload identity federation, made manually."""
+    name = spec.devops.azureConnection.name
+    return {
+        "name": name,
+        "type": "AzureRM",
+        "url": arm_url,
+        "description": marker(spec),
+        "authorization": {
+            "scheme": "WorkloadIdentityFederation",
+            "parameters": {"tenantid": tenant_id, "serviceprincipalid": client_id},
+        },
+        "data": {
+            "environment": environment,
+            "scopeLevel": "Subscription",
+            "subscriptionId": spec.azure.subscription,
+            "subscriptionName": spec.azure.subscription,
+            "creationMode": "Manual",
+            "identityType": "ManagedIdentity",
+        },
+        "isShared": False,
+        "owner": "library",
+        "serviceEndpointProjectReferences": [
+            {
+                "projectReference": {"id": project["id"], "name": project["name"]},
+                "name": name,
+                "description": marker(spec),
+            }
+        ],
+    }
+
+
+def connection_drift(want: dict[str, Any], observed: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    changes = []
+    for label, path in [
+        ("authorization.serviceprincipalid", ("authorization", "parameters", "serviceprincipalid")),
+        ("authorization.tenantid", ("authorization", "parameters", "tenantid")),
+        ("data.subscriptionId", ("data", "subscriptionId")),
+        ("authorization.scheme", ("authorization", "scheme")),
+    ]:
+        old, new = _get(observed, *path), _get(want, *path)
+        if str(old or "").lower() != str(new or "").lower():
+            changes.append((label, old, new))
+    return changes
+
+
+def federated_credential_name(spec: PoolSpec) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"agentctl-{spec.devops.azureConnection.name}")[:120]
+
+
+def wif_issuer_subject(endpoint: dict[str, Any]) -> tuple[str, str]:
+    params = _get(endpoint, "authorization", "parameters") or {}
+    return str(params.get("workloadIdentityFederationIssuer") or ""), str(
+        params.get("workloadIdentityFederationSubject") or ""
+    )
+
+
+def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
+    """Deterministic, so a rerun never makes a second assignment."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"agentctl|{scope.lower()}|{principal_id}|{role_id.lower()}"))
+
+
+def elastic_settings(spec: PoolSpec) -> dict[str, Any]:
+    p = spec.devops.pool
+    return {
+        "maxCapacity": p.maxCapacity,
+        "desiredIdle": p.desiredIdle,
+        "recycleAfterEachUse": p.recycleAfterEachUse,
+        "timeToLiveMinutes": p.timeToLiveMinutes,
+        "maxSavedNodeCount": p.maxSavedNodeCount,
+        "agentInteractiveUI": p.agentInteractiveUI,
+        "osType": "linux",
+    }
+
+
+def elastic_pool_body(spec: PoolSpec, endpoint_id: str, project_id: str) -> dict[str, Any]:
+    return {
+        "azureId": scale_set_id(spec),
+        "serviceEndpointId": endpoint_id,
+        "serviceEndpointScope": project_id,
+        "orchestrationType": "uniform",
+        **elastic_settings(spec),
+    }
+
+
+def elastic_drift(spec: PoolSpec, observed: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    want = elastic_settings(spec)
+    return [
+        (k, observed.get(k), v) for k, v in want.items() if str(observed.get(k)).lower() != str(v).lower()
+    ]
+
+
+def permissions_body(authorize_all: bool, pipelines: list[int]) -> dict[str, Any]:
+    body: dict[str, Any] = {"allPipelines": {"authorized": authorize_all}}
+    if pipelines:
+        body["pipelines"] = [{"id": pid, "authorized": True} for pid in pipelines]
+    return body
+
+
+def permissions_drift(
+    authorize_all: bool, pipelines: list[int], observed: dict[str, Any]
+) -> list[tuple[str, Any, Any]]:
+    changes: list[tuple[str, Any, Any]] = []
+    old_all = bool(_get(observed, "allPipelines", "authorized"))
+    if old_all != authorize_all:
+        changes.append(("allPipelines", old_all, authorize_all))
+    have = {int(p["id"]) for p in observed.get("pipelines") or [] if p.get("authorized")}
+    if not set(pipelines) <= have:
+        changes.append(("pipelines", sorted(have), sorted(set(pipelines) | have)))
+    return changes
+
+
+def identity_parts(spec: PoolSpec) -> tuple[str, str]:
+    parts = parse_id("identity", spec.scaleSet.identity.userAssigned)
+    assert parts is not None  # validated by config
+    return parts["rg"], parts["name"]

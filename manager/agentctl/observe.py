@@ -1,0 +1,134 @@
+"""Facts: what exists now, read from Azure and Azure DevOps. Read-only.
+
+``observe`` reads everything the planner needs, concurrently, into plain data. It also checks
+the references the pool relies on (subnet, image, identity, project) so that a missing one
+stops the run before anything is written.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentctl import desired
+from agentctl.azure import Arm
+from agentctl.config import PoolSpec, parse_id
+from agentctl.devops import DevOps
+from agentctl.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Facts:
+    resource_group: dict[str, Any] | None = None
+    scale_set: dict[str, Any] | None = None
+    identity: dict[str, Any] | None = None  # properties: principalId, clientId, tenantId
+    federated_credentials: list[dict[str, Any]] = field(default_factory=list)
+    role_definition_id: str | None = None
+    role_assignments: list[dict[str, Any]] = field(default_factory=list)
+    image_versions: list[str] = field(default_factory=list)
+    project: dict[str, Any] = field(default_factory=dict)
+    azure_connection: dict[str, Any] | None = None
+    agent_pool: dict[str, Any] | None = None
+    elastic_pool: dict[str, Any] | None = None
+    queue: dict[str, Any] | None = None
+    queue_permissions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def principal_id(self) -> str:
+        return str(((self.identity or {}).get("properties") or {}).get("principalId") or "")
+
+    @property
+    def client_id(self) -> str:
+        return str(((self.identity or {}).get("properties") or {}).get("clientId") or "")
+
+    @property
+    def tenant_id(self) -> str:
+        return str(((self.identity or {}).get("properties") or {}).get("tenantId") or "")
+
+
+@dataclass
+class Clients:
+    arm: Arm
+    devops: DevOps
+
+
+def version_key(name: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in name.split("."))
+    except ValueError:
+        return (-1,)
+
+
+def observe(spec: PoolSpec, clients: Clients) -> Facts:
+    arm, dev = clients.arm, clients.devops
+    rg = spec.azure.resourceGroup
+    id_rg, id_name = desired.identity_parts(spec)
+    subnet = parse_id("subnet", spec.network.subnetId) or {}
+    image = parse_id("galleryImage", spec.image.galleryImageId) or {}
+    grant = spec.devops.azureConnection.grantRole
+
+    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="observe") as pool:
+        jobs: dict[str, Any] = {
+            "resource_group": pool.submit(arm.get_resource_group, rg),
+            "scale_set": pool.submit(arm.get_scale_set, rg, spec.scaleSet.name),
+            "identity": pool.submit(arm.get_identity, id_rg, id_name),
+            "subnet": pool.submit(arm.get_subnet, subnet["rg"], subnet["vnet"], subnet["name"]),
+            "image": pool.submit(arm.get_gallery_image, image["rg"], image["gallery"], image["name"]),
+            "versions": pool.submit(arm.list_image_versions, image["rg"], image["gallery"], image["name"]),
+            "fics": pool.submit(arm.list_federated_credentials, id_rg, id_name),
+            "project": pool.submit(lambda: dev.project),
+            "role": pool.submit(arm.role_definition_id, desired.resource_group_scope(spec), grant)
+            if grant
+            else None,
+        }
+        got = {k: (f.result() if f is not None else None) for k, f in jobs.items()}
+
+    missing = []
+    if got["subnet"] is None:
+        missing.append(f"subnet {spec.network.subnetId} (network.subnetId)")
+    if got["image"] is None:
+        missing.append(f"gallery image {spec.image.galleryImageId} (image.galleryImageId)")
+    if got["identity"] is None:
+        missing.append(f"identity {spec.scaleSet.identity.userAssigned} (scaleSet.identity.userAssigned)")
+    versions = sorted((v["name"] for v in got["versions"] or []), key=version_key)
+    if spec.image.version and got["image"] is not None and spec.image.version not in versions:
+        missing.append(
+            f"image version {spec.image.version} (image.version; the gallery has {', '.join(versions)})"
+        )
+    if missing:
+        raise NotFound(
+            "the pool relies on resources that do not exist: " + "; ".join(missing),
+            hint="create them first (they are not agentctl's to make), or fix the ids in the pool file",
+        )
+
+    facts = Facts(
+        resource_group=got["resource_group"],
+        scale_set=got["scale_set"],
+        identity=got["identity"],
+        federated_credentials=got["fics"] or [],
+        role_definition_id=got["role"],
+        image_versions=versions,
+        project=got["project"] or {},
+    )
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="observe") as pool:
+        conn = pool.submit(dev.endpoint_by_name, spec.devops.azureConnection.name)
+        agent_pool = pool.submit(dev.pool_by_name, spec.devops.pool.name)
+        queue = pool.submit(dev.queue_by_name, spec.devops.pool.name)
+        roles = (
+            pool.submit(arm.list_role_assignments, desired.resource_group_scope(spec), facts.principal_id)
+            if grant and facts.resource_group is not None
+            else None
+        )
+        facts.azure_connection = conn.result()
+        facts.agent_pool = agent_pool.result()
+        facts.queue = queue.result()
+        facts.role_assignments = roles.result() if roles is not None else []
+    if facts.agent_pool is not None:
+        facts.elastic_pool = dev.read("elastic.get", {"poolId": facts.agent_pool["id"]})
+    if facts.queue is not None:
+        facts.queue_permissions = dev.permissions("queue", facts.queue["id"])
+    return facts

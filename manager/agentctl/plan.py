@@ -1,0 +1,273 @@
+"""Planning: a pure function from (spec, facts) to the actions that converge them.
+
+No I/O happens here. Each ``Action`` names its resource, what changes (field, old, new), and
+which actions it needs first; ``apply`` runs them as a graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentctl import desired
+from agentctl.config import PoolSpec
+from agentctl.errors import PreconditionFailed
+from agentctl.observe import Facts
+
+CREATE, UPDATE, DELETE, NOOP = "create", "update", "delete", "noop"
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class Action:
+    key: str  # unique within a plan, e.g. "scaleSet"
+    op: str
+    kind: str  # resource type for people, e.g. "scale set"
+    name: str
+    changes: list[Change] = field(default_factory=list)
+    needs: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)  # what apply needs beyond the spec
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "op": self.op,
+            "kind": self.kind,
+            "name": self.name,
+            "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in self.changes],
+            "needs": list(self.needs),
+        }
+
+
+@dataclass
+class Plan:
+    actions: list[Action]
+
+    @property
+    def pending(self) -> list[Action]:
+        return [a for a in self.actions if a.op != NOOP]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.pending)
+
+    def get(self, key: str) -> Action | None:
+        return next((a for a in self.actions if a.key == key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = {op: sum(a.op == op for a in self.actions) for op in (CREATE, UPDATE, DELETE, NOOP)}
+        return {"changed": self.changed, "summary": counts, "actions": [a.to_dict() for a in self.actions]}
+
+
+def _changes(items: list[tuple[str, Any, Any]]) -> list[Change]:
+    return [Change(f, o, n) for f, o, n in items]
+
+
+def plan(spec: PoolSpec, facts: Facts) -> Plan:
+    """The actions that make Azure and Azure DevOps match the spec."""
+    actions: list[Action] = []
+    add = actions.append
+    rg = spec.azure.resourceGroup
+    pool = spec.devops.pool
+    conn_spec = spec.devops.azureConnection
+
+    add(Action("resourceGroup", NOOP if facts.resource_group else CREATE, "resource group", rg))
+
+    # Scale set
+    ss = facts.scale_set
+    if ss is None:
+        add(Action("scaleSet", CREATE, "scale set", spec.scaleSet.name, needs=("resourceGroup",)))
+    else:
+        if (ss.get("tags") or {}).get(desired.TAG_MANAGED) != desired.MANAGED_BY:
+            raise PreconditionFailed(
+                f"scale set {spec.scaleSet.name} exists in {rg} but agentctl did not create it",
+                hint="choose another scaleSet.name, or tag it managed-by=agentctl to adopt it",
+            )
+        drift, patch = desired.scale_set_drift(spec, ss)
+        add(
+            Action(
+                "scaleSet",
+                UPDATE if drift else NOOP,
+                "scale set",
+                spec.scaleSet.name,
+                _changes(drift),
+                ("resourceGroup",),
+                {"patch": patch},
+            )
+        )
+
+    # Role for the identity on the resource group
+    if conn_spec.grantRole:
+        role_id = facts.role_definition_id or ""
+        scope = desired.resource_group_scope(spec)
+        have = any(
+            str((a.get("properties") or {}).get("roleDefinitionId", "")).lower() == role_id.lower()
+            for a in facts.role_assignments
+        )
+        add(
+            Action(
+                "roleAssignment",
+                NOOP if have else CREATE,
+                "role assignment",
+                f"{conn_spec.grantRole} on {rg}",
+                needs=("resourceGroup",),
+                data={
+                    "scope": scope,
+                    "roleId": role_id,
+                    "name": desired.role_assignment_name(scope, facts.principal_id, role_id),
+                },
+            )
+        )
+
+    # Service connection
+    conn = facts.azure_connection
+    if conn_spec.existing:
+        if conn is None:
+            raise PreconditionFailed(
+                f"service connection '{conn_spec.name}' does not exist",
+                hint="create it, or set devops.azureConnection.existing: false to let agentctl make it",
+            )
+        add(Action("azureConnection", NOOP, "service connection", conn_spec.name))
+    elif conn is None:
+        add(Action("azureConnection", CREATE, "service connection", conn_spec.name))
+    else:
+        if not desired.owned(conn.get("description"), spec):
+            raise PreconditionFailed(
+                f"service connection '{conn_spec.name}' exists but agentctl did not create it",
+                hint="set devops.azureConnection.existing: true to use it as it is",
+            )
+        want = desired.connection_body(spec, facts.project, facts.tenant_id, facts.client_id, "", "")
+        drift = desired.connection_drift(want, conn)
+        add(
+            Action(
+                "azureConnection",
+                UPDATE if drift else NOOP,
+                "service connection",
+                conn_spec.name,
+                _changes(drift),
+            )
+        )
+
+    # Federated credential on the identity, from the connection's issuer and subject
+    fic_name = desired.federated_credential_name(spec)
+    fic = next((c for c in facts.federated_credentials if c.get("name") == fic_name), None)
+    if conn is None:
+        fic_op, fic_changes = CREATE, []
+    else:
+        issuer, subject = desired.wif_issuer_subject(conn)
+        props = (fic or {}).get("properties") or {}
+        diff = [
+            (k, props.get(k), v) for k, v in (("issuer", issuer), ("subject", subject)) if props.get(k) != v
+        ]
+        fic_op = CREATE if fic is None else (UPDATE if diff else NOOP)
+        fic_changes = _changes(diff) if fic is not None else []
+    if not conn_spec.existing:
+        add(
+            Action(
+                "federatedCredential",
+                fic_op,
+                "federated credential",
+                fic_name,
+                fic_changes,
+                ("azureConnection",),
+            )
+        )
+
+    # Elastic pool
+    pool_needs = tuple(
+        k
+        for k in ("scaleSet", "azureConnection", "federatedCredential", "roleAssignment")
+        if _has(actions, k)
+    )
+    elastic = facts.elastic_pool
+    if facts.agent_pool is None:
+        add(Action("pool", CREATE, "agent pool", pool.name, needs=pool_needs))
+    else:
+        azure_id = str((elastic or {}).get("azureId", ""))
+        if azure_id.lower() != desired.scale_set_id(spec).lower():
+            raise PreconditionFailed(
+                f"agent pool '{pool.name}' exists and is not backed by scale set {spec.scaleSet.name}",
+                hint="choose another devops.pool.name",
+            )
+        drift = desired.elastic_drift(spec, elastic or {})
+        add(Action("pool", UPDATE if drift else NOOP, "agent pool", pool.name, _changes(drift), pool_needs))
+
+    # Pipeline permissions on the pool's queue
+    drift = desired.permissions_drift(pool.authorizeAllPipelines, pool.pipelines, facts.queue_permissions)
+    # A new queue starts with no permissions: with nothing to grant there is no action.
+    perm_op = (UPDATE if facts.queue else CREATE) if drift else (NOOP if facts.queue else "")
+    if perm_op:
+        add(
+            Action(
+                "poolPermissions",
+                perm_op,
+                "pipeline permissions",
+                f"queue {pool.name}",
+                _changes(drift),
+                ("pool",),
+            )
+        )
+    return Plan(actions)
+
+
+def _has(actions: list[Action], key: str) -> bool:
+    return any(a.key == key for a in actions)
+
+
+def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
+    """Delete, in reverse order, only what agentctl created."""
+    actions: list[Action] = []
+    if facts.agent_pool is not None and facts.elastic_pool is not None:
+        if str(facts.elastic_pool.get("azureId", "")).lower() == desired.scale_set_id(spec).lower():
+            actions.append(
+                Action(
+                    "pool", DELETE, "agent pool", spec.devops.pool.name, data={"id": facts.agent_pool["id"]}
+                )
+            )
+    after_pool = ("pool",) if actions else ()
+    conn = facts.azure_connection
+    conn_owned = (
+        conn is not None
+        and not spec.devops.azureConnection.existing
+        and desired.owned(conn.get("description"), spec)
+    )
+    if conn_owned:
+        assert conn is not None
+        actions.append(
+            Action(
+                "azureConnection",
+                DELETE,
+                "service connection",
+                conn["name"],
+                needs=after_pool,
+                data={"id": conn["id"]},
+            )
+        )
+    fic_name = desired.federated_credential_name(spec)
+    if conn_owned and any(c.get("name") == fic_name for c in facts.federated_credentials):
+        needs = ("azureConnection",)
+        actions.append(Action("federatedCredential", DELETE, "federated credential", fic_name, needs=needs))
+    scope = desired.resource_group_scope(spec)
+    for a in facts.role_assignments:
+        props = a.get("properties") or {}
+        if props.get("description") == desired.marker(spec):
+            actions.append(
+                Action(
+                    f"roleAssignment:{a['name']}",
+                    DELETE,
+                    "role assignment",
+                    str(a["name"]),
+                    needs=after_pool,
+                    data={"scope": scope, "name": a["name"]},
+                )
+            )
+    ss = facts.scale_set
+    if ss is not None and (ss.get("tags") or {}).get(desired.TAG_MANAGED) == desired.MANAGED_BY:
+        actions.append(Action("scaleSet", DELETE, "scale set", spec.scaleSet.name, needs=after_pool))
+    return Plan(actions)

@@ -1,0 +1,139 @@
+"""The use cases behind the pool commands: plan, deploy, status, destroy.
+
+Each takes a loaded spec and a ``Target`` and returns plain data for the renderer; the CLI
+only parses options, calls one of these, and renders.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from agentctl import apply as applier
+from agentctl import desired
+from agentctl.azure import Arm
+from agentctl.cloud import Target
+from agentctl.config import PoolSpec
+from agentctl.devops import DevOps
+from agentctl.observe import Clients, Facts, observe
+from agentctl.plan import Plan, plan, plan_destroy
+
+log = logging.getLogger(__name__)
+
+Confirm = Callable[[Plan], bool]
+
+
+def clients(spec: PoolSpec, target: Target) -> Clients:
+    return Clients(Arm(target, spec.azure.subscription), DevOps(target, spec.devops.project))
+
+
+def make_plan(spec: PoolSpec, target: Target) -> tuple[Plan, Facts, Clients]:
+    c = clients(spec, target)
+    facts = observe(spec, c)
+    return plan(spec, facts), facts, c
+
+
+def deploy(
+    spec: PoolSpec, target: Target, confirm: Confirm, on_event: applier.Event | None = None
+) -> dict[str, Any]:
+    the_plan, facts, c = make_plan(spec, target)
+    result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
+    if not the_plan.changed:
+        return result
+    if not confirm(the_plan):
+        result["cancelled"] = True
+        return result
+    outcomes = applier.apply(the_plan, spec, facts, c, on_event)
+    result["applied"] = True
+    result["outcomes"] = [asdict(o) for o in outcomes]
+    return result
+
+
+def destroy(
+    spec: PoolSpec, target: Target, confirm: Confirm, on_event: applier.Event | None = None
+) -> dict[str, Any]:
+    c = clients(spec, target)
+    facts = observe(spec, c)
+    the_plan = plan_destroy(spec, facts)
+    result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
+    if not the_plan.changed:
+        return result
+    if not confirm(the_plan):
+        result["cancelled"] = True
+        return result
+    outcomes = applier.apply(the_plan, spec, facts, c, on_event)
+    result["applied"] = True
+    result["outcomes"] = [asdict(o) for o in outcomes]
+    return result
+
+
+def status(spec: PoolSpec, target: Target, log_lines: int = 10) -> dict[str, Any]:
+    c = clients(spec, target)
+    facts = observe(spec, c)
+    ss = facts.scale_set
+    model_image = None
+    instances: list[dict[str, Any]] = []
+    if ss is not None:
+        ref = ((ss.get("properties") or {}).get("virtualMachineProfile") or {}).get("storageProfile") or {}
+        model_image = (ref.get("imageReference") or {}).get("id")
+        for vm in c.arm.list_instances(spec.azure.resourceGroup, spec.scaleSet.name):
+            props = vm.get("properties") or {}
+            instances.append(
+                {
+                    "instanceId": vm.get("instanceId"),
+                    "name": vm.get("name"),
+                    "provisioningState": props.get("provisioningState"),
+                    "latestModel": props.get("latestModelApplied"),
+                }
+            )
+    newest = facts.image_versions[-1] if facts.image_versions else None
+    model_version = (
+        str(model_image or "").rsplit("/versions/", 1)[1] if "/versions/" in str(model_image) else None
+    )
+    nodes: list[dict[str, Any]] = []
+    logs: list[dict[str, Any]] = []
+    if facts.agent_pool is not None:
+        pool_id = facts.agent_pool["id"]
+        nodes = c.devops.values(c.devops.read("elastic.nodes", {"poolId": pool_id}))
+        logs = c.devops.values(c.devops.read("elastic.logs", {"poolId": pool_id}, {"$top": log_lines}))
+    elastic = facts.elastic_pool or {}
+    return {
+        "pool": {
+            "name": spec.devops.pool.name,
+            "exists": facts.agent_pool is not None,
+            "id": (facts.agent_pool or {}).get("id"),
+            "state": elastic.get("state"),
+            "offlineSince": elastic.get("offlineSince"),
+            "settings": {k: elastic.get(k) for k in desired.elastic_settings(spec)} if elastic else None,
+            "nodes": dict(Counter(str(n.get("state")) for n in nodes)),
+        },
+        "scaleSet": {
+            "name": spec.scaleSet.name,
+            "exists": ss is not None,
+            "capacity": (ss or {}).get("sku", {}).get("capacity"),
+            "provisioningState": ((ss or {}).get("properties") or {}).get("provisioningState"),
+            "instances": instances,
+        },
+        "image": {
+            "model": model_image,
+            "modelVersion": model_version or ("latest" if model_image else None),
+            "newest": newest,
+            "drift": bool(model_version and newest and model_version != newest),
+        },
+        "connection": {
+            "name": spec.devops.azureConnection.name,
+            "exists": facts.azure_connection is not None,
+            "isReady": (facts.azure_connection or {}).get("isReady"),
+        },
+        "logs": [
+            {
+                "timestamp": entry.get("timestamp"),
+                "level": entry.get("level"),
+                "message": entry.get("message"),
+            }
+            for entry in logs[-log_lines:]
+        ],
+    }

@@ -1,0 +1,240 @@
+"""The planner is a pure function: tables of facts in, actions out."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import pytest
+
+from agentctl import config, desired
+from agentctl.errors import PreconditionFailed
+from agentctl.observe import Facts
+from agentctl.plan import plan, plan_destroy
+from conftest import EXAMPLE_POOL
+
+SPEC = config.loads(EXAMPLE_POOL.read_text(), str(EXAMPLE_POOL))
+ISSUER, SUBJECT = "https://vstoken.dev.azure.com/org-id", "sc://contoso/platform/arm-agents"
+ROLE_ID = (
+    "/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
+)
+
+
+def converged(spec: config.PoolSpec = SPEC) -> Facts:
+    """Facts as Azure would report them right after a successful deploy of ``spec``."""
+    ss = desired.scale_set_body(spec, "ssh-rsa AAAA")
+    ss["properties"]["provisioningState"] = "Succeeded"
+    ss["sku"]["capacity"] = 3  # Azure DevOps scaled it; never a diff
+    conn = desired.connection_body(
+        spec, {"id": "p1", "name": "platform"}, "t1", "c1", "AzureCloud", "https://arm/"
+    )
+    conn |= {"id": "e1", "isReady": True}
+    conn["authorization"]["parameters"] |= {
+        "workloadIdentityFederationIssuer": ISSUER,
+        "workloadIdentityFederationSubject": SUBJECT,
+    }
+    elastic = desired.elastic_pool_body(spec, "e1", "p1") | {"poolId": 7}
+    return Facts(
+        resource_group={"name": spec.azure.resourceGroup, "tags": desired.tags(spec)},
+        scale_set=ss,
+        identity={"properties": {"principalId": "pr1", "clientId": "c1", "tenantId": "t1"}},
+        federated_credentials=[
+            {
+                "name": desired.federated_credential_name(spec),
+                "properties": {"issuer": ISSUER, "subject": SUBJECT},
+            }
+        ],
+        role_definition_id=ROLE_ID,
+        role_assignments=[
+            {"name": "ra1", "properties": {"roleDefinitionId": ROLE_ID, "description": desired.marker(spec)}}
+        ],
+        image_versions=["2026.1101.1", "2026.1129.1"],
+        project={"id": "p1", "name": "platform"},
+        azure_connection=conn,
+        agent_pool={"id": 7, "name": spec.devops.pool.name},
+        elastic_pool=elastic,
+        queue={"id": 11, "name": spec.devops.pool.name},
+        queue_permissions={"allPipelines": {"authorized": False}, "pipelines": []},
+    )
+
+
+def ops(p: Any) -> dict[str, str]:
+    return {a.key: a.op for a in p.actions}
+
+
+def with_spec(**changes: Any) -> config.PoolSpec:
+    """A copy of the example spec with dotted-path overrides, e.g. devops__pool__desiredIdle=2."""
+    spec = SPEC
+    for path, value in changes.items():
+        parts = path.split("__")
+        objs = [spec]
+        for p in parts[:-1]:
+            objs.append(getattr(objs[-1], p))
+        new = dataclasses.replace(objs[-1], **{parts[-1]: value})
+        for obj, name in zip(reversed(objs[:-1]), reversed(parts[:-1]), strict=True):
+            new = dataclasses.replace(obj, **{name: new})
+        spec = new
+    return spec
+
+
+def test_empty_world_creates_everything_in_order() -> None:
+    facts = Facts(
+        identity=converged().identity, role_definition_id=ROLE_ID, project={"id": "p1", "name": "platform"}
+    )
+    p = plan(SPEC, facts)
+    assert ops(p) == {
+        "resourceGroup": "create",
+        "scaleSet": "create",
+        "roleAssignment": "create",
+        "azureConnection": "create",
+        "federatedCredential": "create",
+        "pool": "create",
+    }
+    needs = {a.key: set(a.needs) for a in p.actions}
+    assert needs["scaleSet"] == {"resourceGroup"}
+    assert needs["federatedCredential"] == {"azureConnection"}
+    assert needs["pool"] == {"scaleSet", "azureConnection", "federatedCredential", "roleAssignment"}
+
+
+def test_converged_world_is_a_noop() -> None:
+    p = plan(SPEC, converged())
+    assert not p.changed, [a.to_dict() for a in p.pending]
+
+
+# (case, spec overrides, facts mutation, expected key -> op, expected changed fields)
+UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
+    ("desiredIdle", {"devops__pool__desiredIdle": 2}, None, {"pool": "update"}, {"desiredIdle"}),
+    ("maxCapacity", {"devops__pool__maxCapacity": 20}, None, {"pool": "update"}, {"maxCapacity"}),
+    (
+        "recycle",
+        {"devops__pool__recycleAfterEachUse": True},
+        None,
+        {"pool": "update"},
+        {"recycleAfterEachUse"},
+    ),
+    ("ttl", {"devops__pool__timeToLiveMinutes": 5}, None, {"pool": "update"}, {"timeToLiveMinutes"}),
+    ("saved", {"devops__pool__maxSavedNodeCount": 3}, None, {"pool": "update"}, {"maxSavedNodeCount"}),
+    ("image-version", {"image__version": "2026.1101.1"}, None, {"scaleSet": "update"}, {"image"}),
+    ("sku", {"scaleSet__sku": "Standard_D8s_v5"}, None, {"scaleSet": "update"}, {"sku.name"}),
+    ("disk", {"scaleSet__osDisk": config.OsDisk(True, 256)}, None, {"scaleSet": "update"}, {"osDisk.sizeGb"}),
+    ("tags-lost", {}, lambda f: f.scale_set["tags"].pop(desired.TAG_POOL), {"scaleSet": "update"}, {"tags"}),
+    (
+        "authorize-all",
+        {"devops__pool__authorizeAllPipelines": True},
+        None,
+        {"poolPermissions": "update"},
+        {"allPipelines"},
+    ),
+    ("pipelines", {"devops__pool__pipelines": [4, 5]}, None, {"poolPermissions": "update"}, {"pipelines"}),
+    (
+        "fic-subject",
+        {},
+        lambda f: f.federated_credentials[0]["properties"].update(subject="sc://other"),
+        {"federatedCredential": "update"},
+        {"subject"},
+    ),
+    (
+        "connection-client",
+        {},
+        lambda f: f.azure_connection["authorization"]["parameters"].update(serviceprincipalid="other"),
+        {"azureConnection": "update"},
+        {"authorization.serviceprincipalid"},
+    ),
+    ("role-missing", {}, lambda f: f.role_assignments.clear(), {"roleAssignment": "create"}, set()),
+    ("fic-missing", {}, lambda f: f.federated_credentials.clear(), {"federatedCredential": "create"}, set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "mutate", "want", "fields"), [u[1:] for u in UPDATES], ids=[u[0] for u in UPDATES]
+)
+def test_single_field_drift_is_one_action(
+    overrides: dict[str, Any], mutate: Any, want: dict[str, str], fields: set[str]
+) -> None:
+    facts = copy.deepcopy(converged())
+    if mutate:
+        mutate(facts)
+    p = plan(with_spec(**overrides), facts)
+    assert {a.key: a.op for a in p.pending} == want
+    (action,) = p.pending
+    assert {c.field for c in action.changes} == fields
+
+
+def test_scale_set_capacity_is_never_a_change() -> None:
+    facts = copy.deepcopy(converged())
+    facts.scale_set["sku"]["capacity"] = 9
+    assert not plan(SPEC, facts).changed
+
+
+def test_image_change_patches_only_the_image() -> None:
+    p = plan(with_spec(image__version="2026.1101.1"), converged())
+    patch = p.get("scaleSet").data["patch"]
+    assert patch == {
+        "properties": {
+            "virtualMachineProfile": {
+                "storageProfile": {
+                    "imageReference": {"id": SPEC.image.galleryImageId + "/versions/2026.1101.1"}
+                }
+            }
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda f: f.scale_set["tags"].clear(), "agentctl did not create it"),
+        (
+            lambda f: f.azure_connection.update(description="made by hand"),
+            "exists but agentctl did not create it",
+        ),
+        (lambda f: f.elastic_pool.update(azureId="/subscriptions/x/other"), "not backed by scale set"),
+    ],
+    ids=["foreign-scale-set", "foreign-connection", "foreign-pool"],
+)
+def test_refuses_to_take_over_foreign_resources(mutate: Any, message: str) -> None:
+    facts = copy.deepcopy(converged())
+    mutate(facts)
+    with pytest.raises(PreconditionFailed, match=message):
+        plan(SPEC, facts)
+
+
+def test_existing_connection_is_used_as_is() -> None:
+    spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, existing=True))
+    facts = copy.deepcopy(converged())
+    facts.azure_connection["description"] = "made by hand"
+    p = plan(spec, facts)
+    assert not p.changed and "federatedCredential" not in ops(p)
+    facts.azure_connection = None
+    with pytest.raises(PreconditionFailed, match="does not exist"):
+        plan(spec, facts)
+
+
+def test_destroy_removes_only_what_agentctl_made_in_reverse_order() -> None:
+    facts = copy.deepcopy(converged())
+    facts.role_assignments.append({"name": "someone-elses", "properties": {"roleDefinitionId": ROLE_ID}})
+    p = plan_destroy(SPEC, facts)
+    assert ops(p) == {
+        "pool": "delete",
+        "azureConnection": "delete",
+        "federatedCredential": "delete",
+        "roleAssignment:ra1": "delete",
+        "scaleSet": "delete",
+    }
+    needs = {a.key: set(a.needs) for a in p.actions}
+    assert needs["scaleSet"] == {"pool"} and needs["federatedCredential"] == {"azureConnection"}
+    assert "resourceGroup" not in ops(p)
+
+
+def test_destroy_leaves_foreign_resources() -> None:
+    facts = copy.deepcopy(converged())
+    facts.scale_set["tags"].clear()
+    facts.azure_connection["description"] = "by hand"
+    facts.elastic_pool["azureId"] = "/other"
+    facts.role_assignments[0]["properties"]["description"] = ""
+    assert plan_destroy(SPEC, facts).actions == []
+
+
+def test_destroy_of_nothing_is_empty() -> None:
+    assert not plan_destroy(SPEC, Facts()).changed
