@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentctl import desired
+from agentctl import desired, resources
 from agentctl.config import PoolSpec
 from agentctl.errors import AgentctlError, ApplyFailed, CloudError
 from agentctl.observe import Clients, Facts
@@ -107,6 +107,8 @@ def apply(
 def _execute(ctx: Context, action: Action) -> None:
     kind = action.key.split(":", 1)[0]
     handler = HANDLERS.get((kind, action.op))
+    for module in resources.kinds():
+        handler = handler or module.HANDLERS.get((kind, action.op))
     if handler is None:
         raise CloudError(f"no handler for {action.op} {kind}")
     log.info("%s %s %s", action.op, action.kind, action.name)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentctl import desired
+from agentctl import desired, resources
 from agentctl.azure import Arm
 from agentctl.config import PoolSpec, parse_id
 from agentctl.devops import DevOps
@@ -36,6 +36,7 @@ class Facts:
     elastic_pool: dict[str, Any] | None = None
     queue: dict[str, Any] | None = None
     queue_permissions: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # facts of the modules in agentctl.resources
 
     @property
     def principal_id(self) -> str:
@@ -131,4 +132,6 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
         facts.elastic_pool = dev.read("elastic.get", {"poolId": facts.agent_pool["id"]})
     if facts.queue is not None:
         facts.queue_permissions = dev.permissions("queue", facts.queue["id"])
+    for kind in resources.kinds():
+        facts.extra[kind.NAME] = kind.observe(spec, clients, facts)
     return facts

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentctl import desired
+from agentctl import desired, resources
 from agentctl.config import PoolSpec
 from agentctl.errors import PreconditionFailed
 from agentctl.observe import Facts
@@ -213,6 +213,8 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
                 ("pool",),
             )
         )
+    for kind in resources.kinds():
+        actions.extend(kind.plan(spec, facts))
     return Plan(actions)
 
 
@@ -270,4 +272,6 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
     ss = facts.scale_set
     if ss is not None and (ss.get("tags") or {}).get(desired.TAG_MANAGED) == desired.MANAGED_BY:
         actions.append(Action("scaleSet", DELETE, "scale set", spec.scaleSet.name, needs=after_pool))
+    for kind in resources.kinds():
+        actions.extend(kind.plan_destroy(spec, facts))
     return Plan(actions)

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from agentctl import apply as applier
-from agentctl import desired
+from agentctl import desired, resources
 from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
@@ -100,7 +100,8 @@ def status(spec: PoolSpec, target: Target, log_lines: int = 10) -> dict[str, Any
         nodes = c.devops.values(c.devops.read("elastic.nodes", {"poolId": pool_id}))
         logs = c.devops.values(c.devops.read("elastic.logs", {"poolId": pool_id}, {"$top": log_lines}))
     elastic = facts.elastic_pool or {}
-    return {
+    extra = {kind.NAME: kind.status(spec, c, facts) for kind in resources.kinds()}
+    return extra | {
         "pool": {
             "name": spec.devops.pool.name,
             "exists": facts.agent_pool is not None,
