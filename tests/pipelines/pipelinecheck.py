@@ -312,13 +312,24 @@ def repo_path_problems(doc: Doc, repo: Path, produced: Mapping[str, str]) -> lis
     return problems
 
 
-MAKE_CALL = re.compile(r"(?:^|[\s;&|(])make\s+(?:-\S+\s+)*([A-Za-z0-9][\w.-]*)(?=\s|$)", re.MULTILINE)
+MAKE_CALL = re.compile(
+    r"(?:^|[;&|(]|\b(?:then|do|else))[ \t]*make(?=\s|$)((?:[ \t]+[^\s;&|)]+)*)", re.MULTILINE
+)
 MAKE_RULE = re.compile(r"^([A-Za-z0-9][\w.-]*(?:[ \t]+[A-Za-z0-9][\w.-]*)*)[ \t]*::?(?!=)", re.MULTILINE)
+MAKE_OPTIONS_WITH_ARGUMENT = {"-C", "-f", "-I", "-o", "-W"}
 
 
 def make_targets_called(text: str) -> list[str]:
-    """Targets of ``make TARGET ...`` calls in a script or pipeline text."""
-    return MAKE_CALL.findall(text)
+    """Targets of the ``make ...`` commands in a script (options and VAR=value skipped)."""
+    targets = []
+    for call in MAKE_CALL.finditer(text):
+        words = iter(call.group(1).split())
+        for word in words:
+            if word in MAKE_OPTIONS_WITH_ARGUMENT:
+                next(words, None)
+            elif re.fullmatch(r"[A-Za-z][\w.-]*", word):
+                targets.append(word)
+    return targets
 
 
 def makefile_targets(makefile: Path) -> set[str]:

@@ -1,0 +1,201 @@
+"""The shell the pipelines run: house rules (strict mode, shellcheck, no secret in text, logs or
+arguments) and the behaviour of pipelines/scripts/*.sh, run against stand-in commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pipelinecheck import (
+    PIPELINE_FILES,
+    PIPELINES,
+    REPO,
+    Script,
+    load,
+    script_problems,
+    scripts,
+    secret_macro_problems,
+)
+
+SECRET = "s3cr3t-token-value"
+ALL_SCRIPTS = [script for path in PIPELINE_FILES for script in scripts(load(path), REPO)]
+
+
+def test_every_script_follows_the_house_rules() -> None:
+    assert len(ALL_SCRIPTS) >= 3
+    assert [problem for script in ALL_SCRIPTS for problem in script_problems(script)] == []
+
+
+@pytest.mark.parametrize("path", PIPELINE_FILES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_secret_macros_are_only_mapped_into_env(path: Path) -> None:
+    assert secret_macro_problems(load(path)) == []
+
+
+def test_shellcheck_passes_on_every_script(tmp_path: Path, require: Callable[[bool, str], None]) -> None:
+    require(shutil.which("shellcheck") is not None, "shellcheck")
+    files = {}
+    for index, script in enumerate(ALL_SCRIPTS):
+        path = tmp_path / f"script{index}.sh"
+        path.write_text(script.text, encoding="utf-8")
+        files[str(path)] = script.origin
+    run = subprocess.run(
+        ["shellcheck", "--shell=bash", "--format=gcc", *files], capture_output=True, text=True, check=False
+    )
+    findings = run.stdout
+    for path, origin in files.items():
+        findings = findings.replace(path, origin)
+    assert run.returncode == 0, findings
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        (
+            "bash: |\n      set -euo pipefail\n      echo $(System.AccessToken)",
+            "outside a step's env mapping",
+        ),
+        (
+            "task: AzureCLI@2\n    inputs:\n      arguments: --pat $(System.AccessToken)",
+            "outside a step's env",
+        ),
+        (
+            "bash: echo hi\n    env:\n      TOKEN: Bearer $(System.AccessToken)",
+            "outside a step's env mapping",
+        ),
+    ],
+    ids=["echoed", "argument", "embedded-in-env"],
+)
+def test_secret_macro_in_text_is_reported(tmp_path: Path, step: str, problem: str) -> None:
+    pipeline = tmp_path / "pipeline.yml"
+    pipeline.write_text(f"steps:\n  - {step}\n", encoding="utf-8")
+    problems = secret_macro_problems(load(pipeline))
+    assert len(problems) == 1 and problem in problems[0] and problems[0].startswith(f"{pipeline}:")
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "problem"),
+    [
+        ("# comment\nset -eu\nagentctl plan\n", {}, "the first command must be `set -euo pipefail`"),
+        ("set -euo pipefail\nset -x\nagentctl plan\n", {}, "xtrace would print secrets"),
+        ("set -euo pipefail\nset -o xtrace\n", {}, "xtrace would print secrets"),
+        ('set -euo pipefail\necho "$TOKEN"\n', {"TOKEN": "$(System.AccessToken)"}, "uses secret $TOKEN"),
+        ("set -euo pipefail\nagentctl --pat ${AZDO_PAT} plan\n", {}, "uses secret $AZDO_PAT"),
+        ("set -euo pipefail\ncd $(Build.SourcesDirectory)\n", {}, "Azure replaces $(...)"),
+        ("set -euo pipefail\necho ${{ parameters.x }}\n", {}, "Azure replaces $(...)"),
+    ],
+    ids=["no-strict-mode", "xtrace", "xtrace-long", "echo-secret", "secret-argument", "macro", "expression"],
+)
+def test_script_rule_violations_are_reported(text: str, env: dict[str, str], problem: str) -> None:
+    problems = script_problems(Script("pipeline.yml:3: steps.0.bash", text, env, inline=True))
+    assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_command_substitution_is_not_mistaken_for_a_macro() -> None:
+    text = 'set -euo pipefail\nstarted="$(date -u +%s)"\nmkdir -p "$(dirname "$OUT")"\n'
+    assert script_problems(Script("x", text, {}, inline=True)) == []
+
+
+def fake_command(bin_dir: Path, name: str, body: str) -> None:
+    """A stand-in for ``name`` on PATH that logs its arguments and environment to files."""
+    bin_dir.mkdir(exist_ok=True)
+    path = bin_dir / name
+    path.write_text(
+        "#!/usr/bin/env bash\nset -euo pipefail\n"
+        f'printf "%s\\n" "$@" > "{bin_dir}/{name}.args"\n'
+        f'env > "{bin_dir}/{name}.env"\n' + body,
+        encoding="utf-8",
+    )
+    path.chmod(0o755)
+
+
+def run_script(name: str, bin_dir: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(cwd), **env}
+    return subprocess.run(
+        ["bash", str(PIPELINES / "scripts" / name)],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "ok_codes", "expected"),
+    [(0, "", 0), (2, "0 2", 0), (2, "", 2), (3, "0 2", 3), (1, "0 2", 1)],
+    ids=["ok", "plan-changes-allowed", "changes-not-allowed", "invalid-input", "apply-failed"],
+)
+def test_run_agentctl_keeps_the_json_and_fails_only_on_unexpected_codes(
+    tmp_path: Path, exit_code: int, ok_codes: str, expected: int
+) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "agentctl", f'echo \'{{"status": "x"}}\'\nexit {exit_code}\n')
+    out = tmp_path / "staging" / "plan" / "plan.json"
+    env = {"AGENTCTL_ARGS": "plan -f examples/pool.yaml", "AGENTCTL_JSON": str(out), "AZDO_PAT": SECRET}
+    if ok_codes:
+        env["AGENTCTL_OK_EXIT_CODES"] = ok_codes
+    run = run_script("run-agentctl.sh", bin_dir, tmp_path, **env)
+    assert run.returncode == expected, run.stderr
+    assert json.loads(out.read_text(encoding="utf-8")) == {"status": "x"}
+    args = (bin_dir / "agentctl.args").read_text(encoding="utf-8").split()
+    assert args == ["--output", "json", "plan", "-f", "examples/pool.yaml"]
+    assert f"AZDO_PAT={SECRET}" in (bin_dir / "agentctl.env").read_text(encoding="utf-8")
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_run_agentctl_without_json_passes_output_through(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "agentctl", "echo converged\n")
+    run = run_script("run-agentctl.sh", bin_dir, tmp_path, AGENTCTL_ARGS="deploy-pool -f a.yaml --yes")
+    assert run.returncode == 0 and "converged" in run.stdout
+    assert (bin_dir / "agentctl.args").read_text(encoding="utf-8").split() == [
+        "deploy-pool",
+        "-f",
+        "a.yaml",
+        "--yes",
+    ]
+
+
+def test_run_agentctl_needs_a_command(tmp_path: Path) -> None:
+    run = run_script("run-agentctl.sh", tmp_path / "bin", tmp_path)
+    assert run.returncode != 0 and "AGENTCTL_ARGS must hold the agentctl command" in run.stderr
+
+
+@pytest.mark.parametrize("make_exit", [0, 2], ids=["baked", "bake-failed"])
+def test_bake_records_the_duration_also_when_the_bake_fails(tmp_path: Path, make_exit: int) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "make", f"sleep 1\nexit {make_exit}\n")
+    record = tmp_path / "images" / "artifacts" / "bake-duration.json"
+    run = run_script(
+        "bake-image.sh",
+        bin_dir,
+        tmp_path,
+        PKR_VAR_FILE="packer/ubuntu-24.04.pkrvars.hcl",
+        DURATION_FILE=str(record),
+    )
+    assert run.returncode == make_exit
+    assert (bin_dir / "make.args").read_text(encoding="utf-8").split() == [
+        "image",
+        "PKR_VAR_FILE=packer/ubuntu-24.04.pkrvars.hcl",
+    ]
+    duration = json.loads(record.read_text(encoding="utf-8"))
+    assert duration["varFile"] == "packer/ubuntu-24.04.pkrvars.hcl"
+    assert duration["exitCode"] == make_exit
+    assert 1 <= duration["seconds"] <= 10
+    assert duration["started"].endswith("Z")
+
+
+def test_bake_rejects_a_var_file_that_would_break_the_record(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "make", "exit 0\n")
+    run = run_script(
+        "bake-image.sh", bin_dir, tmp_path, PKR_VAR_FILE='x".hcl', DURATION_FILE=str(tmp_path / "d.json")
+    )
+    assert run.returncode == 3 and "PKR_VAR_FILE has characters outside" in run.stderr
+    assert not (bin_dir / "make.args").exists()
