@@ -1,0 +1,176 @@
+"""What each pipeline does: triggers, stages and gates, the agentctl calls (checked against the
+agentctl CLI itself), and names that must match what agentctl creates from examples/pool.yaml."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+import yaml
+from pipelinecheck import PIPELINE_FILES, PIPELINES, REPO, declared_parameters, load, template_arguments, walk
+
+NIGHTLY = PIPELINES / "image-nightly.yml"
+DEPLOY = PIPELINES / "deploy-pool.yml"
+AGENTCTL_TEMPLATE = "templates/agentctl.yml"
+POOL = yaml.safe_load((REPO / "examples" / "pool.yaml").read_text(encoding="utf-8"))
+
+
+def data(path: Path) -> Any:
+    return load(path).data
+
+
+def stage(path: Path, name: str) -> dict[str, Any]:
+    return next(s for s in data(path)["stages"] if s.get("stage") == name)
+
+
+def tasks(node: Any, name: str) -> list[dict[str, Any]]:
+    return [n for _, n in walk(node) if isinstance(n, dict) and n.get("task") == name]
+
+
+def default(path: Path, parameter: str) -> Any:
+    return declared_parameters(load(path))[parameter]["default"]
+
+
+def test_nightly_runs_on_its_schedule_only() -> None:
+    nightly = data(NIGHTLY)
+    assert nightly["trigger"] == "none" and nightly["pr"] == "none"
+    [schedule] = nightly["schedules"]
+    assert schedule["always"] == "true"
+    minute, hour, *rest = schedule["cron"].split()
+    assert len(rest) == 3 and 0 <= int(minute) < 60 and 0 <= int(hour) < 24
+    assert schedule["branches"]["include"] == ["main"]
+
+
+def test_nightly_bakes_both_ubuntu_versions_and_publishes_the_report() -> None:
+    bake = stage(NIGHTLY, "bake")
+    [job] = bake["jobs"]
+    var_files = {leg["varFile"] for leg in job["strategy"]["matrix"].values()}
+    assert var_files == {"packer/ubuntu-22.04.pkrvars.hcl", "packer/ubuntu-24.04.pkrvars.hcl"}
+    [cli] = tasks(job, "AzureCLI@2")
+    assert cli["inputs"]["scriptPath"].endswith("pipelines/scripts/bake-image.sh")
+    assert cli["inputs"]["azureSubscription"] == "${{ parameters.azureConnection }}"
+    assert cli["env"]["PKR_VAR_FILE"] == "$(varFile)"
+    assert cli["env"]["DURATION_FILE"].startswith("$(Build.SourcesDirectory)/$(softwareReportDir)/")
+    [publish] = tasks(job, "PublishPipelineArtifact@1")
+    assert publish["inputs"]["targetPath"] == "$(Build.SourcesDirectory)/$(softwareReportDir)"
+    assert publish["condition"] == "succeededOrFailed()"
+    assert data(NIGHTLY)["variables"]["softwareReportDir"] == "images/artifacts"
+    assert job["steps"][0] == {"checkout": "self", "clean": "true"}
+
+
+def test_nightly_defaults_to_the_private_pool_of_the_pool_file() -> None:
+    assert default(NIGHTLY, "pool") == {"name": POOL["devops"]["pool"]["name"]}
+    assert data(NIGHTLY)["pool"] == "${{ parameters.pool }}"
+
+
+def test_nightly_rolls_every_pool_behind_an_environment_then_prunes() -> None:
+    roll, prune = stage(NIGHTLY, "roll"), stage(NIGHTLY, "prune")
+    assert (roll["dependsOn"], prune["dependsOn"]) == ("bake", "roll")
+    [deployment] = roll["jobs"]
+    assert deployment["environment"] == "agent-images" and "deployment" in deployment
+    pool_files = default(NIGHTLY, "poolFiles")
+    calls = [call["args"] for call in template_arguments(NIGHTLY, AGENTCTL_TEMPLATE)]
+    rolls = [f"image roll -f {pool_file} --latest --yes" for pool_file in pool_files]
+    keep = default(NIGHTLY, "keepVersions")
+    prune_call = f"image prune --keep {keep} " + " ".join(f"-f {f}" for f in pool_files) + " --yes"
+    assert calls == [*rolls, prune_call]
+    assert all(call.get("jsonFile") for call in template_arguments(NIGHTLY, AGENTCTL_TEMPLATE))
+    assert keep == "5"
+
+
+def test_deploy_pool_plans_on_pull_requests_and_deploys_main_behind_an_environment() -> None:
+    pipeline = data(DEPLOY)
+    assert pipeline["pr"]["branches"]["include"] == ["main"]
+    assert pipeline["trigger"]["branches"]["include"] == ["main"]
+    plan_call, deploy_call = template_arguments(DEPLOY, AGENTCTL_TEMPLATE)
+    pool_file = default(DEPLOY, "poolFile")
+    assert plan_call["args"] == f"plan -f {pool_file}"
+    assert plan_call["okExitCodes"].split() == ["0", "2"]
+    [publish] = tasks(stage(DEPLOY, "plan"), "PublishPipelineArtifact@1")
+    assert plan_call["jsonFile"].startswith(publish["inputs"]["targetPath"] + "/")
+    deploy = stage(DEPLOY, "deploy")
+    assert "refs/heads/main" in deploy["condition"] and "PullRequest" in deploy["condition"]
+    [deployment] = deploy["jobs"]
+    assert deployment["environment"] == "${{ parameters.environment }}"
+    assert deploy_call["args"] == f"deploy-pool -f {pool_file} --yes"
+
+
+def test_agentctl_template_signs_in_and_maps_credentials_through_env() -> None:
+    template = load(PIPELINES / AGENTCTL_TEMPLATE)
+    [cli] = tasks(template.data, "AzureCLI@2")
+    assert cli["env"]["AZURE_TOKEN_CREDENTIALS"] == "AzureCliCredential"
+    assert cli["env"]["AZDO_PAT"] == "$(System.AccessToken)"
+    raw = yaml.load((PIPELINES / AGENTCTL_TEMPLATE).read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    [env] = [n["env"] for _, n in walk(raw) if isinstance(n, dict) and "env" in n]
+    [(condition, mapped)] = [(k, v) for k, v in env.items() if k.startswith("${{")]
+    assert "parameters.azureDevOpsToken" in condition and mapped == {"AZDO_PAT": "$(System.AccessToken)"}
+    assert cli["inputs"]["scriptPath"].endswith("pipelines/scripts/run-agentctl.sh")
+
+
+def test_azure_identity_accepts_the_credential_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.identity import DefaultAzureCredential
+
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "AzureCliCredential")
+    credential = DefaultAzureCredential()
+    assert [type(c).__name__ for c in credential.credentials] == ["AzureCliCredential"]
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "AzureCliCredentials")
+    with pytest.raises(ValueError, match="Invalid value"):
+        DefaultAzureCredential()
+
+
+AGENTCTL_CALLS = [
+    pytest.param(call["args"], id=f"{path.name}: {call['args']}")
+    for path in PIPELINE_FILES
+    for call in template_arguments(path, AGENTCTL_TEMPLATE)
+]
+
+
+@pytest.mark.parametrize("args", AGENTCTL_CALLS)
+def test_agentctl_calls_parse_with_the_agentctl_cli(args: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The arguments each pipeline passes are accepted by agentctl's own command line parser."""
+    from agentctl.cli import cli
+
+    monkeypatch.chdir(REPO)
+    command: click.Command = cli
+    words = shlex.split(args)
+    while isinstance(command, click.Group):
+        name, words = words[0], words[1:]
+        found = command.get_command(click.Context(command), name)
+        if found is None:
+            pytest.skip(f"agentctl has no command {name!r} yet")
+        command = found
+    parsed = command.make_context(name, words).params
+    assert any("examples/pool.yaml" in str(value) for value in parsed.values()), parsed
+
+
+def test_private_aks_example_deploys_through_what_agentctl_creates() -> None:
+    example = data(PIPELINES / "examples" / "deploy-private-aks.yml")
+    [job] = [j for s in example["stages"] for j in s["jobs"]]
+    assert job["pool"] == {"name": POOL["devops"]["pool"]["name"]}
+    assert job["environment"] in {env["name"] for env in POOL["devops"]["environments"]}
+    [helm] = tasks(job, "HelmDeploy@0")
+    inputs = helm["inputs"]
+    assert inputs["connectionType"] == "Kubernetes Service Connection"
+    assert inputs["kubernetesServiceConnection"] in {k["connection"] for k in POOL["devops"]["kubernetes"]}
+    assert (inputs["command"], inputs["chartType"], inputs["install"], inputs["waitForExecution"]) == (
+        "upgrade",
+        "FilePath",
+        "true",
+        "true",
+    )
+    assert inputs["namespace"] == "$(namespace)"
+    assert example["variables"]["namespace"] == POOL["devops"]["kubernetes"][0]["namespace"]
+
+
+def test_private_acr_example_pushes_through_the_registry_connection() -> None:
+    example = data(PIPELINES / "examples" / "build-push-private-acr.yml")
+    assert example["pool"] == {"name": POOL["devops"]["pool"]["name"]}
+    [docker] = tasks(example, "Docker@2")
+    assert docker["inputs"]["command"] == "buildAndPush"
+    registries = POOL.get("registries") or POOL["devops"].get("registries")
+    if registries is None:
+        pytest.skip("examples/pool.yaml names no registry connection yet")
+    assert docker["inputs"]["containerRegistry"] in {r["connection"] for r in registries}
