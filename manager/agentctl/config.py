@@ -564,4 +564,6 @@ def _schema_of(tp: Any) -> dict[str, Any]:
 
 
 def schema_path() -> Path:
-    return Path(__file__).parent / "schemas" / "pool.schema.json"
+    from agentctl import schemas
+
+    return schemas.path("pool")

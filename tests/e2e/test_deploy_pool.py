@@ -1,0 +1,89 @@
+"""deploy-pool, plan, status and destroy from an empty world, on the sandbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+
+from agentctl.schemas import load as load_schema
+
+
+def test_converge_rerun_drift_and_destroy(world: Any, capsys: Any) -> None:
+    # From nothing: everything is created.
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    assert out["status"] == "changed"
+    created = {a["key"] for a in out["data"]["plan"]["actions"] if a["op"] == "create"}
+    assert {"resourceGroup", "scaleSet", "azureConnection", "federatedCredential", "pool"} <= created
+    assert all(o["status"] == "done" for o in out["data"]["outcomes"])
+    world.new_requests()
+
+    # A second run writes nothing, and plan agrees.
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0 and out["status"] == "ok"
+    assert world.writes(world.new_requests()) == []
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 0 and out["data"]["changed"] is False
+    jsonschema.validate(out["data"], load_schema("plan"))
+    world.new_requests()
+
+    # desiredIdle drift: exactly one PATCH of the elastic pool.
+    world.edit("desiredIdle: 1", "desiredIdle: 2")
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 2 and [a["key"] for a in out["data"]["actions"] if a["op"] != "noop"] == ["pool"]
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    writes = world.writes(world.new_requests())
+    assert len(writes) == 1 and writes[0].startswith("PATCH ") and "elasticpools" in writes[0], writes
+
+    # A new image: one scale set update.
+    world.edit("images/ubuntu-24.04-agent\n", "images/ubuntu-24.04-agent\n  version: 2026.1115.1\n")
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    writes = world.writes(world.new_requests())
+    assert len(writes) == 1 and "virtualMachineScaleSets/vmss-agents" in writes[0], writes
+
+    # status reports what is there, in a documented shape.
+    code, out = world.json(capsys, "status", "-f", str(world.pool))
+    assert code == 0
+    jsonschema.validate(out["data"], load_schema("status"))
+    assert out["data"]["pool"]["exists"] and out["data"]["scaleSet"]["exists"]
+    assert out["data"]["image"]["modelVersion"] == "2026.1115.1"
+    assert out["data"]["image"]["newest"] == "2026.1129.1" and out["data"]["image"]["drift"] is True
+
+    # destroy removes what agentctl made, and nothing else.
+    code, out = world.json(capsys, "destroy", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    deleted = {a["key"].split(":")[0] for a in out["data"]["plan"]["actions"]}
+    assert {"pool", "azureConnection", "federatedCredential", "scaleSet"} <= deleted
+    code, out = world.json(capsys, "destroy", "-f", str(world.pool), "--yes")
+    assert code == 0 and out["data"]["plan"]["actions"] == []
+    deletes = [w for w in world.writes(world.log()) if w.startswith("DELETE")]
+    assert not any("resourcegroups/rg-agents" == w.lower().split("/", 3)[-1] for w in deletes)
+    assert not any("userAssignedIdentities/id-agents" in w and "federated" not in w for w in deletes)
+
+
+def test_plan_needs_no_confirmation_and_deploy_refuses_without_yes(world: Any, capsys: Any) -> None:
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 2 and out["status"] == "changed"
+    assert world.writes(world.new_requests()) == []
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool))
+    assert code == 2 and out["errors"][0]["code"] == "usage"
+    assert world.writes(world.new_requests()) == []
+
+
+def test_missing_reference_stops_before_any_write(world: Any, capsys: Any) -> None:
+    world.edit("/subnets/agents", "/subnets/nope")
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 5
+    assert "subnet" in out["errors"][0]["message"] and "network.subnetId" in out["errors"][0]["message"]
+    assert world.writes(world.new_requests()) == []
+
+
+def test_text_output_has_no_traceback(world: Any, capsys: Any) -> None:
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert world.agentctl("status", "-f", str(world.pool)) == 0
+    assert "vmss-agents" in capsys.readouterr().out
+    json.dumps(world.log())  # the access log is valid JSON lines
