@@ -3,6 +3,7 @@ agentctl CLI itself), and names that must match what agentctl creates from examp
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,22 @@ def test_nightly_bakes_both_ubuntu_versions_and_publishes_the_report() -> None:
     assert cli["inputs"]["scriptPath"].endswith("pipelines/scripts/bake-image.sh")
     assert cli["inputs"]["azureSubscription"] == "${{ parameters.azureConnection }}"
     assert cli["env"]["PKR_VAR_FILE"] == "$(varFile)"
-    assert cli["env"]["DURATION_FILE"].startswith("$(Build.SourcesDirectory)/$(softwareReportDir)/")
+    report_dir = "$(Build.SourcesDirectory)/$(softwareReportDir)"
+    assert cli["env"]["ARTIFACTS_DIR"] == report_dir
+    assert cli["env"]["DURATION_FILE"].startswith(report_dir + "/")
     [publish] = tasks(job, "PublishPipelineArtifact@1")
-    assert publish["inputs"]["targetPath"] == "$(Build.SourcesDirectory)/$(softwareReportDir)"
+    assert publish["inputs"]["targetPath"] == report_dir
     assert publish["condition"] == "succeededOrFailed()"
     assert data(NIGHTLY)["variables"]["softwareReportDir"] == "images/artifacts"
     assert job["steps"][0] == {"checkout": "self", "clean": "true"}
+
+
+def test_the_image_build_writes_its_report_where_the_bake_step_says() -> None:
+    """`make image PKR_VAR_FILE=...` runs images/build.sh, which writes to $ARTIFACTS_DIR."""
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^image:.*\n\t.*images/build\.sh.*\$\(PKR_VAR_FILE\)", makefile, re.MULTILINE)
+    build = (REPO / "images" / "build.sh").read_text(encoding="utf-8")
+    assert re.search(r"^artifacts_dir=\$\{ARTIFACTS_DIR:-", build, re.MULTILINE)
 
 
 def test_nightly_defaults_to_the_private_pool_of_the_pool_file() -> None:
