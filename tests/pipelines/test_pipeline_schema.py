@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from jsonschema.protocols import Validator
 from pipelinecheck import (
     PIPELINE_FILES,
     PIPELINES,
@@ -15,6 +14,8 @@ from pipelinecheck import (
     PipelineFileError,
     PipelineValidator,
     load,
+    official_schema,
+    official_validator,
     schema_problems,
 )
 
@@ -48,10 +49,10 @@ jobs:
 """
 
 
-def problems_of(validator: Validator, tmp_path: Path, text: str) -> list[str]:
+def problems_of(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "pipeline.yml"
     path.write_text(text, encoding="utf-8")
-    return schema_problems(validator, load(path))
+    return schema_problems(official_validator(), load(path))
 
 
 def test_the_pipelines_are_all_there() -> None:
@@ -66,12 +67,12 @@ def test_the_pipelines_are_all_there() -> None:
 
 
 @pytest.mark.parametrize("path", PIPELINE_FILES, ids=lambda p: p.relative_to(REPO).as_posix())
-def test_pipeline_validates_against_the_official_schema(validator: Validator, path: Path) -> None:
-    assert schema_problems(validator, load(path)) == []
+def test_pipeline_validates_against_the_official_schema(path: Path) -> None:
+    assert schema_problems(official_validator(), load(path)) == []
 
 
-def test_the_reference_pipeline_is_valid(validator: Validator, tmp_path: Path) -> None:
-    assert problems_of(validator, tmp_path, VALID) == []
+def test_the_reference_pipeline_is_valid(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, VALID) == []
 
 
 @pytest.mark.parametrize(
@@ -135,33 +136,31 @@ def test_the_reference_pipeline_is_valid(validator: Validator, tmp_path: Path) -
     ],
 )
 def test_invalid_pipeline_is_reported_where_the_mistake_is(
-    validator: Validator, tmp_path: Path, old: str, new: str, line: int, field: str, message: str
+    tmp_path: Path, old: str, new: str, line: int, field: str, message: str
 ) -> None:
     assert old in VALID
-    problems = problems_of(validator, tmp_path, VALID.replace(old, new, 1))
+    problems = problems_of(tmp_path, VALID.replace(old, new, 1))
     assert len(problems) == 1, problems
     location, _, text = problems[0].partition(": ")
     assert location == f"{tmp_path / 'pipeline.yml'}:{line}"
     assert field in text and message in text
 
 
-def test_a_task_without_inputs_is_still_rejected(validator: Validator, tmp_path: Path) -> None:
+def test_a_task_without_inputs_is_still_rejected(tmp_path: Path) -> None:
     """Only `required` inside `inputs` is dropped: a task that needs inputs must still have them."""
     text = "steps:\n  - task: AzureCLI@2\n    displayName: no inputs\n"
-    assert any("'inputs' is a required property" in p for p in problems_of(validator, tmp_path, text))
+    assert any("'inputs' is a required property" in p for p in problems_of(tmp_path, text))
 
 
-def test_dropping_required_inputs_is_what_makes_helm_upgrade_valid(
-    validator: Validator, schema_file: Path, tmp_path: Path
-) -> None:
+def test_dropping_required_inputs_is_what_makes_helm_upgrade_valid(tmp_path: Path) -> None:
     """The unmodified schema rejects a HelmDeploy@0 upgrade through a Kubernetes connection for
     lacking the ACR inputs (needed only by other commands); the adjusted schema accepts it."""
     path = tmp_path / "pipeline.yml"
     path.write_text(VALID, encoding="utf-8")
-    unmodified = PipelineValidator(json.loads(schema_file.read_text(encoding="utf-8")))
+    unmodified = PipelineValidator(json.loads(official_schema().read_text(encoding="utf-8")))
     problems = schema_problems(unmodified, load(path))
     assert len(problems) == 1 and "'azureSubscriptionForACR' is a required property" in problems[0]
-    assert schema_problems(validator, load(path)) == []
+    assert schema_problems(official_validator(), load(path)) == []
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from pipelinecheck import (
     REPO,
     Script,
     load,
+    require,
     script_problems,
     scripts,
     secret_macro_problems,
@@ -36,7 +36,7 @@ def test_secret_macros_are_only_mapped_into_env(path: Path) -> None:
     assert secret_macro_problems(load(path)) == []
 
 
-def test_shellcheck_passes_on_every_script(tmp_path: Path, require: Callable[[bool, str], None]) -> None:
+def test_shellcheck_passes_on_every_script(tmp_path: Path) -> None:
     require(shutil.which("shellcheck") is not None, "shellcheck")
     files = {}
     for index, script in enumerate(ALL_SCRIPTS):
