@@ -36,6 +36,12 @@ REPO = Path(__file__).resolve().parents[2]
 PIPELINES = REPO / "pipelines"
 PIPELINE_FILES = sorted(path for path in PIPELINES.rglob("*") if path.suffix in (".yml", ".yaml"))
 
+
+def path_id(path: Path) -> str:
+    """Test id of a pipeline file: its path in the repository."""
+    return path.relative_to(REPO).as_posix()
+
+
 EXPRESSION = re.compile(r"^\s*(\$\{\{.*\}\}|\$\[.*\]|\$\(.*\))\s*$", re.DOTALL)
 TEMPLATE_KEY = re.compile(r"^\$\{\{.*\}\}$", re.DOTALL)
 YAML_BOOLEAN = re.compile(r"^(true|false|yes|no|on|off|y|n)$", re.IGNORECASE)
@@ -125,7 +131,8 @@ def _hoisted_value(item: yaml.Node) -> yaml.Node | None:
     if isinstance(item, yaml.MappingNode) and item.value:
         key_node, value_node = item.value[0]
         if isinstance(key_node, yaml.ScalarNode) and TEMPLATE_KEY.match(key_node.value):
-            return value_node
+            value: yaml.Node = value_node
+            return value
     return None
 
 
@@ -377,8 +384,7 @@ def scripts(doc: Doc, repo: Path) -> Iterator[Script]:
     for where, node in walk(doc.data):
         if not isinstance(node, dict):
             continue
-        env = node.get("env") if isinstance(node.get("env"), dict) else {}
-        inputs = node.get("inputs") if isinstance(node.get("inputs"), dict) else {}
+        env, inputs = _mapping(node.get("env")), _mapping(node.get("inputs"))
         for key, text in [("bash", node.get("bash")), ("script", node.get("script"))]:
             if isinstance(text, str):
                 yield Script(doc.at((*where, key)), text, env, inline=True)
@@ -388,6 +394,10 @@ def scripts(doc: Doc, repo: Path) -> Iterator[Script]:
             path = _strip_repo_root(inputs["scriptPath"])
             if (repo / path).is_file():
                 yield Script(path, (repo / path).read_text(encoding="utf-8"), env, inline=False)
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    return node if isinstance(node, dict) else {}
 
 
 SECRET_MACROS = ("$(System.AccessToken)",)

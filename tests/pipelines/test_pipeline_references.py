@@ -13,6 +13,7 @@ from pipelinecheck import (
     load,
     make_targets_called,
     makefile_targets,
+    path_id,
     repo_path_problems,
     scripts,
     template_calls,
@@ -22,8 +23,6 @@ from pipelinecheck import (
 
 # Paths that a build step writes (path -> the repository file that writes it).
 PRODUCED = {"images/artifacts": "images/build.sh"}
-
-IDS = {"ids": lambda p: p.relative_to(REPO).as_posix()}
 
 TEMPLATE = """\
 parameters:
@@ -43,12 +42,12 @@ steps:
 """
 
 
-@pytest.mark.parametrize("path", PIPELINE_FILES, **IDS)
+@pytest.mark.parametrize("path", PIPELINE_FILES, ids=path_id)
 def test_templates_exist_and_get_the_parameters_they_declare(path: Path) -> None:
     assert template_problems(load(path), REPO) == []
 
 
-@pytest.mark.parametrize("path", PIPELINE_FILES, **IDS)
+@pytest.mark.parametrize("path", PIPELINE_FILES, ids=path_id)
 def test_repository_paths_exist_or_are_produced_by_the_build(path: Path) -> None:
     assert repo_path_problems(load(path), REPO, PRODUCED) == []
 

@@ -10,12 +10,12 @@ import pytest
 from pipelinecheck import (
     PIPELINE_FILES,
     PIPELINES,
-    REPO,
     PipelineFileError,
     PipelineValidator,
     load,
     official_schema,
     official_validator,
+    path_id,
     schema_problems,
 )
 
@@ -66,7 +66,7 @@ def test_the_pipelines_are_all_there() -> None:
     assert any(name.startswith("templates/") for name in names)
 
 
-@pytest.mark.parametrize("path", PIPELINE_FILES, ids=lambda p: p.relative_to(REPO).as_posix())
+@pytest.mark.parametrize("path", PIPELINE_FILES, ids=path_id)
 def test_pipeline_validates_against_the_official_schema(path: Path) -> None:
     assert schema_problems(official_validator(), load(path)) == []
 
