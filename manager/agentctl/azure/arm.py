@@ -320,3 +320,33 @@ class Arm:
             raise NotFound(f"cluster {name} returned no kubeconfig")
         value = configs[0].value
         return value if isinstance(value, bytes) else bytes(value)
+
+    # --- container registries and private DNS (read only; used by resources/registries.py) ---
+
+    @cached_property
+    def acr(self) -> Any:
+        from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+
+        return self._client(ContainerRegistryManagementClient)
+
+    @cached_property
+    def private_dns(self) -> Any:
+        from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+        return self._client(PrivateDnsManagementClient)
+
+    def get_registry(self, rg: str, name: str) -> dict[str, Any] | None:
+        return self.read(f"read container registry {name}", self.acr.registries.get, rg, name)
+
+    def list_private_dns_zones(self) -> list[dict[str, Any]]:
+        """Every private DNS zone of the subscription, whatever its resource group."""
+        with translated("list private DNS zones"):
+            return [wire(z) for z in self.private_dns.private_zones.list()]
+
+    def list_dns_zone_links(self, rg: str, zone: str) -> list[dict[str, Any]]:
+        with translated(f"list virtual network links of {zone}"):
+            return [wire(link) for link in self.private_dns.virtual_network_links.list(rg, zone)]
+
+    def list_a_records(self, rg: str, zone: str) -> list[dict[str, Any]]:
+        with translated(f"list A records of {zone}"):
+            return [wire(r) for r in self.private_dns.record_sets.list_by_type(rg, zone, "A")]

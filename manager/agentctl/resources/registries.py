@@ -1,0 +1,463 @@
+"""Private container registries for the pool's agents.
+
+For each entry of ``registries:`` agentctl
+
+- grants the scale set's user-assigned identity AcrPull or AcrPush on the registry (a role
+  assignment with a deterministic name; any equivalent assignment at the registry counts as done);
+- makes a Docker registry service connection of the Azure Container Registry kind that signs in
+  with the agent's managed identity (scheme ``ManagedServiceIdentity``: no secret is stored; the
+  Docker task exchanges the VM's identity token for a registry token on the agent itself);
+- checks what usually breaks a private registry: a SKU without private endpoints, and a
+  ``privatelink.azurecr.io`` zone that is not linked to the agents' virtual network or lacks the
+  A record of the registry or of one of its regional data endpoints (``<registry>.<region>.data``).
+
+The checks never stop a run. ``plan`` carries them as a no-op action per registry with
+``data["warnings"]``; ``status`` lists them under ``registries.warnings``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentctl import apply as applier
+from agentctl import desired
+from agentctl.apply import Context
+from agentctl.azure import Arm
+from agentctl.config import PoolSpec, Registry, parse_id
+from agentctl.errors import CloudError, PreconditionFailed
+from agentctl.observe import Clients, Facts
+from agentctl.plan import CREATE, DELETE, NOOP, UPDATE, Action, Change
+
+log = logging.getLogger(__name__)
+
+NAME = "registries"
+ROLES = {"pull": "7f951dda-4ed3-4680-a7ca-43fe172d538d", "push": "8311e382-0749-4cb8-b61a-304f252e45ec"}
+ROLE_NAMES = {"pull": "AcrPull", "push": "AcrPush"}
+ACCESS_BY_ROLE = {guid: access for access, guid in ROLES.items()}
+PRIVATE_SKU = "Premium"
+AUTH_SCHEME = "ManagedServiceIdentity"
+_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
+
+
+@dataclass
+class RegistryFacts:
+    registry: dict[str, Any] | None  # the ARM resource; None when it does not exist
+    assignments: list[dict[str, Any]]  # of the agents' principal, at or above the registry
+    connection: dict[str, Any] | None
+    permissions: dict[str, Any]
+
+
+@dataclass
+class Zone:
+    id: str
+    name: str
+    vnets: set[str]  # linked virtual network ids, lower case
+    records: set[str]  # A record set names, lower case
+
+
+@dataclass
+class Observed:
+    registries: dict[str, RegistryFacts] = field(default_factory=dict)  # by registry id, lower case
+    zones: list[Zone] = field(default_factory=list)  # private DNS zones the registries need
+
+
+# --- pure helpers ------------------------------------------------------------------------
+
+
+def role_definition_id(registry_id: str, access: str) -> str:
+    parts = parse_id("registry", registry_id)
+    assert parts is not None  # validated by config
+    return f"/subscriptions/{parts['sub']}/providers/Microsoft.Authorization/roleDefinitions/{ROLES[access]}"
+
+
+def registry_name(reg: Registry) -> str:
+    parts = parse_id("registry", reg.id)
+    assert parts is not None  # validated by config
+    return parts["name"]
+
+
+def vnet_id(spec: PoolSpec) -> str:
+    """The agents' virtual network, from their subnet."""
+    return spec.network.subnetId.rsplit("/subnets/", 1)[0]
+
+
+def login_server(registry: dict[str, Any]) -> str:
+    return str((registry.get("properties") or {}).get("loginServer") or "").lower()
+
+
+def zone_name(registry: dict[str, Any]) -> str:
+    """``privatelink.azurecr.io`` (or the sovereign cloud's suffix), from the login server."""
+    return "privatelink." + login_server(registry).split(".", 1)[1]
+
+
+def expected_records(registry: dict[str, Any]) -> list[str]:
+    """A records the private endpoint needs: the registry and each regional data endpoint."""
+    login = login_server(registry)
+    label, suffix = login.split(".", 1)
+    hosts = (registry.get("properties") or {}).get("dataEndpointHostNames") or [
+        f"{label}.{registry.get('location', '')}.data.{suffix}"
+    ]
+    return [label] + [str(h).lower().removesuffix("." + suffix) for h in hosts]
+
+
+def _scope_of(assignment: dict[str, Any]) -> str:
+    return str(assignment.get("id", "")).lower().rsplit(_ASSIGNMENTS, 1)[0]
+
+
+def _role_guid(assignment: dict[str, Any]) -> str:
+    return str((assignment.get("properties") or {}).get("roleDefinitionId", "")).lower().rsplit("/", 1)[-1]
+
+
+def connection_body(
+    spec: PoolSpec, reg: Registry, registry: dict[str, Any], project: dict[str, Any], tenant_id: str
+) -> dict[str, Any]:
+    """A Docker registry connection to an ACR that authenticates with the agent's managed identity."""
+    parts = parse_id("registry", reg.id)
+    assert parts is not None  # validated by config
+    login = login_server(registry)
+    return {
+        "name": reg.connection,
+        "type": "dockerregistry",
+        "url": f"https://{login}",
+        "description": desired.marker(spec),
+        "authorization": {"scheme": AUTH_SCHEME, "parameters": {"tenantid": tenant_id, "loginServer": login}},
+        "data": {
+            "registrytype": "ACR",
+            "registryId": reg.id,
+            "subscriptionId": parts["sub"],
+            "subscriptionName": parts["sub"],
+        },
+        "isShared": False,
+        "owner": "library",
+        "serviceEndpointProjectReferences": [
+            {
+                "projectReference": {"id": project["id"], "name": project["name"]},
+                "name": reg.connection,
+                "description": desired.marker(spec),
+            }
+        ],
+    }
+
+
+DRIFT_FIELDS: list[tuple[str, tuple[str, ...]]] = [
+    ("type", ("type",)),
+    ("url", ("url",)),
+    ("authorization.scheme", ("authorization", "scheme")),
+    ("authorization.loginServer", ("authorization", "parameters", "loginServer")),
+    ("authorization.tenantid", ("authorization", "parameters", "tenantid")),
+    ("data.registrytype", ("data", "registrytype")),
+    ("data.registryId", ("data", "registryId")),
+]
+
+
+def connection_drift(want: dict[str, Any], observed: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    changes = []
+    for label, path in DRIFT_FIELDS:
+        old, new = desired._get(observed, *path), desired._get(want, *path)
+        if str(old or "").lower() != str(new or "").lower():
+            changes.append((label, old, new))
+    return changes
+
+
+def check(registry: dict[str, Any], zones: list[Zone], vnet_id: str) -> dict[str, Any]:
+    """Why the agents might not reach the registry privately: {zone, missingRecords, warnings}."""
+    name = str(registry.get("name", ""))
+    warnings: list[str] = []
+    sku = str((registry.get("sku") or {}).get("name", ""))
+    if sku != PRIVATE_SKU:
+        warnings.append(
+            f"registry {name} has the {sku or 'unknown'} SKU: private endpoints need {PRIVATE_SKU} "
+            f"(az acr update -n {name} --sku {PRIVATE_SKU})"
+        )
+    zname = zone_name(registry)
+    same_name = [z for z in zones if z.name.lower() == zname]
+    linked = [z for z in same_name if vnet_id.lower() in z.vnets]
+    if not linked:
+        found = ", ".join(z.id for z in same_name) or "none in the subscription"
+        warnings.append(
+            f"no private DNS zone {zname} is linked to virtual network {vnet_id.rsplit('/', 1)[-1]} "
+            f"(zones named so: {found}): link one to it so the agents resolve {login_server(registry)} "
+            "to the registry's private endpoint"
+        )
+        return {"zone": None, "missingRecords": expected_records(registry), "warnings": warnings}
+    zone = linked[0]
+    missing = [r for r in expected_records(registry) if r not in zone.records]
+    for record in missing:
+        warnings.append(
+            f"private DNS zone {zname} ({zone.id}) has no A record '{record}': add it with the private "
+            f"endpoint's address for {record}.{zname.removeprefix('privatelink.')} (or attach the zone "
+            "to the registry's private endpoint through a DNS zone group)"
+        )
+    return {"zone": zone.id, "missingRecords": missing, "warnings": warnings}
+
+
+# --- observe -----------------------------------------------------------------------------
+
+
+def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
+    if not spec.registries:
+        return Observed()
+    arm, dev = clients.arm, clients.devops
+
+    def one(reg: Registry) -> RegistryFacts:
+        parts = parse_id("registry", reg.id)
+        assert parts is not None  # validated by config
+        reg_arm = arm if parts["sub"].lower() == arm.subscription.lower() else Arm(arm.target, parts["sub"])
+        registry = reg_arm.get_registry(parts["rg"], parts["name"])
+        assignments = arm.list_role_assignments(reg.id, facts.principal_id) if registry else []
+        conn = dev.endpoint_by_name(reg.connection)
+        perms = dev.permissions("endpoint", conn["id"]) if conn else {}
+        return RegistryFacts(registry, assignments, conn, perms)
+
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="observe-acr") as pool:
+        found = list(pool.map(one, spec.registries))
+    out = Observed({reg.id.lower(): f for reg, f in zip(spec.registries, found, strict=True)})
+    wanted = {zone_name(f.registry) for f in found if f.registry and login_server(f.registry)}
+    zones = (
+        [z for z in arm.list_private_dns_zones() if str(z.get("name", "")).lower() in wanted]
+        if wanted
+        else []
+    )
+    out.zones = [_zone(arm, z) for z in zones]
+    return out
+
+
+def _zone(arm: Arm, zone: dict[str, Any]) -> Zone:
+    rg = str(zone["id"]).split("/")[4]
+    links = arm.list_dns_zone_links(rg, zone["name"])
+    records = arm.list_a_records(rg, zone["name"])
+    return Zone(
+        str(zone["id"]),
+        str(zone["name"]),
+        {str(desired._get(link, "properties", "virtualNetwork", "id") or "").lower() for link in links},
+        {str(r.get("name", "")).lower() for r in records},
+    )
+
+
+# --- plan --------------------------------------------------------------------------------
+
+
+def _facts(facts: Facts, reg: Registry) -> RegistryFacts:
+    observed: Observed = facts.extra.get(NAME) or Observed()
+    return observed.registries.get(reg.id.lower()) or RegistryFacts(None, [], None, {})
+
+
+def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
+    actions: list[Action] = []
+    observed: Observed = facts.extra.get(NAME) or Observed()
+    for i, reg in enumerate(spec.registries):
+        f = _facts(facts, reg)
+        if f.registry is None:
+            raise PreconditionFailed(
+                f"container registry {reg.id} does not exist (registries[{i}].id)",
+                hint="create it first (it is not agentctl's to make), or fix the id in the pool file",
+            )
+        actions += _role_actions(spec, facts, reg, f)
+        actions += _connection_actions(spec, facts, reg, f, i)
+        warnings = check(f.registry, observed.zones, vnet_id(spec))["warnings"]
+        if warnings:
+            name = registry_name(reg)
+            actions.append(
+                Action(f"registryCheck:{name}", NOOP, "registry check", name, data={"warnings": warnings})
+            )
+    return actions
+
+
+def _role_actions(spec: PoolSpec, facts: Facts, reg: Registry, f: RegistryFacts) -> list[Action]:
+    name = registry_name(reg)
+    scope = reg.id
+    want = ROLES[reg.access]
+    role_id = role_definition_id(reg.id, reg.access)
+    here = [a for a in f.assignments if _scope_of(a) == scope.lower()]
+    replaced = [
+        a
+        for a in here
+        if _role_guid(a) in ACCESS_BY_ROLE
+        and _role_guid(a) != want
+        and desired.owned((a.get("properties") or {}).get("description"), spec)
+    ]
+    have = any(_role_guid(a) == want for a in here)
+    key = f"registryRole:{name}"
+    changes = [
+        Change("role", ROLE_NAMES[ACCESS_BY_ROLE[_role_guid(a)]], ROLE_NAMES[reg.access]) for a in replaced
+    ]
+    actions = [
+        Action(
+            key,
+            NOOP if have else CREATE,
+            "role assignment",
+            f"{ROLE_NAMES[reg.access]} on {name}",
+            [] if have else changes,
+            data={
+                "scope": scope,
+                "roleId": role_id,
+                "name": desired.role_assignment_name(scope, facts.principal_id, role_id),
+            },
+        )
+    ]
+    for a in replaced:
+        actions.append(
+            Action(
+                f"registryRole:{name}/{a['name']}",
+                DELETE,
+                "role assignment",
+                f"{ROLE_NAMES[ACCESS_BY_ROLE[_role_guid(a)]]} on {name}",
+                needs=(key,),  # grant the new role before the old one goes: no gap in access
+                data={"scope": scope, "name": a["name"]},
+            )
+        )
+    return actions
+
+
+def _connection_actions(
+    spec: PoolSpec, facts: Facts, reg: Registry, f: RegistryFacts, index: int
+) -> list[Action]:
+    assert f.registry is not None
+    key = f"registryConnection:{reg.connection}"
+    body = connection_body(spec, reg, f.registry, facts.project, facts.tenant_id)
+    conn = f.connection
+    if conn is None:
+        op, changes = CREATE, []
+    elif not desired.owned(conn.get("description"), spec):
+        raise PreconditionFailed(
+            f"service connection '{reg.connection}' exists but agentctl did not create it "
+            f"(registries[{index}].connection)",
+            hint="choose another connection name, or remove the existing connection",
+        )
+    else:
+        changes = connection_drift(body, conn)
+        op = UPDATE if changes else NOOP
+    conn_id = (conn or {}).get("id")
+    actions = [
+        Action(
+            key,
+            op,
+            "docker registry connection",
+            reg.connection,
+            [Change(*c) for c in changes],
+            data={"body": body, "id": conn_id},
+        )
+    ]
+    drift = desired.permissions_drift(reg.authorizeAllPipelines, [], f.permissions)
+    if conn is not None or drift:  # a new connection starts with no permissions to undo
+        actions.append(
+            Action(
+                f"registryPermissions:{reg.connection}",
+                (UPDATE if conn else CREATE) if drift else NOOP,
+                "pipeline permissions",
+                f"connection {reg.connection}",
+                [Change(*c) for c in drift],
+                (key,),
+                {"id": conn_id, "connection": key, "authorizeAll": reg.authorizeAllPipelines},
+            )
+        )
+    return actions
+
+
+def plan_destroy(spec: PoolSpec, facts: Facts) -> list[Action]:
+    """Only the assignments and connections agentctl made, after the pool is gone."""
+    actions: list[Action] = []
+    for reg in spec.registries:
+        f = _facts(facts, reg)
+        name = registry_name(reg)
+        for a in f.assignments:
+            props = a.get("properties") or {}
+            if _scope_of(a) == reg.id.lower() and desired.owned(props.get("description"), spec):
+                actions.append(
+                    Action(
+                        f"registryRole:{name}/{a['name']}",
+                        DELETE,
+                        "role assignment",
+                        f"{ROLE_NAMES.get(ACCESS_BY_ROLE.get(_role_guid(a), ''), 'role')} on {name}",
+                        needs=("pool",),
+                        data={"scope": reg.id, "name": a["name"]},
+                    )
+                )
+        conn = f.connection
+        if conn is not None and desired.owned(conn.get("description"), spec):
+            actions.append(
+                Action(
+                    f"registryConnection:{reg.connection}",
+                    DELETE,
+                    "docker registry connection",
+                    reg.connection,
+                    needs=("pool",),
+                    data={"id": conn["id"]},
+                )
+            )
+    return actions
+
+
+# --- apply -------------------------------------------------------------------------------
+
+
+def _connection_create(ctx: Context, a: Action) -> None:
+    ctx.outputs[a.key] = ctx.clients.devops.call("endpoint.create", body=a.data["body"])
+
+
+def _connection_update(ctx: Context, a: Action) -> None:
+    body = {**a.data["body"], "id": a.data["id"]}
+    ctx.clients.devops.call("endpoint.update", {"endpointId": a.data["id"]}, body=body)
+
+
+def _permissions(ctx: Context, a: Action) -> None:
+    conn_id = a.data["id"] or (ctx.outputs.get(a.data["connection"]) or {}).get("id")
+    if not conn_id:
+        raise CloudError(f"the id of {a.name} is unknown (was its step skipped?)")
+    ctx.clients.devops.set_permissions(
+        "endpoint", conn_id, desired.permissions_body(a.data["authorizeAll"], [])
+    )
+
+
+HANDLERS: dict[tuple[str, str], Callable[[Context, Action], None]] = {
+    # Same data as the pool's own role assignment and connection: {scope, name, roleId} and {id}.
+    ("registryRole", CREATE): applier.HANDLERS[("roleAssignment", CREATE)],
+    ("registryRole", DELETE): applier.HANDLERS[("roleAssignment", DELETE)],
+    ("registryConnection", CREATE): _connection_create,
+    ("registryConnection", UPDATE): _connection_update,
+    ("registryConnection", DELETE): applier.HANDLERS[("azureConnection", DELETE)],
+    ("registryPermissions", CREATE): _permissions,
+    ("registryPermissions", UPDATE): _permissions,
+}
+
+
+# --- status ------------------------------------------------------------------------------
+
+
+def status(spec: PoolSpec, clients: Clients, facts: Facts) -> dict[str, Any]:
+    observed: Observed = facts.extra.get(NAME) or Observed()
+    items: list[dict[str, Any]] = []
+    for reg in spec.registries:
+        f = _facts(facts, reg)
+        here = [a for a in f.assignments if _scope_of(a) == reg.id.lower()]
+        missing = {
+            "zone": None,
+            "missingRecords": [],
+            "warnings": [f"container registry {reg.id} does not exist"],
+        }
+        result = check(f.registry, observed.zones, vnet_id(spec)) if f.registry else missing
+        items.append(
+            {
+                "name": registry_name(reg),
+                "id": reg.id,
+                "exists": f.registry is not None,
+                "sku": desired._get(f.registry, "sku", "name"),
+                "loginServer": login_server(f.registry) if f.registry else None,
+                "access": reg.access,
+                "role": ROLE_NAMES[reg.access],
+                "roleAssigned": any(_role_guid(a) == ROLES[reg.access] for a in here),
+                "connection": {
+                    "name": reg.connection,
+                    "exists": f.connection is not None,
+                    "scheme": desired._get(f.connection, "authorization", "scheme"),
+                },
+                "dnsZone": result["zone"],
+                "missingRecords": result["missingRecords"],
+                "warnings": result["warnings"],
+            }
+        )
+    return {"items": items, "warnings": [w for item in items for w in item["warnings"]]}

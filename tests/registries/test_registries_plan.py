@@ -1,0 +1,287 @@
+"""Registries: the planner and the checks are pure functions, table-tested here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from agentctl import config, desired
+from agentctl.errors import PreconditionFailed
+from agentctl.observe import Facts
+from agentctl.plan import Action
+from agentctl.resources import registries as regs
+from conftest import EXAMPLE_POOL
+
+SUB = "11111111-2222-3333-4444-555555555555"
+ACR_ID = (
+    f"/subscriptions/{SUB}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/acrplatform"
+)
+VNET = f"/subscriptions/{SUB}/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub"
+ZONE_ID = f"/subscriptions/{SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/" + (
+    "privatelink.azurecr.io"
+)
+PRINCIPAL = "pr-1"
+PUSH = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{regs.ROLES['push']}"
+PULL = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{regs.ROLES['pull']}"
+PROJECT = {"id": "p1", "name": "platform"}
+
+
+def spec_with(access: str = "push", authorize_all: bool = False) -> config.PoolSpec:
+    text = EXAMPLE_POOL.read_text() + (
+        "registries:\n"
+        f"  - id: {ACR_ID}\n"
+        "    connection: acr-private\n"
+        f"    access: {access}\n"
+        f"    authorizeAllPipelines: {str(authorize_all).lower()}\n"
+    )
+    return config.loads(text, "pool.yaml")
+
+
+SPEC = spec_with()
+
+
+def registry(sku: str = "Premium", data_hosts: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "id": ACR_ID,
+        "name": "acrplatform",
+        "location": "westeurope",
+        "sku": {"name": sku},
+        "properties": {
+            "loginServer": "acrplatform.azurecr.io",
+            "dataEndpointHostNames": ["acrplatform.westeurope.data.azurecr.io"]
+            if data_hosts is None
+            else data_hosts,
+        },
+    }
+
+
+def assignment(name: str, role_id: str, scope: str = ACR_ID, ours: bool = True) -> dict[str, Any]:
+    return {
+        "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        "name": name,
+        "properties": {
+            "roleDefinitionId": role_id,
+            "principalId": PRINCIPAL,
+            "description": desired.marker(SPEC) if ours else "made by hand",
+        },
+    }
+
+
+def zone(
+    records: tuple[str, ...] = ("acrplatform", "acrplatform.westeurope.data"), vnet: str = VNET
+) -> regs.Zone:
+    return regs.Zone(ZONE_ID, "privatelink.azurecr.io", {vnet.lower()}, set(records))
+
+
+def connection(spec: config.PoolSpec = SPEC, **overrides: Any) -> dict[str, Any]:
+    body = regs.connection_body(spec, spec.registries[0], registry(), PROJECT, "t1")
+    return {**body, "id": "e9", "isReady": True, **overrides}
+
+
+def facts(
+    reg: dict[str, Any] | None = None,
+    assignments: list[dict[str, Any]] | None = None,
+    conn: dict[str, Any] | None = None,
+    perms: dict[str, Any] | None = None,
+    zones: list[regs.Zone] | None = None,
+) -> Facts:
+    observed = regs.Observed(
+        {ACR_ID.lower(): regs.RegistryFacts(reg, assignments or [], conn, perms or {})},
+        [zone()] if zones is None else zones,
+    )
+    return Facts(
+        identity={"properties": {"principalId": PRINCIPAL, "clientId": "c1", "tenantId": "t1"}},
+        project=PROJECT,
+        extra={regs.NAME: observed},
+    )
+
+
+def converged(spec: config.PoolSpec = SPEC) -> Facts:
+    role = PUSH if spec.registries[0].access == "push" else PULL
+    return facts(
+        registry(),
+        [assignment("a1", role)],
+        connection(spec),
+        {"allPipelines": {"authorized": spec.registries[0].authorizeAllPipelines}},
+    )
+
+
+def ops(actions: list[Action]) -> dict[str, str]:
+    return {a.key: a.op for a in actions}
+
+
+def test_new_push_registry_creates_one_assignment_and_one_connection() -> None:
+    actions = regs.plan(SPEC, facts(registry()))
+    assert ops(actions) == {
+        "registryRole:acrplatform": "create",
+        "registryConnection:acr-private": "create",
+    }
+    role = actions[0]
+    assert role.data["roleId"] == PUSH and role.data["scope"] == ACR_ID
+    assert role.data["name"] == desired.role_assignment_name(ACR_ID, PRINCIPAL, PUSH)
+    assert role.name == "AcrPush on acrplatform"
+
+
+def test_connection_body_is_an_acr_connection_with_the_agents_identity_and_no_secret() -> None:
+    body = regs.plan(SPEC, facts(registry()))[1].data["body"]
+    assert body["type"] == "dockerregistry" and body["url"] == "https://acrplatform.azurecr.io"
+    assert body["authorization"] == {
+        "scheme": "ManagedServiceIdentity",
+        "parameters": {"tenantid": "t1", "loginServer": "acrplatform.azurecr.io"},
+    }
+    assert body["data"]["registrytype"] == "ACR" and body["data"]["registryId"] == ACR_ID
+    assert body["data"]["subscriptionId"] == SUB
+    assert body["description"] == desired.marker(SPEC)
+    assert body["serviceEndpointProjectReferences"][0]["projectReference"] == PROJECT
+    text = json.dumps(body).lower()
+    assert "password" not in text and "serviceprincipalkey" not in text
+
+
+def test_authorize_all_pipelines_adds_permissions_after_the_connection() -> None:
+    spec = spec_with(authorize_all=True)
+    actions = regs.plan(spec, facts(registry()))
+    perm = next(a for a in actions if a.key == "registryPermissions:acr-private")
+    assert perm.op == "create" and perm.needs == ("registryConnection:acr-private",)
+    assert perm.data["authorizeAll"] is True and perm.data["id"] is None
+
+
+def test_converged_world_plans_nothing_and_no_warning() -> None:
+    for spec in (SPEC, spec_with("pull", True)):
+        actions = regs.plan(spec, converged(spec))
+        assert {a.op for a in actions} == {"noop"}, ops(actions)
+        assert not any(a.key.startswith("registryCheck") for a in actions)
+
+
+@pytest.mark.parametrize(
+    "existing, op",
+    [
+        ([assignment("someone-elses", PUSH, ours=False)], "noop"),  # any equivalent assignment counts
+        ([assignment("upper", PUSH, scope=ACR_ID.split("/providers/")[0])], "create"),  # not at the registry
+        ([assignment("other-principal-role", PULL, ours=False)], "create"),
+        ([], "create"),
+    ],
+)
+def test_equivalent_assignment_is_judged_at_the_registry_scope(
+    existing: list[dict[str, Any]], op: str
+) -> None:
+    actions = regs.plan(SPEC, facts(registry(), existing))
+    assert ops(actions)["registryRole:acrplatform"] == op
+    assert not any(a.op == "delete" for a in actions)
+
+
+def test_push_to_pull_replaces_our_assignment_after_granting_the_new_one() -> None:
+    spec = spec_with("pull")
+    actions = regs.plan(spec, facts(registry(), [assignment("old", PUSH)], connection(spec)))
+    create = next(a for a in actions if a.key == "registryRole:acrplatform")
+    delete = next(a for a in actions if a.key == "registryRole:acrplatform/old")
+    assert create.op == "create" and create.data["roleId"] == PULL
+    assert [(c.field, c.old, c.new) for c in create.changes] == [("role", "AcrPush", "AcrPull")]
+    assert delete.op == "delete" and delete.needs == ("registryRole:acrplatform",)
+    assert delete.data == {"scope": ACR_ID, "name": "old"}
+
+
+def test_push_to_pull_leaves_an_assignment_agentctl_did_not_make() -> None:
+    spec = spec_with("pull")
+    actions = regs.plan(spec, facts(registry(), [assignment("hand", PUSH, ours=False)], connection(spec)))
+    assert ops(actions)["registryRole:acrplatform"] == "create"
+    assert not any(a.op == "delete" for a in actions)
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"url": "https://old.azurecr.io"}, "url"),
+        ({"authorization": {"scheme": "UsernamePassword", "parameters": {}}}, "authorization.scheme"),
+        ({"data": {"registrytype": "Others"}}, "data.registrytype"),
+    ],
+)
+def test_connection_drift_is_an_update(overrides: dict[str, Any], field: str) -> None:
+    actions = regs.plan(SPEC, facts(registry(), [assignment("a1", PUSH)], connection(**overrides)))
+    conn = next(a for a in actions if a.key == "registryConnection:acr-private")
+    assert conn.op == "update" and conn.data["id"] == "e9"
+    assert field in [c.field for c in conn.changes]
+
+
+def test_foreign_connection_with_the_same_name_stops_the_plan() -> None:
+    with pytest.raises(PreconditionFailed) as err:
+        regs.plan(SPEC, facts(registry(), [], connection(description="by hand")))
+    assert "registries[0].connection" in err.value.message and "acr-private" in err.value.message
+
+
+def test_missing_registry_stops_the_plan_naming_the_field() -> None:
+    with pytest.raises(PreconditionFailed) as err:
+        regs.plan(SPEC, facts(None))
+    assert "registries[0].id" in err.value.message and "does not exist" in err.value.message
+
+
+def _warnings(f: Facts) -> list[str]:
+    checks = [a for a in regs.plan(SPEC, f) if a.key == "registryCheck:acrplatform"]
+    assert all(a.op == "noop" for a in checks)
+    return [w for a in checks for w in a.data["warnings"]]
+
+
+def test_checks_report_sku_zone_link_and_records() -> None:
+    assert _warnings(facts(registry())) == []
+    (sku,) = _warnings(facts(registry(sku="Standard")))
+    assert "Standard" in sku and "Premium" in sku
+    (link,) = _warnings(facts(registry(), zones=[zone(vnet=VNET + "-other")]))
+    assert "privatelink.azurecr.io" in link and "vnet-hub" in link and ZONE_ID in link
+    (nozone,) = _warnings(facts(registry(), zones=[]))
+    assert "none in the subscription" in nozone
+    (record,) = _warnings(facts(registry(), zones=[zone(records=("acrplatform",))]))
+    assert "'acrplatform.westeurope.data'" in record and ZONE_ID in record
+
+
+def test_data_endpoints_of_every_region_are_expected() -> None:
+    two = registry(
+        data_hosts=["acrplatform.westeurope.data.azurecr.io", "acrplatform.northeurope.data.azurecr.io"]
+    )
+    assert regs.expected_records(two) == [
+        "acrplatform",
+        "acrplatform.westeurope.data",
+        "acrplatform.northeurope.data",
+    ]
+    # Without dedicated data endpoints the registry's own region is still expected.
+    assert regs.expected_records(registry(data_hosts=[])) == ["acrplatform", "acrplatform.westeurope.data"]
+    result = regs.check(two, [zone()], VNET)
+    assert result["missingRecords"] == ["acrplatform.northeurope.data"]
+
+
+def test_destroy_removes_only_what_agentctl_made() -> None:
+    world = facts(
+        registry(),
+        [assignment("ours", PUSH), assignment("theirs", PULL, ours=False)],
+        connection(),
+    )
+    actions = regs.plan_destroy(SPEC, world)
+    assert ops(actions) == {
+        "registryRole:acrplatform/ours": "delete",
+        "registryConnection:acr-private": "delete",
+    }
+    assert all(a.needs == ("pool",) for a in actions)
+    assert next(a for a in actions if a.op == "delete" and "Connection" in a.key).data == {"id": "e9"}
+    foreign = facts(registry(), [assignment("theirs", PUSH, ours=False)], connection(description="by hand"))
+    assert regs.plan_destroy(SPEC, foreign) == []
+    assert regs.plan_destroy(SPEC, facts(None)) == []
+
+
+def test_every_planned_change_has_a_handler() -> None:
+    worlds = [
+        (SPEC, facts(registry())),
+        (spec_with(authorize_all=True), facts(registry())),
+        (spec_with("pull", True), facts(registry(), [assignment("old", PUSH)], connection())),
+    ]
+    actions = [a for spec, f in worlds for a in regs.plan(spec, f) + regs.plan_destroy(spec, f)]
+    pending = {(a.key.split(":", 1)[0], a.op) for a in actions if a.op != "noop"}
+    assert pending and pending <= set(regs.HANDLERS)
+
+
+def test_status_names_the_missing_record() -> None:
+    out = regs.status(SPEC, None, facts(registry(), zones=[zone(records=("acrplatform",))]))  # type: ignore[arg-type]
+    (item,) = out["items"]
+    assert item["exists"] and item["sku"] == "Premium" and item["role"] == "AcrPush"
+    assert item["roleAssigned"] is False and item["connection"]["exists"] is False
+    assert item["dnsZone"] == ZONE_ID and item["missingRecords"] == ["acrplatform.westeurope.data"]
+    assert out["warnings"] == item["warnings"] and "acrplatform.westeurope.data" in out["warnings"][0]
