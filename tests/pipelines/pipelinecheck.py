@@ -1,4 +1,5 @@
-"""Offline checks of the Azure Pipelines YAML under ``pipelines/``.
+"""Offline checks of the Azure Pipelines YAML under ``pipelines/``: the official schema, template
+and repository references, and the rules for the shell the pipelines run.
 
 The official schema (``service-schema.json``) is written for the Azure Pipelines editor, which reads
 YAML differently from a plain JSON Schema validator. This module reads it the same way:
