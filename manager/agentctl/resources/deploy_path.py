@@ -324,7 +324,7 @@ def _prepare(spec: PoolSpec, index: int, k: Kubernetes, clients: Clients, facts:
     if remaining:
         hint = (
             "the cluster signs in through Entra ID: use `credentials: kubelogin-msi`"
-            if any("interactive" in f.code or "login" in f.code for f in remaining)
+            if any(f.code == "exec.interactive" for f in remaining)
             else "the credentials AKS returned cannot be used as they are"
         )
         raise InvalidInput(
