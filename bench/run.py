@@ -45,7 +45,17 @@ def cold_start(runs: int = 15) -> dict[str, float]:
     }
 
 
-BENCHMARKS: list[Callable[[], dict[str, float]]] = [cold_start]
+def peak_rss() -> dict[str, float]:
+    """Peak resident memory of this process (which ran the in-process benchmarks), in MiB."""
+    import resource
+
+    return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+sys.path.insert(0, str(HERE))
+from deploy import deploy_lro  # noqa: E402
+
+BENCHMARKS: list[Callable[[], dict[str, float]]] = [cold_start, deploy_lro, peak_rss]
 
 
 def main() -> None:

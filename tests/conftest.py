@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
 
 # Must be set before azure.devops is imported anywhere.
 os.environ.setdefault("AZURE_DEVOPS_CACHE_DIR", tempfile.mkdtemp(prefix="agentctl-azdo-cache-"))
-
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE_POOL = REPO / "examples" / "pool.yaml"

@@ -146,12 +146,13 @@ def sandbox_target(state_dir: str, world: str | None, organization: str | None =
     import agentctl.sandbox as sandbox
 
     running = sandbox.connect(state_dir)
-    sb = running if running is not None else sandbox.start(state_dir, world=world)
-    devops_url = sb.devops_url
-    if organization and devops_url.rsplit("/", 1)[1] != organization:
-        log.debug(
-            "sandbox organization is %s, pool file names %s", devops_url.rsplit("/", 1)[1], organization
-        )
+    if running is not None:
+        return target_of(running, keep=False)
+    return target_of(sandbox.start(state_dir, world=world), keep=True)
+
+
+def target_of(sb: Any, keep: bool) -> Target:
+    """A target for a sandbox's endpoints; ``keep`` holds an in-process sandbox for clean-up."""
     cloud = Cloud(sb.arm_endpoint, f"{sb.arm_endpoint}.default", "sandbox", "AzureCloud")
     cred = SandboxCredential(sb.token_url, sb.client_secret, sb.ca_bundle)
-    return Target(cloud, devops_url, cred, ca_bundle=sb.ca_bundle, sandbox=None if running else sb)
+    return Target(cloud, sb.devops_url, cred, ca_bundle=sb.ca_bundle, sandbox=sb if keep else None)

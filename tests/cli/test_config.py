@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from agentctl import config
 from agentctl.cli import cli
-from conftest import EXAMPLE_POOL
+from testlib import EXAMPLE_POOL
 
 GOOD = EXAMPLE_POOL.read_text()
 SUB = "11111111-2222-3333-4444-555555555555"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agentctl.cli import run
-from conftest import EXAMPLE_POOL
+from testlib import EXAMPLE_POOL
 
 READ_ONLY_POSTS = ("/listClusterUserCredential", "/listClusterAdminCredential")
 

@@ -12,7 +12,7 @@ from agentctl import config, desired
 from agentctl.errors import PreconditionFailed
 from agentctl.observe import Facts
 from agentctl.plan import plan, plan_destroy
-from conftest import EXAMPLE_POOL
+from testlib import EXAMPLE_POOL
 
 SPEC = config.loads(EXAMPLE_POOL.read_text(), str(EXAMPLE_POOL))
 ISSUER, SUBJECT = "https://vstoken.dev.azure.com/org-id", "sc://contoso/platform/arm-agents"

@@ -35,7 +35,7 @@ class App:
         from agentctl import cloud
 
         if self.sandbox:
-            target = cloud.sandbox_target(self.sandbox_dir, self.world, spec.org_name)
+            target = cloud.sandbox_target(self.sandbox_dir, self.world)
             if target.sandbox is not None:
                 self.on_close(target.sandbox.stop)
             return target
