@@ -11,8 +11,9 @@ its README says what each file is. Usage from any test under ``tests/``::
     index.classify(exchange)                  # the spec Operation, a Skipped(reason), or None
 
 An exchange is a dict with ``method``, ``path``, ``query`` (dict), ``status``, ``request`` and ``response``
-(parsed JSON bodies or None) and optionally ``headers`` (request headers, for the Azure DevOps
-``Accept: application/json;api-version=...``). Other keys are ignored.
+(parsed JSON bodies or None) and optionally ``headers`` or ``requestHeaders`` (request headers, for the
+Azure DevOps ``Accept: application/json;api-version=...``). Other keys are ignored, so ``Sandbox.exchanges``
+and the lines of the sandbox's ``access.jsonl`` both work; a value redacted there is not checked.
 
 Rules (the specs are read as Draft 4 / Swagger 2.0):
 - An object schema that declares ``properties`` and no ``additionalProperties`` is closed: any other
@@ -20,8 +21,8 @@ Rules (the specs are read as Draft 4 / Swagger 2.0):
 - ``readOnly`` members are allowed in responses and ignored in requests (Azure ignores them there).
   ``x-nullable: true`` allows null; otherwise null is an error, except in Azure DevOps bodies (the vsts
   specs never state nullability and the service sends null members).
-- A request is checked only when the service accepted it (status below 400): rejecting a bad request is
-  what the real service does, and negative tests send bad requests on purpose.
+- A request is checked only when the service accepted it (status below 400; or no status, the connection
+  dropped): rejecting a bad request is what the real service does, and negative tests send bad requests.
 - Compute scale sets and gallery image versions: the SDK speaks newer api-versions than the swagger, so
   their ``properties`` are also checked against the newest ARM JSON Schema, and a problem there counts
   only when both documents reject the value at that place (or above it).
@@ -48,6 +49,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from agentctl.logs import REDACTED
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +124,19 @@ SKIPPED: tuple[tuple[str, str, str], ...] = (
 )
 
 
-# ARM asynchronous-operation status (Azure-AsyncOperation header) has no operation in a provider swagger;
-# ARM's common types define its body.
-ASYNC_STATUS_KINDS = ("operations", "operationStatuses", "asyncoperations")
-ASYNC_STATUS_TYPES = "common-types/resource-management/v5/types.json"
+# ARM long-running-operation URLs have no operation in a provider swagger. The Azure-AsyncOperation status
+# body is ARM's common OperationStatusResult; the Location result answers 202 without body while running,
+# then the original operation's result (its body is checked where the client reads the resource) or 204.
+ARM_ASYNC_TYPES = "common-types/resource-management/v5/types.json"
+_ARM_ERROR = {"schema": {"$ref": "#/definitions/ErrorResponse"}}
+_ARM_STATUS = {"200": {"schema": {"$ref": "#/definitions/OperationStatusResult"}}, "default": _ARM_ERROR}
+_ARM_RESULT = {"200": {"schema": {}}, "202": {}, "204": {}, "default": _ARM_ERROR}
+ARM_ASYNC_OPERATIONS = {
+    "operations": _ARM_STATUS,
+    "operationStatuses": _ARM_STATUS,
+    "asyncoperations": _ARM_STATUS,
+    "operationResults": _ARM_RESULT,
+}
 
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -287,6 +299,8 @@ class _Walk:
             self.check(target, value, loc, target_at)
 
     def check(self, schema: Json, value: Json, loc: str, at: _At) -> None:
+        if value == REDACTED:
+            return  # replaced by the sandbox access log: its content is unknown
         if value is None and (schema.get("x-nullable") is True or self.index.is_devops(at.file)):
             return  # the vsts specs never state nullability, and the service sends null members
         if "$ref" in schema:
@@ -530,15 +544,16 @@ class SpecIndex:
             for method in HTTP_METHODS:
                 if method in item:
                     params = tuple(
-                        self._parameter(p, file) for p in [*shared, *item[method].get("parameters", [])]
+                        self._deref(p, file) for p in [*shared, *item[method].get("parameters", [])]
                     )
                     pattern = self._pattern(template, params)
                     yield Operation(
                         method.upper(), template, file, item[method], params, pattern, devops_version
                     )
 
-    def _parameter(self, param: Json, file: Path) -> Json:
-        return self.docs.resolve(param["$ref"], file)[2] if "$ref" in param else param
+    def _deref(self, node: Json, file: Path) -> Json:
+        """A parameter or response object, following its $ref."""
+        return self.docs.resolve(node["$ref"], file)[2] if "$ref" in node else node
 
     @staticmethod
     def _pattern(template: str, params: tuple[Json, ...]) -> re.Pattern[str]:
@@ -555,21 +570,12 @@ class SpecIndex:
         for file in sorted(spec_root.rglob("*.json")):
             if "examples" not in file.parts and "paths" in self.docs.load(file):
                 self.arm_operations.extend(self._operations(file))
-        types = spec_root / ASYNC_STATUS_TYPES
-        for kind in ASYNC_STATUS_KINDS:
-            template = (
-                "/subscriptions/{subscription}/providers/{namespace}/locations/{location}/" + kind + "/{id}"
-            )
-            spec = {
-                "operationId": "ArmAsyncOperationStatus",
-                "responses": {
-                    "200": {"schema": {"$ref": "#/definitions/OperationStatusResult"}},
-                    "default": {"schema": {"$ref": "#/definitions/ErrorResponse"}},
-                },
-            }
-            self.arm_operations.append(
-                Operation("GET", template, types, spec, (), self._pattern(template, ()))
-            )
+        types = spec_root / ARM_ASYNC_TYPES
+        for kind, responses in ARM_ASYNC_OPERATIONS.items():
+            template = f"/subscriptions/{{s}}/providers/{{namespace}}/locations/{{location}}/{kind}/{{id}}"
+            spec = {"operationId": f"ArmAsync_{kind}", "responses": responses}
+            pattern = self._pattern(template, ())
+            self.arm_operations.append(Operation("GET", template, types, spec, (), pattern))
 
     def _index_devops(self) -> None:
         spec_root = self.root / "vsts-rest-api-specs" / "specification"
@@ -607,7 +613,7 @@ class SpecIndex:
         """The spec operation for an exchange, a deliberate skip, or None when nothing describes it."""
         method = str(exchange["method"]).upper()
         path = str(exchange["path"]).split("?", 1)[0]
-        query = {str(k).lower(): v for k, v in (exchange.get("query") or {}).items()}
+        query = _query(exchange)
         for skip_method, regex, reason in SKIPPED:
             if skip_method in ("*", method) and re.fullmatch(regex, path, re.IGNORECASE):
                 return Skipped(reason)
@@ -641,15 +647,17 @@ class SpecIndex:
             return []
         if found is None:
             return [f"no spec operation for {head}"]
-        status = int(exchange["status"])
+        status = exchange.get("status")
         problems = []
-        if status < 400:
+        if status is None or int(status) < 400:
             problems += [f"{head} request: {p}" for p in self._check_request(found, exchange)]
-        problems += [f"{head} response {status}: {p}" for p in self._check_response(found, exchange, status)]
+        if status is not None:
+            checked = self._check_response(found, exchange, int(status))
+            problems += [f"{head} response {status}: {p}" for p in checked]
         return problems
 
     def _check_request(self, op: Operation, exchange: Exchange) -> list[str]:
-        query = {k.lower(): v for k, v in (exchange.get("query") or {}).items()}
+        query = _query(exchange)
         at = _At(op.file, f"{self.docs.display(op.file)} {op.operation_id}")
         problems = [
             f"query parameter {p['name']}: required but missing (spec: {at.origin})"
@@ -681,21 +689,18 @@ class SpecIndex:
         if declared is None and op.devops_version:
             if status >= 400:
                 return []  # Azure DevOps error bodies are not in the specs
-            if status == 204 and "schema" not in responses.get("200", {"schema": None}):
+            if status == 204 and "200" in responses and "schema" not in responses["200"]:
                 declared = responses["200"]
         if declared is None and status >= 400:
             declared = responses.get("default")
         if declared is None:
             return [f"status {status} is not declared (declared: {', '.join(responses)}) (spec: {at.origin})"]
-        declared = self._parameter(declared, op.file)
+        declared = self._deref(declared, op.file)
         schema = declared.get("schema")
         if schema is None:
-            empty = body in (None, "", b"")
-            return (
-                []
-                if empty
-                else [f"(body): the spec declares no body for status {status} (spec: {at.origin})"]
-            )
+            if body in (None, "", b""):
+                return []
+            return [f"(body): the spec declares no body for status {status} (spec: {at.origin})"]
         if body is None:
             return [f"(body): missing, the spec declares one for status {status} (spec: {at.origin})"]
         walk = _Walk(self, request=False)
@@ -730,14 +735,18 @@ def _load(root: Path) -> SpecIndex:
     return SpecIndex(root)
 
 
+def _query(exchange: Exchange) -> dict[str, Json]:
+    return {str(k).lower(): v for k, v in (exchange.get("query") or {}).items()}
+
+
 def _devops_api_version(exchange: Exchange) -> str:
-    query = {k.lower(): v for k, v in (exchange.get("query") or {}).items()}
-    version = query.get("api-version")
+    version = _query(exchange).get("api-version")
     if isinstance(version, list):
         version = version[0] if version else None
     if version:
         return str(version)
-    headers = {k.lower(): v for k, v in (exchange.get("headers") or {}).items()}
+    sent = exchange.get("headers") or exchange.get("requestHeaders") or {}
+    headers = {k.lower(): v for k, v in sent.items()}
     found = re.search(r"api-version=([\w.-]+)", str(headers.get("accept", "")))
     return found.group(1) if found else ""
 

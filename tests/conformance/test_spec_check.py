@@ -312,6 +312,8 @@ def test_status_body_and_error_rules(index: SpecIndex) -> None:
     bad = vmss_body()
     bad["properties"]["foo"] = 1
     assert index.check_exchange(put_vmss(bad, error, status=400)) == []  # rejecting is right
+    (dropped,) = index.check_exchange({**put_vmss(bad), "status": None, "response": None})
+    assert "request: properties.foo: unknown property" in dropped
     (error_problem,) = index.check_exchange(
         put_vmss(bad, {"error": {"code": "X", "mesage": "m"}}, status=400)
     )
@@ -339,6 +341,12 @@ def test_async_operation_status(index: SpecIndex) -> None:
     assert index.check_exchange(exchange("GET", path, 200, None, done)) == []
     (problem,) = index.check_exchange(exchange("GET", path, 200, None, {**done, "state": "x"}))
     assert "state: unknown property (spec: types.json#/definitions/OperationStatusResult)" in problem
+    result = path.replace("/operations/", "/operationResults/")
+    assert index.check_exchange(exchange("GET", result, 202)) == []
+    failed = {"error": {"code": "InternalExecutionError", "message": "m"}}
+    assert index.check_exchange(exchange("GET", result, 400, None, failed)) == []
+    (running,) = index.check_exchange(exchange("GET", result, 202, None, done))
+    assert "the spec declares no body for status 202" in running
 
 
 # ---- ARM: gallery, AKS, identity, RBAC ----------------------------------------------------------
@@ -371,6 +379,8 @@ def test_aks_credentials_are_base64_and_secrets_stay_out_of_messages(index: Spec
     (problem,) = index.check_exchange(exchange("POST", path, 200, None, {"kubeconfigs": [{"value": secret}]}))
     assert "kubeconfigs[0].value: not base64 (format: byte)" in problem
     assert "s3cr3t" not in problem
+    logged = {"kubeconfigs": [{"name": "clusterUser", "value": "***REDACTED***"}]}  # as in access.jsonl
+    assert index.check_exchange(exchange("POST", path, 200, None, logged)) == []
     admin = exchange(
         "POST",
         f"{AKS}/listClusterAdminCredential",
@@ -601,6 +611,15 @@ def test_environments_permissions_and_queues(index: SpecIndex) -> None:
     assert isinstance(found, Operation) and found.devops_version == "7.1"
     newer = index.classify({**env, "path": f"{PROJECT}/_apis/pipelines/environments"})
     assert isinstance(newer, Operation) and newer.devops_version == "7.2"
+    logged = {
+        "method": "GET",
+        "path": f"{PROJECT}/_apis/distributedtask/queues",
+        "query": {"queueNames": "q"},
+        "requestHeaders": {"Accept": "application/json;api-version=7.2-preview.1"},
+    }
+    by_names = index.classify(logged)
+    assert isinstance(by_names, Operation) and by_names.devops_version == "7.2"
+    assert by_names.operation_id == "Queues_Get Agent Queues By Names"
     permissions = exchange(
         "PATCH",
         f"{PROJECT}/_apis/pipelines/pipelinepermissions/queue/7",
@@ -627,7 +646,7 @@ def test_environments_permissions_and_queues(index: SpecIndex) -> None:
     ("method", "path"),
     [
         ("GET", f"{RG}/providers/Microsoft.Web/sites/app"),  # generic resource routes are not used
-        ("GET", f"{SUB}/providers/Microsoft.Compute/locations/westeurope/operationResults/1"),
+        ("GET", f"{SUB}/providers/Microsoft.Compute/locations/westeurope/publishers"),
         ("GET", f"{ORG}/_apis/distributedtask/elasticpools/12/agents"),
         ("POST", f"{ORG}/_apis/pipelines/checks/configurations"),  # project missing
     ],
