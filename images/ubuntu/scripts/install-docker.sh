@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Docker Engine with buildx and compose, from Docker's apt repository at the toolset's exact versions.
+set -euo pipefail
+IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=images/ubuntu/scripts/lib.sh
+. "$IMAGE_DIR/scripts/lib.sh"
+
+apt_add_repository docker
+apt_update
+mapfile -t pins < <(apt_pins docker)
+apt_install "${pins[@]}"
+apt-mark hold "${pins[@]%%=*}" >/dev/null
+systemctl enable --now docker.service containerd.service
+
+check docker

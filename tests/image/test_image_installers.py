@@ -1,0 +1,262 @@
+"""The download installers end to end (loopback server, fixture artifacts), and the in-image checks,
+validation and software report driven against fake tools that print what the real ones print."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import zipfile
+
+import pytest
+from imagekit import SCRIPTS, Box, Reply, Server
+
+KUBECTL = """#!/bin/sh
+[ "$*" = "version --client --output=json" ] || exit 2
+printf '{"clientVersion":{"gitVersion":"v%s"},"kustomizeVersion":"v5.7.1"}\\n' "${FAKE_VERSION:-1.36.5}"
+"""
+HELM = """#!/bin/sh
+[ "$*" = "version --template {{.Version}}" ] || exit 2
+printf 'v3.21.4'
+"""
+KUBELOGIN = """#!/bin/sh
+[ "$*" = "--version" ] || exit 2
+cat <<'OUT'
+kubelogin version
+git hash: v0.2.19/1a2b3c4d
+Go version: go1.26.4
+Build time: 2026-06-23T10:00:00Z
+Platform: linux/amd64
+OUT
+"""
+LISTENER = """#!/bin/sh
+[ "$*" = "--version" ] || exit 2
+echo 5.279.0
+"""
+DEPENDENCIES = """#!/bin/sh
+echo run >> "$(dirname "$0")/../deps.log"
+exit "${FAKE_DEPS_EXIT:-0}"
+"""
+
+
+def tar_gz(members: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def zip_bytes(members: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def publish(box: Box, server: Server, tool: str, name: str, data: bytes, *, pin: bool) -> None:
+    """Serve DATA as TOOL's artifact NAME, integrity either pinned or via a sha256sum file."""
+    digest = hashlib.sha256(data).hexdigest()
+    server.serve(f"/fixtures.test/{name}", Reply(200, data))
+    download = {"url": f"https://fixtures.test/{name}"}
+    if pin:
+        download.update(sha256=digest, sha256_from="computed by the test from the fixture")
+    else:
+        server.serve(f"/fixtures.test/{name}.sha256sum", Reply(200, f"{digest}  {name}\n".encode()))
+        download["checksum_url"] = f"https://fixtures.test/{name}.sha256sum"
+    toolset = box.toolset
+    toolset["tools"][tool]["downloads"] = {"amd64": download}
+    box.toolset = toolset
+
+
+def install(box: Box, tool: str, **env: str):
+    return box.exec(["bash", str(SCRIPTS / f"install-{tool}.sh")], **env)
+
+
+def test_kubectl_installs_and_checks_itself(box: Box, server: Server) -> None:
+    publish(box, server, "kubectl", "kubectl", KUBECTL.encode(), pin=False)
+    result = install(box, "kubectl")
+    assert result.returncode == 0, result.stderr
+    assert (box.root / "bin" / "kubectl").read_text() == KUBECTL
+    assert "check passed: kubectl" in result.stderr
+    assert box.ledger[0][0:2] == ["sha256", "kubectl 1.36.5 (amd64, kubectl)"]
+
+
+def test_installer_fails_when_the_tool_reports_another_version(box: Box, server: Server) -> None:
+    publish(box, server, "kubectl", "kubectl", KUBECTL.encode(), pin=True)
+    result = install(box, "kubectl", FAKE_VERSION="1.35.0")
+    assert result.returncode == 1
+    assert "kubectl reports version '1.35.0', the toolset pins '1.36.5'" in result.stderr
+    assert "check passed" not in result.stderr
+
+
+def test_helm_installs_from_its_tarball(box: Box, server: Server) -> None:
+    name = "helm-v3.21.4-linux-amd64.tar.gz"
+    publish(
+        box, server, "helm", name, tar_gz({"linux-amd64/helm": HELM, "linux-amd64/LICENSE": "x"}), pin=True
+    )
+    result = install(box, "helm")
+    assert result.returncode == 0, result.stderr
+    assert (box.root / "bin" / "helm").read_text() == HELM
+    assert "check passed: helm" in result.stderr
+
+
+def test_kubelogin_installs_from_its_zip(box: Box, server: Server) -> None:
+    name = "kubelogin-linux-amd64.zip"
+    publish(box, server, "kubelogin", name, zip_bytes({"bin/linux_amd64/kubelogin": KUBELOGIN}), pin=False)
+    result = install(box, "kubelogin")
+    assert result.returncode == 0, result.stderr
+    assert (box.root / "bin" / "kubelogin").stat().st_mode & 0o111
+    assert "check passed: kubelogin" in result.stderr
+
+
+def agent_tarball(**extra: str) -> bytes:
+    return tar_gz(
+        {
+            "bin/Agent.Listener": LISTENER,
+            "bin/installdependencies.sh": DEPENDENCIES,
+            "config.sh": "#!/bin/sh\n",
+            "run.sh": "#!/bin/sh\n",
+            **extra,
+        }
+    )
+
+
+def test_agent_is_unpacked_unconfigured_with_its_dependencies(box: Box, server: Server) -> None:
+    publish(
+        box, server, "azure-pipelines-agent", "vsts-agent-linux-x64-5.279.0.tar.gz", agent_tarball(), pin=True
+    )
+    result = install(box, "azure-pipelines-agent")
+    assert result.returncode == 0, result.stderr
+    agent = box.root / "agent"
+    assert (agent / "bin" / "Agent.Listener").stat().st_mode & 0o111
+    assert (agent / "deps.log").read_text() == "run\n"
+    assert not (agent / ".agent").exists()
+    assert "check passed: azure-pipelines-agent" in result.stderr
+
+
+def test_a_configured_agent_fails_the_check(box: Box, server: Server) -> None:
+    data = agent_tarball(**{".agent": '{"poolId": 1}'})
+    publish(box, server, "azure-pipelines-agent", "vsts-agent-linux-x64-5.279.0.tar.gz", data, pin=True)
+    result = install(box, "azure-pipelines-agent")
+    assert result.returncode == 1
+    assert f"{box.root / 'agent'}/.agent exists: the image must carry an unconfigured agent" in result.stderr
+
+
+def test_failing_dependency_install_is_retried_and_keeps_its_exit_code(box: Box, server: Server) -> None:
+    publish(
+        box, server, "azure-pipelines-agent", "vsts-agent-linux-x64-5.279.0.tar.gz", agent_tarball(), pin=True
+    )
+    result = install(box, "azure-pipelines-agent", FAKE_DEPS_EXIT="3")
+    assert result.returncode == 3
+    assert (box.root / "agent" / "deps.log").read_text() == "run\n" * 3
+
+
+def fake_image(box: Box) -> None:
+    """Fakes of everything the report and checks query, at the toolset's versions."""
+    for name, text in (("kubectl", KUBECTL), ("helm", HELM), ("kubelogin", KUBELOGIN)):
+        path = box.root / "bin" / name
+        path.write_text(text)
+        path.chmod(0o755)
+    listener = box.root / "agent" / "bin" / "Agent.Listener"
+    listener.parent.mkdir(parents=True)
+    listener.write_text(LISTENER)
+    listener.chmod(0o755)
+    box.fake(
+        "az", """[ "$*" = "version --output json" ] && echo '{"azure-cli": "2.90.0", "extensions": {}}'\n"""
+    )
+    box.fake("docker", """[ "$*" = "version --format {{.Server.Version}}" ] && echo 29.8.2\n""")
+    box.fake(
+        "dpkg-query",
+        """case "$*" in
+  *docker-ce|*docker-ce-cli) echo -n 5:29.8.2-1~ubuntu.24.04~noble ;;
+  *azure-cli) echo -n 2.90.0-1~noble ;;
+  *jq) echo -n 1.7.1-3build1 ;;
+  *'${Version}'*) exit 1 ;;
+  *) echo -n 'install ok installed' ;;
+esac
+""",
+    )
+
+
+def test_software_report_lists_versions_packages_and_verified_checksums(box: Box) -> None:
+    fake_image(box)
+    state = box.root / "state"
+    (state / "verified.tsv").write_text(
+        "sha256\thelm 3.21.4 (amd64, helm.tar.gz)\t" + "a" * 64 + "\tpinned in toolset.json\n"
+        "key-fingerprint\tdocker apt key\t9DC858229FC7DD38854AE2D88D81803C0EBFCD88\thttps://x/gpg\n"
+    )
+    result = box.exec(
+        ["bash", str(SCRIPTS.parent / "tests" / "software-report.sh")], IMAGE_VERSION="2026.1129.3"
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads((state / "software-report.json").read_text())
+    assert report["image"]["version"] == "2026.1129.3"
+    assert report["image"]["os"] == "Ubuntu 24.04.3 LTS"
+    tools = {tool["name"]: tool for tool in report["tools"]}
+    assert set(tools) == set(box.toolset["tools"])
+    assert all(tool["installed"] == tool["pinned"] for tool in tools.values()), tools
+    assert tools["helm"]["reason"] == box.toolset["tools"]["helm"]["reason"]
+    packages = {p["name"]: p for p in report["apt_packages"]}
+    assert packages["docker-ce"] == {
+        "name": "docker-ce",
+        "pinned": "5:29.8.2-1~ubuntu.24.04~noble",
+        "installed": "5:29.8.2-1~ubuntu.24.04~noble",
+    }
+    assert packages["containerd.io"]["installed"] == "not installed"
+    assert {"name": "jq", "installed": "1.7.1-3build1"} in report["ubuntu_packages"]
+    assert [v["kind"] for v in report["verified"]] == ["sha256", "key-fingerprint"]
+    markdown = (state / "software-report.md").read_text()
+    assert markdown.startswith("# Agent image 2026.1129.3\n")
+    assert "| kubectl | 1.36.5 | 1.36.5 |" in markdown
+    assert (
+        f"| sha256 | helm 3.21.4 (amd64, helm.tar.gz) | `{'a' * 64}` | pinned in toolset.json |" in markdown
+    )
+
+
+def test_validation_runs_every_check_and_reports_each_failure(box: Box) -> None:
+    fake_image(box)
+    (box.root / "agent" / ".credentials").write_text("{}")
+    result = box.exec(["bash", str(SCRIPTS.parent / "tests" / "validate.sh")])
+    assert result.returncode == 1
+    total = 4 + len(box.toolset["tools"])
+    summary = next(line for line in result.stderr.splitlines() if "checks failed:" in line)
+    failed = summary.split("checks failed: ", 1)[1].split()
+    assert f"of {total} checks failed" in summary
+    assert {"docker", "azure-pipelines-agent", "system"} <= set(failed)
+    assert not {"kubectl", "helm", "kubelogin"} & set(failed)
+    assert "check passed: kubectl" in result.stderr
+    assert ".credentials exists: the image must carry an unconfigured agent" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [("install ok installed", None), ("deinstall ok config-files", "Ubuntu packages not installed: ")],
+)
+def test_ubuntu_packages_check(box: Box, status: str, message: str | None) -> None:
+    box.fake("dpkg-query", f"echo -n '{status}'\n")
+    result = box.run("check ubuntu-packages")
+    if message is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1
+        assert message + " ".join(box.toolset["ubuntu_packages"]["packages"]) in result.stderr
+
+
+def test_apt_pin_check_names_the_drifted_package(box: Box) -> None:
+    box.fake("dpkg-query", 'echo -n "2.89.1-1~noble"\n')
+    box.fake("apt-mark", "echo azure-cli\n")
+    result = box.run("check_apt_pins azure-cli")
+    assert result.returncode == 1
+    assert "azure-cli: package azure-cli is 2.89.1-1~noble, the toolset pins 2.90.0-1~noble" in result.stderr
+
+
+def test_unknown_check_is_an_error(box: Box) -> None:
+    result = box.run("check no-such-tool")
+    assert result.returncode == 1
+    assert "no check named no-such-tool" in result.stderr

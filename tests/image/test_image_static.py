@@ -1,0 +1,212 @@
+"""Offline checks of the image sources: the toolset and its schema, one installer and one check per tool,
+shellcheck, and the patterns the image must never use (curl | bash, apt-key, latest)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+from imagekit import IMAGE_DIR, IMAGE_TESTS, PACKER_DIR, REPO, SCRIPTS, TOOLSET, need_tool
+
+SCHEMA = json.loads((IMAGE_DIR / "toolset.schema.json").read_text())
+TOOLS = json.loads(TOOLSET.read_text())["tools"]
+SHELL_FILES = sorted((REPO / "images").rglob("*.sh"))
+CHECKS = (IMAGE_TESTS / "checks.sh").read_text()
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    return jsonschema.Draft202012Validator(SCHEMA)
+
+
+def toolset() -> dict:
+    return json.loads(TOOLSET.read_text())
+
+
+def test_toolset_matches_its_schema() -> None:
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator().iter_errors(toolset())
+    ]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "complaint"),
+    [
+        (("tools", "kubectl", "version"), "latest", "does not match"),
+        (("tools", "helm", "reason"), "", "is too short"),
+        (("tools", "kubectl", "downloads", "amd64", "url"), "http://dl.k8s.io/kubectl", "does not match"),
+        (
+            ("tools", "kubectl", "downloads", "amd64", "url"),
+            "https://dl.k8s.io/release/latest/kubectl",
+            "should not",
+        ),
+        (
+            ("tools", "kubectl", "downloads", "amd64", "url"),
+            "https://dl.k8s.io/release/v1.36.5/kubectl",
+            "match",
+        ),
+        (("tools", "helm", "downloads", "amd64", "sha256"), "ABC", "does not match"),
+        (("tools", "docker", "repository", "key_fingerprint"), "9DC8 5822", "does not match"),
+        (("tools", "docker", "install"), "snap", "is not valid under any"),
+    ],
+    ids=[
+        "version-latest",
+        "empty-reason",
+        "http-url",
+        "latest-url",
+        "url-without-version",
+        "bad-sha",
+        "spaced-fingerprint",
+        "unknown-install",
+    ],
+)
+def test_schema_rejects_loose_pins(path: tuple[str, ...], value: str, complaint: str) -> None:
+    data = toolset()
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    errors = list(validator().iter_errors(data))
+    assert errors, f"schema accepted {path} = {value!r}"
+    assert complaint in " ".join(e.message for error in errors for e in [error, *error.context])
+
+
+def test_schema_wants_an_integrity_source_and_where_a_pin_came_from() -> None:
+    data = toolset()
+    helm = data["tools"]["helm"]["downloads"]["amd64"]
+    no_integrity = copy.deepcopy(data)
+    del no_integrity["tools"]["helm"]["downloads"]["amd64"]["sha256"]
+    del no_integrity["tools"]["helm"]["downloads"]["amd64"]["checksum_url"]
+    assert not validator().is_valid(no_integrity)
+    helm.pop("sha256_from")
+    assert not validator().is_valid(data)
+
+
+def statements(path: Path) -> list[str]:
+    """The script's lines without comments and blank lines."""
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def check_functions() -> set[str]:
+    return set(re.findall(r"^(check_[a-z_]+)\(\)", CHECKS, re.M))
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS))
+def test_every_tool_has_an_installer_that_reads_the_toolset_and_ends_with_its_check(tool: str) -> None:
+    installer = SCRIPTS / f"install-{tool}.sh"
+    assert installer.is_file(), f"{tool} has no installer {installer.name}"
+    body = statements(installer)
+    reader = "apt_pins" if TOOLS[tool]["install"] == "apt" else "fetch_artifact"
+    assert any(re.search(rf"\b{reader} {re.escape(tool)}\b", line) for line in body), (
+        f"{installer.name} does not take {tool}'s version from the toolset ({reader} {tool})"
+    )
+    assert not re.search(r"\d+\.\d+\.\d+", installer.read_text()), f"{installer.name} hard-codes a version"
+    assert body[-1] == f"check {tool}"
+    name = tool.replace("-", "_")
+    assert f"check_{name}" in check_functions()
+    assert re.search(rf"^version_{name}\(\)", CHECKS, re.M), f"no version probe for {tool} in checks.sh"
+
+
+def test_ubuntu_packages_come_from_the_toolset() -> None:
+    installer = SCRIPTS / "install-ubuntu-packages.sh"
+    assert "toolset_get ubuntu_packages packages" in installer.read_text()
+    assert statements(installer)[-1] == "check ubuntu-packages"
+
+
+def test_no_installer_without_a_toolset_entry() -> None:
+    installers = {p.name.removeprefix("install-").removesuffix(".sh") for p in SCRIPTS.glob("install-*.sh")}
+    assert installers == set(TOOLS) | {"ubuntu-packages"}
+
+
+@pytest.mark.parametrize(
+    "script",
+    sorted(SCRIPTS.glob("install-*.sh")) + sorted(SCRIPTS.glob("configure-*.sh")),
+    ids=lambda p: p.name,
+)
+def test_each_install_and_configure_script_ends_with_its_own_check(script: Path) -> None:
+    last = statements(script)[-1]
+    match = re.fullmatch(r"check ([a-z-]+)", last)
+    assert match, f"{script.name} ends with {last!r}, not with a check of what it did"
+    assert f"check_{match.group(1).replace('-', '_')}" in check_functions()
+
+
+def test_validation_covers_every_tool_and_every_configure_script() -> None:
+    validate = (IMAGE_TESTS / "validate.sh").read_text()
+    assert "toolset_tools" in validate and "ubuntu-packages" in validate
+    for script in SCRIPTS.glob("configure-*.sh"):
+        name = statements(script)[-1].removeprefix("check ")
+        assert name in validate, f"validate.sh does not run the check of {script.name}"
+
+
+@pytest.mark.parametrize("script", SHELL_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_scripts_are_strict(script: Path) -> None:
+    text = script.read_text()
+    if script.name in {"lib.sh", "checks.sh"}:
+        assert text.startswith("# shellcheck shell=bash\n")
+        return
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "\nset -euo pipefail\n" in text
+    assert script.stat().st_mode & 0o111, f"{script} is not executable"
+
+
+def test_shellcheck_is_clean() -> None:
+    shellcheck = need_tool("shellcheck")
+    result = subprocess.run(
+        [shellcheck, "-x", *[str(p.relative_to(REPO)) for p in SHELL_FILES]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+FORBIDDEN = {
+    "pipes a download into a shell": re.compile(
+        r"\b(curl|wget)\b[^\n]*\|\s*(sudo\s+(-\S+\s+)*)?(ba|z|da|k)?sh\b|\b(ba)?sh\s+<\(\s*(curl|wget)\b"
+    ),
+    "uses apt-key": re.compile(r"\bapt-key\b"),
+    "uses a moving 'latest' version or URL": re.compile(r"(?<![\w-])latest(?![\w-])", re.I),
+}
+
+
+def violations(text: str) -> list[str]:
+    return [what for what, pattern in FORBIDDEN.items() if pattern.search(text)]
+
+
+@pytest.mark.parametrize(
+    ("line", "what"),
+    [
+        ("curl -fsSL https://get.example.test/install.sh | sudo -E bash -", "pipes a download into a shell"),
+        ("wget -qO- https://x.test/i | sh", "pipes a download into a shell"),
+        ("bash <(curl -s https://x.test/i)", "pipes a download into a shell"),
+        ("apt-key adv --recv-keys ABC", "uses apt-key"),
+        ('"version": "latest"', "uses a moving 'latest' version or URL"),
+        ("https://github.com/x/y/releases/latest/download/z", "uses a moving 'latest' version or URL"),
+        ("docker pull ubuntu:latest", "uses a moving 'latest' version or URL"),
+    ],
+)
+def test_forbidden_patterns_are_detected(line: str, what: str) -> None:
+    assert violations(line) == [what]
+
+
+def test_allowed_lines_are_not_flagged() -> None:
+    for line in (
+        "curl -fsS https://x.test/f -o f | tee log",
+        "exclude_from_latest = true",
+        "jq . | sha256sum",
+    ):
+        assert violations(line) == [], line
+
+
+def test_image_sources_use_no_forbidden_pattern() -> None:
+    sources = [p for root in (REPO / "images", PACKER_DIR) for p in root.rglob("*") if p.is_file()]
+    found = {str(p.relative_to(REPO)): v for p in sources if (v := violations(p.read_text()))}
+    assert found == {}
