@@ -79,6 +79,12 @@ variable "virtual_network_resource_group_name" {
   description = "Resource group of virtual_network_name."
 }
 
+variable "download_mirror_url" {
+  type        = string
+  default     = ""
+  description = "Serve every tool download from <mirror>/<host>/<path> (an artifact proxy for private builds); pinned checksums still apply."
+}
+
 variable "gallery_subscription_id" {
   type        = string
   default     = ""

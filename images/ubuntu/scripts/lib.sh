@@ -137,20 +137,29 @@ checksum_from_file() {
     printf '%s\n' "${hashes,,}"
 }
 
+# toolset_jq FILTER [--args VALUE...]: raw jq output of FILTER over the toolset.
+toolset_jq() {
+    command -v jq >/dev/null || die "jq is not installed (install-ubuntu-packages.sh installs it first)"
+    [[ -r $TOOLSET ]] || die "toolset not found: $TOOLSET"
+    jq -r "$1" "$TOOLSET" "${@:2}"
+}
+
 # toolset_get KEY...: the toolset value at that path (array items one per line); aborts if missing.
+# shellcheck disable=SC2016 # $ARGS is jq's, not the shell's
 toolset_get() {
-    jq -er '(getpath($ARGS.positional)) as $v
+    toolset_jq '(getpath($ARGS.positional)) as $v
         | if $v == null then error("missing") elif ($v | type) == "array" then $v[] else $v end' \
-        "$TOOLSET" --args "$@" 2>/dev/null || die "$TOOLSET has no value at $(IFS=.; printf '%s' "$*")"
+        --args "$@" 2>/dev/null || die "$TOOLSET has no value at $(IFS=.; printf '%s' "$*")"
 }
 
 # toolset_opt KEY...: like toolset_get, but prints nothing when the value is missing.
+# shellcheck disable=SC2016 # $ARGS is jq's, not the shell's
 toolset_opt() {
-    jq -r 'getpath($ARGS.positional) // empty' "$TOOLSET" --args "$@"
+    toolset_jq 'getpath($ARGS.positional) // empty' --args "$@"
 }
 
 toolset_tools() {
-    jq -r '.tools | keys[]' "$TOOLSET"
+    toolset_jq '.tools | keys[]'
 }
 
 tool_version() {
@@ -249,11 +258,12 @@ EOF
 }
 
 # apt_pins TOOL: the tool's packages as name=version lines, versions expanded for this Ubuntu release.
+# shellcheck disable=SC2016 # $ARGS is jq's, not the shell's
 apt_pins() {
     local name
     while IFS= read -r name; do
         printf '%s=%s\n' "$name" "$(expand "$(toolset_get tools "$1" packages "$name")" "$1")"
-    done < <(jq -r --arg t "$1" '.tools[$t].packages | keys[]' "$TOOLSET")
+    done < <(toolset_jq '.tools[$ARGS.positional[0]].packages | keys[]' --args "$1")
 }
 
 # upstream_version DEBIAN_VERSION: drop the epoch and the Debian revision (5:29.8.2-1~x -> 29.8.2).
