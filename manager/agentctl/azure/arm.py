@@ -350,3 +350,14 @@ class Arm:
     def list_a_records(self, rg: str, zone: str) -> list[dict[str, Any]]:
         with translated(f"list A records of {zone}"):
             return [wire(r) for r in self.private_dns.record_sets.list_by_type(rg, zone, "A")]
+
+    # --- image versions with replication status (used by images.py) ---
+
+    def get_image_version(self, rg: str, gallery: str, image: str, version: str) -> dict[str, Any] | None:
+        """One image version with ``replicationStatus`` (the list leaves it out)."""
+        return self.read(
+            f"read image version {image}/{version}",
+            lambda: self.compute.gallery_image_versions.get(
+                rg, gallery, image, version, expand="ReplicationStatus"
+            ),
+        )
