@@ -1,0 +1,142 @@
+"""`agentctl kubeconfig check FILE [--fix [-o OUT]] [--context NAME]`: find and repair what breaks
+a kubeconfig. Never prints a certificate, key or token; writes repaired files owner-only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from agentctl.cli.app import App, pass_app
+from agentctl.errors import EXIT_INVALID, InvalidInput, UsageError
+from agentctl.output import Result
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@click.group()
+def kubeconfig() -> None:
+    """Check, repair and minify kubeconfig files without printing their secrets."""
+
+
+@kubeconfig.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Repair what is safe and keep only one context; rewrites FILE in place unless -o is given.",
+)
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --fix: write the repaired kubeconfig here (mode 0600) and leave FILE alone.",
+)
+@click.option(
+    "--context", help="With --fix: the context to keep (default: current-context, or the only one)."
+)
+@pass_app
+def check(app: App, file: Path, fix: bool, out: Path | None, context: str | None) -> int:
+    """Report what is wrong with kubeconfig FILE (code, file:line and field, fixable).
+
+    Finds base64 broken by copy-paste, CRLF, BOM, UTF-16, tabs, certificates and keys that are
+    not PEM or have expired, missing or dangling contexts, clusters and users, interactive
+    (device code) logins and missing servers. Exit 0 when clean (also after a --fix that left
+    nothing), 3 when problems remain.
+    """
+    from agentctl import kubeconfig as kc
+
+    if not fix and (out is not None or context is not None):
+        raise UsageError("-o and --context only apply with --fix")
+    if out is not None and str(out) == "-":
+        raise UsageError(
+            "a kubeconfig holds credentials: it is never written to stdout", hint="give -o a path"
+        )
+    raw = _read(file, kc.MAX_BYTES + 1)
+    findings = kc.check(raw, str(file))
+    written: Path | None = None
+    if fix and (context is not None or any(f.fixable for f in findings)):
+        fixed, findings = kc.fix(raw, str(file), context)
+        written = out if out is not None else file
+        tightened = _write_private(written, fixed, in_place=out is None)
+        if tightened:
+            app.renderer.note(f"{written}: removed group and other access ({tightened})")
+    data = {
+        "file": str(file),
+        "findings": [f.to_dict() for f in findings],
+        "fixed": written is not None,
+        "output": str(written) if written is not None else None,
+    }
+    status = "error" if findings else "changed" if written is not None else "ok"
+    return app.finish(Result(app.command, data, status, EXIT_INVALID if findings else 0, view=_view))
+
+
+def _read(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(limit)
+    except OSError as e:
+        raise InvalidInput(f"cannot read {path}: {e.strerror}") from None
+
+
+def _write_private(target: Path, text: str, in_place: bool) -> str:
+    """Replace ``target`` atomically, readable by its owner only.
+
+    In place, the file keeps its mode minus any group/other bits (returned as "0644 -> 0600"
+    when that removed something); a symlink keeps pointing at the rewritten file. New files
+    get 0600.
+    """
+    target = target.resolve()
+    mode, tightened = 0o600, ""
+    if in_place:
+        old = stat.S_IMODE(target.stat().st_mode)
+        mode = old & 0o700
+        tightened = f"{old:04o} -> {mode:04o}" if old != mode else ""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:
+        raise InvalidInput(f"cannot write {target}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tightened
+
+
+def _view(console: Console, data: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    findings = data["findings"]
+    if findings:
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("code", "location", "problem", "fixable"):
+            table.add_column(column)
+        for f in findings:
+            table.add_row(
+                Text(f["code"]), Text(f["location"]), Text(f["message"]), "yes" if f["fixable"] else "no"
+            )
+        console.print(table)
+    fixable = sum(1 for f in findings if f["fixable"])
+    if data["fixed"]:
+        summary = f"wrote {data['output']}" + (
+            f"; {len(findings)} problem(s) remain" if findings else "; clean"
+        )
+    elif findings:
+        summary = f"{data['file']}: {len(findings)} problem(s), {fixable} fixable with --fix"
+    else:
+        summary = f"{data['file']}: ok"
+    console.print(Text(summary))
