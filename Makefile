@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKR_VAR_FILE ?= packer/ubuntu-24.04.pkrvars.hcl
 
-.PHONY: install tools test lint demo bench image-check image clean
+.PHONY: install tools test lint demo bench image-check image image-pins clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ image-check: install tools
 
 image:
 	images/build.sh $(PKR_VAR_FILE)
+
+# Maintainers, where the internet is reachable: refresh the toolset's pins from upstream checksums.
+image-pins:
+	images/refresh-pins.sh
 
 clean:
 	rm -rf $(VENV) .agentctl .pytest_cache .mypy_cache .ruff_cache

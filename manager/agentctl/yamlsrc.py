@@ -13,6 +13,7 @@ from agentctl.errors import InvalidInput, Problem
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 50_000
+MAX_DEPTH = 64
 
 
 def join(path: str, key: str | int) -> str:
@@ -47,16 +48,34 @@ def load(text: str | bytes, source: str) -> tuple[Any, dict[str, int]]:
     lines: dict[str, int] = {}
     if node is None:
         return None, lines
-    budget = [MAX_NODES]
-    value = _walk(node, "", lines, budget, source, yaml)
-    return value, lines
+    walker = _Walker(source, lines, yaml)
+    return walker.walk(node, "", ()), lines
 
 
-def _walk(node: Any, path: str, lines: dict[str, int], budget: list[int], source: str, yaml: Any) -> Any:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _invalid(source, f"document expands to more than {MAX_NODES} values (alias bomb?)")
-    lines.setdefault(path, node.start_mark.line + 1)
+class _Walker:
+    """Turns composed nodes into values, bounded in size, depth and alias cycles."""
+
+    def __init__(self, source: str, lines: dict[str, int], yaml: Any) -> None:
+        self.source = source
+        self.lines = lines
+        self.yaml = yaml
+        self.budget = MAX_NODES
+
+    def walk(self, node: Any, path: str, stack: tuple[int, ...]) -> Any:
+        line = node.start_mark.line + 1
+        self.budget -= 1
+        if self.budget < 0:
+            raise _invalid(self.source, f"document expands to more than {MAX_NODES} values (alias bomb?)")
+        if id(node) in stack:
+            raise _invalid(self.source, "an alias refers to the value that contains it", line)
+        if len(stack) >= MAX_DEPTH:
+            raise _invalid(self.source, f"nested deeper than {MAX_DEPTH} levels", line)
+        self.lines.setdefault(path, line)
+        return _walk(self, node, path, (*stack, id(node)))
+
+
+def _walk(w: _Walker, node: Any, path: str, stack: tuple[int, ...]) -> Any:
+    yaml, source, lines = w.yaml, w.source, w.lines
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -69,15 +88,15 @@ def _walk(node: Any, path: str, lines: dict[str, int], budget: list[int], source
             if key in out:
                 raise _invalid(source, f"duplicate key '{child}'", key_node.start_mark.line + 1)
             lines[child] = key_node.start_mark.line + 1
-            out[key] = _walk(value_node, child, lines, budget, source, yaml)
+            out[key] = w.walk(value_node, child, stack)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, join(path, i), lines, budget, source, yaml) for i, item in enumerate(node.value)]
+        return [w.walk(item, join(path, i), stack) for i, item in enumerate(node.value)]
     constructor = yaml.SafeLoader("")
     try:
         return constructor.construct_object(node, deep=True)
-    except yaml.YAMLError as e:
-        raise _invalid(source, f"bad value: {e}", node.start_mark.line + 1) from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as e:
+        raise _invalid(source, f"bad value '{node.value}': {e}", node.start_mark.line + 1) from None
 
 
 def _invalid(source: str, message: str, line: int | None = None) -> InvalidInput:

@@ -300,3 +300,18 @@ def test_template_written_by_init_is_valid() -> None:
     text = resources.files("agentctl").joinpath("templates/pool.yaml").read_text()
     spec = config.loads(text, "template.yaml")
     assert re.fullmatch(config.GUID, spec.azure.subscription)
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ("a: &a [*a]\n", "refers to the value that contains it"),
+        ("a: " + "[" * 200 + "]" * 200 + "\n", "nested deeper"),
+        ("azure:\n  subscription: 2024-13-45\n", "bad value '2024-13-45'"),
+    ],
+    ids=["recursive-alias", "deep-nesting", "impossible-date"],
+)
+def test_hostile_yaml_is_a_located_error(doc: str, message: str) -> None:
+    with pytest.raises(config.InvalidInput) as info:
+        config.loads(doc, "hostile.yaml")
+    assert message in str(info.value.problems[0])
