@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from agentctl import config
 from agentctl.cli import run
 from conformance.spec_check import load_for_tests
 
@@ -210,7 +211,7 @@ def test_unknown_approver_stops_before_any_write(sb: Sandbox, capsys: Any) -> No
     assert code == 5
     (err,) = out["errors"]
     assert err["field"] == "devops.environments[0].approvers" and "nobody@contoso.com" in err["message"]
-    assert err["line"] == 33
+    assert err["line"] == config.load(sb.pool).line("devops.environments[0].approvers")
     assert sb.writes(sb.new_entries()) == []
 
 

@@ -247,8 +247,9 @@ def _approver_ids(spec: PoolSpec, index: int, env: Environment, clients: Clients
             query={"searchFilter": "General", "filterValue": name, "queryMembership": "None"},
         )
         found = dev.values(doc)
-        if len(found) > 1:
-            found = [i for i in found if name.lower() in _identity_names(i)]
+        exact = [i for i in found if name.lower() in _identity_names(i)]
+        if len(found) > 1 and exact:
+            found = exact
         if not found:
             missing.append(name)
         elif len(found) > 1:
@@ -271,13 +272,13 @@ def _approver_ids(spec: PoolSpec, index: int, env: Environment, clients: Clients
 
 
 def _identity_names(identity: dict[str, Any]) -> set[str]:
+    """The names an identity answers to: mail, account, display name (a group's also without [scope]\\)."""
     props = identity.get("properties") or {}
-    names = {str(identity.get("providerDisplayName") or "")}
+    display = str(identity.get("providerDisplayName") or "")
+    names = {display, display.rsplit("\\", 1)[-1]}
     for key in ("Mail", "Account"):
         value = props.get(key)
         names.add(str(value.get("$value") if isinstance(value, dict) else value or ""))
-    display = str(identity.get("providerDisplayName") or "")
-    names.add(display.rsplit("\\", 1)[-1])
     return {n.lower() for n in names if n}
 
 
@@ -502,6 +503,11 @@ def _delete_connection(conn: dict[str, Any]) -> Action:
 # --- apply -------------------------------------------------------------------------------------
 
 
+def _instance(a: Action) -> str:
+    """The environment or connection an action is about: the part of its key after the kind."""
+    return a.key.split(":", 1)[1]
+
+
 def _facts(ctx: Context) -> DeployPathFacts:
     dp: DeployPathFacts = ctx.facts.extra[NAME]
     return dp
@@ -520,13 +526,13 @@ def _project(ctx: Context) -> dict[str, Any]:
 
 
 def _environment_create(ctx: Context, a: Action) -> None:
-    env = _environment_spec(ctx, a.name)
+    env = _environment_spec(ctx, _instance(a))
     body = {"name": env.name, "description": environment_description(ctx.spec, env)}
     ctx.outputs[a.key] = ctx.clients.devops.call("environment.create", _project(ctx), body=body)
 
 
 def _environment_update(ctx: Context, a: Action) -> None:
-    env = _environment_spec(ctx, a.name)
+    env = _environment_spec(ctx, _instance(a))
     body = {"name": env.name, "description": environment_description(ctx.spec, env)}
     ctx.clients.devops.call("environment.update", {**_project(ctx), "environmentId": a.data["id"]}, body=body)
 
@@ -536,13 +542,13 @@ def _environment_delete(ctx: Context, a: Action) -> None:
 
 
 def _check_body(ctx: Context, a: Action) -> dict[str, Any]:
-    env = _environment_spec(ctx, a.name)
-    created = ctx.outputs.get(f"{ENV}:{a.name}")
-    observed = next((e for e in _facts(ctx).environments if e["name"].lower() == a.name.lower()), None)
+    name = _instance(a)
+    created = ctx.outputs.get(f"{ENV}:{name}")
+    observed = next((e for e in _facts(ctx).environments if e["name"].lower() == name.lower()), None)
     target = created or observed
     if not target:
-        raise NotFound(f"environment '{a.name}' is unknown (was its step skipped?)")
-    return check_body(env, target["id"], _facts(ctx).approvers.get(a.name, []))
+        raise NotFound(f"environment '{name}' is unknown (was its step skipped?)")
+    return check_body(_environment_spec(ctx, name), target["id"], _facts(ctx).approvers.get(name, []))
 
 
 def _check_create(ctx: Context, a: Action) -> None:
@@ -559,7 +565,7 @@ def _check_delete(ctx: Context, a: Action) -> None:
 
 
 def _connection_body(ctx: Context, a: Action) -> dict[str, Any]:
-    k = _kubernetes_spec(ctx, a.name)
+    k = _kubernetes_spec(ctx, _instance(a))
     return connection_body(ctx.spec, k, _facts(ctx).kubeconfigs[k.connection], ctx.clients.devops.project)
 
 
@@ -578,7 +584,7 @@ def _connection_delete(ctx: Context, a: Action) -> None:
 
 
 def _permissions(ctx: Context, a: Action) -> None:
-    name = a.name.removeprefix("endpoint ")
+    name = _instance(a)
     k = _kubernetes_spec(ctx, name)
     endpoint_id = a.data.get("id") or (ctx.outputs.get(f"{CONN}:{name}") or {}).get("id")
     if not endpoint_id:
