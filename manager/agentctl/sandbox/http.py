@@ -1,0 +1,97 @@
+"""Requests, responses and service errors as the handlers see them (no sockets here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # percent-decoded, no query
+    query: dict[str, str]  # the first value of each parameter
+    headers: dict[str, str]  # names lower-cased
+    raw: bytes = b""
+    params: dict[str, str] = field(default_factory=dict)  # route parameters
+    api_version: str = ""
+
+    def arg(self, name: str, default: str = "") -> str:
+        """A query parameter, matched case-insensitively as both services do."""
+        low = name.lower()
+        for k, v in self.query.items():
+            if k.lower() == low:
+                return v
+        return default
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.raw) if self.raw.strip() else None
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str | None = None  # a non-JSON body (sent as text/plain)
+
+
+class ServiceError(Exception):
+    """A failure answered the way the service answers it."""
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None, text: str = "") -> None:
+        super().__init__(f"{status}: {body if text == '' else text}")
+        self.response = Response(status, body if not text else None, dict(headers or {}), text or None)
+
+
+def arm_error(
+    status: int, code: str, message: str, *, target: str = "", details: list[dict[str, Any]] | None = None
+) -> ServiceError:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if target:
+        err["target"] = target
+    if details:
+        err["details"] = details
+    return ServiceError(status, {"error": err})
+
+
+def devops_error(status: int, type_key: str, message: str, *, namespace: str = "") -> ServiceError:
+    """A WrappedException as Azure DevOps serialises it."""
+    ns = namespace or "Microsoft.TeamFoundation.DistributedTask.WebApi"
+    return ServiceError(
+        status,
+        {
+            "$id": "1",
+            "innerException": None,
+            "message": message,
+            "typeName": f"{ns}.{type_key}, {ns}",
+            "typeKey": type_key,
+            "errorCode": 0,
+            "eventId": 3000,
+        },
+    )
+
+
+def iso(t: float) -> str:
+    """A timestamp as Azure writes them: UTC with seven fractional digits."""
+    d = dt.datetime.fromtimestamp(t, dt.UTC)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond:06d}0+00:00"
+
+
+def iso_z(t: float) -> str:
+    """A timestamp as Azure DevOps writes them."""
+    d = dt.datetime.fromtimestamp(t, dt.UTC)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> float:
+    return time.time()

@@ -1,0 +1,572 @@
+"""The HTTPS server: TLS, routing, authentication, api-versions, faults, transactions and the
+access log around the service handlers.
+
+Each request: route it (ARM, Azure DevOps or the token endpoint); wait any injected latency;
+check the bearer token (401 as each service answers it) and the api-version (ARM: the
+``api-version`` query parameter is required; Azure DevOps: in the ``Accept`` header or the
+query, required for writes, negotiated against the resource location); inject a fault if one
+fires; run the clock-driven tickers and the handler in one state transaction; add the
+service's headers; log the exchange.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import os
+import re
+import socket
+import ssl
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from agentctl.sandbox import accesslog, auth, endpoints, registry, seed, tls, world
+
+# The service modules register their routes and tickers on import.
+from agentctl.sandbox.arm import acr, aks, authorization, compute, gallery, identity, network, resources  # noqa: F401
+from agentctl.sandbox.devops import core, environments, permissions, pools  # noqa: F401
+from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan
+from agentctl.sandbox.files import ensure_dir
+from agentctl.sandbox.http import Request, Response, ServiceError, arm_error, devops_error, iso
+from agentctl.sandbox.registry import Ctx, Env, Route
+from agentctl.sandbox.store import Store
+
+from agentctl.sandbox import lro  # noqa: F401  # isort: skip
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/oauth2/token"
+WEBAPI = "Microsoft.VisualStudio.Services.WebApi"
+DROP = Response(0)  # the answer that is none: close the connection
+_VERSION = re.compile(r"^(\d+\.\d+)(-preview(?:\.(\d+))?)?$")
+
+
+class Sandbox(endpoints.Endpoints):
+    """A running sandbox. ``exchanges`` keeps every request and response (not redacted)."""
+
+    def __init__(self, ep: endpoints.Endpoints, server: _Server, thread: threading.Thread) -> None:
+        super().__init__(**ep.__dict__)
+        self.exchanges: list[dict[str, Any]] = []
+        self._server = server
+        self._thread = thread
+
+    def configure(
+        self, faults: FaultPlan | str | list[Any] | None = None, timing: Timing | None = None
+    ) -> None:
+        """Replace the fault plan and / or the timing while running."""
+        if faults is not None:
+            self._server.env.faults = as_plan(faults)
+        if timing is not None:
+            self._server.env.timing = timing
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.close_connections()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, port: int, context: ssl.SSLContext, app: _App) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.context = context
+        self.app = app
+        self.env = app.env
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK stalls
+        try:
+            conn = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            log.debug("TLS handshake with %s failed: %s", client_address, e)
+            return
+        with self._lock:
+            self._open.add(conn)
+        try:
+            _Handler(conn, client_address, self)
+        finally:
+            with self._lock:
+                self._open.discard(conn)
+            conn.close()
+
+    def close_connections(self) -> None:
+        with self._lock:
+            for conn in list(self._open):
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s failed", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    timeout = 60
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        query: dict[str, str] = {}
+        for k, v in parse_qsl(url.query, keep_blank_values=True):
+            query.setdefault(k, v)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, unquote(url.path), query, headers, raw)
+        response = self.server.app.dispatch(req)
+        if response is DROP:  # an injected dropped connection
+            self.close_connection = True
+            return
+        self._send(response)
+
+    def _send(self, r: Response) -> None:
+        if r.text is not None:
+            payload, ctype = r.text.encode(), "text/plain; charset=utf-8"
+        elif r.body is not None:
+            payload, ctype = (
+                json.dumps(r.body).encode(),
+                r.headers.pop("Content-Type", "application/json; charset=utf-8"),
+            )
+        else:
+            payload, ctype = b"", ""
+        self.send_response(r.status)
+        for k, v in r.headers.items():
+            if k != "Content-Type":
+                self.send_header(k, v)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+
+def _service(path: str) -> str:
+    if path.rstrip("/").lower() == TOKEN_PATH:
+        return "token"
+    return (
+        "devops"
+        if re.match(r"^/[^/]+/([^/]+/)?_apis(/|$)", path) and not path.lower().startswith("/subscriptions/")
+        else "arm"
+    )
+
+
+class _App:
+    """Everything a request goes through, independent of sockets."""
+
+    def __init__(
+        self, state_dir: Path, world_path: str | Path | None, env: Env, creds: auth.Credentials
+    ) -> None:
+        self.env = env
+        self.creds = creds
+        self.state_dir = state_dir
+        self.access_log = state_dir / accesslog.ACCESS_LOG
+        self.exchanges: list[dict[str, Any]] = []
+        loaded = world.load(world_path)
+        self.store = Store(state_dir, lambda: seed.seed(loaded, time.time()))
+        with self.store.transaction() as st:
+            self.meta = dict(st["meta"])
+
+    # -- pieces of the pipeline --------------------------------------------------------------
+
+    def _unauthorized(self, service: str, reason: str, claims: dict[str, Any]) -> Response:
+        tenant = self.meta["tenantId"]
+        if service == "devops":
+            headers = {
+                "WWW-Authenticate": f"Bearer authorization_uri=https://login.microsoftonline.com/{tenant}"
+            }
+            return Response(
+                401, None, headers, "Access Denied: the access token is missing, invalid or expired."
+            )
+        if reason == "missing":
+            code, message, why = (
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+                ("The authentication failed because of missing 'Authorization' header."),
+            )
+        elif reason == "expired":
+            code, why = "ExpiredAuthenticationToken", "The access token has expired."
+            message = (
+                f"The access token expiry UTC time '{iso(claims.get('exp', 0))}' is earlier than "
+                "current UTC time "
+                f"'{iso(time.time())}'."
+            )
+        else:
+            code, message, why = (
+                "InvalidAuthenticationToken",
+                "The access token is invalid.",
+                "The access token is invalid.",
+            )
+        challenge = (
+            f'Bearer authorization_uri="https://login.microsoftonline.com/{tenant}", error="invalid_token", '
+            f'error_description="{why}"'
+        )
+        return Response(401, {"error": {"code": code, "message": message}}, {"WWW-Authenticate": challenge})
+
+    def _authenticate(self, service: str, req: Request) -> Response | None:
+        header = req.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            return self._unauthorized(service, "missing", {})
+        verdict, claims = auth.check(self.creds.signing_key, header[7:].strip(), time.time())
+        return None if verdict == "ok" else self._unauthorized(service, verdict, claims)
+
+    def _arm_version(self, req: Request, route: Route | None) -> None:
+        version = req.arg("api-version")
+        if not version:
+            raise arm_error(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        req.api_version = version
+        v = route.versions if route else None
+        if v is None or version in v.versions:
+            return
+        supported = ", ".join(sorted(v.versions))
+        if v.resource_type == "resourceGroups":
+            raise arm_error(
+                400,
+                "InvalidApiVersionParameter",
+                f"The api-version '{version}' is invalid. The supported versions are '{supported}'.",
+            )
+        raise arm_error(
+            400,
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for location '{self.meta['location']}' and API version "
+            f"'{version}' for type '{v.resource_type}'. The supported api-versions are '{supported}'.",
+        )
+
+    def _devops_version(self, req: Request, route: Route) -> None:
+        found = re.search(r"api-version=([^;,\s]+)", req.headers.get("accept", ""))
+        version = req.arg("api-version") or (found.group(1) if found else "")
+        req.api_version = version
+        loc = route.location
+        if not version:
+            if req.method not in ("GET", "HEAD", "OPTIONS"):
+                raise devops_error(
+                    400,
+                    "VssVersionNotSpecifiedException",
+                    f'No api-version was supplied for the "{req.method}" request. The version must be '
+                    "supplied either "
+                    'as part of the Accept header (e.g. "application/json; api-version=1.0") or as a '
+                    "query parameter "
+                    '(e.g. "?api-version=1.0").',
+                    namespace=WEBAPI,
+                )
+            return
+        m = _VERSION.match(version)
+        if m is None:
+            raise devops_error(
+                400,
+                "VssInvalidApiVersionException",
+                f"The api-version '{version}' is not valid.",
+                namespace=WEBAPI,
+            )
+        if loc is None:
+            return
+        number, preview = float(m.group(1)), m.group(2) is not None
+        if number > loc.max_version or number < loc.min_version:
+            raise devops_error(
+                400,
+                "VssVersionOutOfRangeException",
+                f"The requested REST API version of {version} is out of range for this server. The "
+                "latest REST API "
+                f"version this server supports is {loc.max_version}.",
+                namespace=WEBAPI,
+            )
+        if not preview and number > float(loc.released):
+            raise devops_error(
+                400,
+                "VssInvalidPreviewVersionException",
+                f'The requested version "{version}" of the resource is under preview. The -preview flag '
+                "must be "
+                f'supplied in the api-version for such requests. For example: "{version}-preview"',
+                namespace=WEBAPI,
+            )
+
+    def _not_routed(self, service: str, req: Request, match: registry.Match) -> ServiceError:
+        if service == "devops":
+            if match.methods:
+                return devops_error(
+                    405,
+                    "VssMethodNotAllowedException",
+                    f"The requested resource does not support http method '{req.method}'.",
+                    namespace=WEBAPI,
+                )
+            return devops_error(
+                404,
+                "VssResourceNotFoundException",
+                f"The resource {req.path} does not exist.",
+                namespace=WEBAPI,
+            )
+        if match.methods:
+            return arm_error(
+                405,
+                "MethodNotAllowed",
+                f"The requested resource does not support http method '{req.method}'.",
+            )
+        return arm_error(
+            404, "NotFound", f"No HTTP resource was found that matches the request URI '{req.path}'."
+        )
+
+    def _fault(self, service: str, operation: str) -> Response | None:
+        """An injected answer (``DROP`` to close the connection), or None when no fault fires."""
+        fired = self.env.faults.pick(operation, REQUEST_KINDS)
+        delay = sum(f.value for f in fired if f.kind == "latency")
+        if delay:
+            time.sleep(delay)
+        for f in fired:
+            if f.kind == "drop":
+                return DROP
+            if f.kind in ("429", "500", "503"):
+                return _fault_response(service, int(f.kind), f.value)
+        return None
+
+    def _headers(self, service: str, req: Request, r: Response) -> None:
+        if service == "arm":
+            r.headers.setdefault("x-ms-request-id", str(uuid.uuid4()))
+            r.headers.setdefault(
+                "x-ms-correlation-request-id",
+                req.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4()),
+            )
+        elif service == "devops":
+            r.headers.setdefault("ActivityId", str(uuid.uuid4()))
+            r.headers.setdefault("X-TFS-Session", req.headers.get("x-tfs-session") or str(uuid.uuid4()))
+            if r.body is not None and req.api_version:
+                r.headers["Content-Type"] = f"application/json; charset=utf-8; api-version={req.api_version}"
+
+    def _token(self, req: Request) -> Response:
+        ctype = req.headers.get("content-type", "")
+        try:
+            doc = dict(parse_qsl(req.raw.decode())) if "form-urlencoded" in ctype else (req.body or {})
+        except ValueError:
+            doc = {}
+        if (
+            req.method != "POST"
+            or not isinstance(doc, dict)
+            or doc.get("client_secret") != self.creds.client_secret
+        ):
+            return Response(
+                401,
+                {
+                    "error": "invalid_client",
+                    "error_description": (
+                        "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the "
+                        "request is the client secret value."
+                    ),
+                },
+            )
+        token, exp = auth.mint(
+            self.creds.signing_key, self.meta["tenantId"], self.env.timing.token_lifetime, time.time()
+        )
+        lifetime = int(self.env.timing.token_lifetime)
+        return Response(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "expires_on": exp,
+                "access_token": token,
+            },
+        )
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def dispatch(self, req: Request) -> Response:
+        """The answer to one request (``DROP``: none), logged."""
+        start = time.time()
+        service = _service(req.path)
+        match = registry.match(service, req.method, req.path) if service != "token" else registry.Match(None)
+        operation = (
+            "token" if service == "token" else match.route.operation if match.route else f"{service}.unrouted"
+        )
+        try:
+            response = self._fault(service, operation) if service == "token" else None
+            response = response or (
+                self._token(req) if service == "token" else self._answer(service, operation, match, req)
+            )
+        except ServiceError as e:
+            response = e.response
+        if response is not DROP:
+            self._headers(service, req, response)
+        self._record(service, operation, req, response, start)
+        return response
+
+    def _answer(self, service: str, operation: str, match: registry.Match, req: Request) -> Response:
+        denied = self._authenticate(service, req)
+        if denied is not None:
+            return denied
+        if service == "arm":
+            self._arm_version(req, match.route)
+        if match.route is None:
+            raise self._not_routed(service, req, match)
+        if service == "devops":
+            org = match.params.get("organization", "")
+            if org.lower() != self.meta["organization"].lower():
+                raise devops_error(
+                    404,
+                    "OrganizationNotFoundException",
+                    f"The organization '{org}' does not exist.",
+                    namespace=WEBAPI,
+                )
+            self._devops_version(req, match.route)
+        _check_body(service, req)
+        fault = self._fault(service, operation)
+        if fault is not None:
+            return fault
+        req.params = match.params
+        with self.store.transaction() as st:
+            now = time.time()
+            for tick in registry.TICKERS:
+                tick(st, self.env, now)
+            try:
+                response = match.route.handler(Ctx(st, self.env, req, operation, now))
+            except ServiceError as e:  # inside the transaction: what the handler left unchanged is kept
+                response = e.response
+            # a snapshot: the body must not change with the state once the lock is released
+            response.body = copy.deepcopy(response.body)
+            return response
+
+    def _record(self, service: str, operation: str, req: Request, r: Response, start: float) -> None:
+        try:
+            request_body: Any = req.body
+        except ValueError:
+            request_body = req.raw.decode(errors="replace")
+        if "form-urlencoded" in req.headers.get("content-type", ""):
+            request_body = req.raw.decode(errors="replace")
+        exchange = {
+            "time": iso(start),
+            "service": service,
+            "operation": operation,
+            "method": req.method,
+            "path": req.path,
+            "query": req.query,
+            "apiVersion": req.api_version,
+            "status": r.status or None,
+            "durationMs": round((time.time() - start) * 1000, 1),
+            "requestHeaders": {k: v for k, v in req.headers.items()},
+            "request": request_body,
+            "responseHeaders": dict(r.headers),
+            "response": r.text if r.text is not None else r.body,
+        }
+        self.exchanges.append(exchange)
+        accesslog.write(self.access_log, exchange)
+
+
+def _check_body(service: str, req: Request) -> None:
+    """A write's body must be JSON (an object, for ARM PUT and PATCH)."""
+    try:
+        doc = req.body
+    except ValueError:
+        if service == "arm":
+            raise arm_error(
+                400, "InvalidRequestContent", "The request content was invalid and could not be deserialized."
+            ) from None
+        raise devops_error(
+            400, "ArgumentException", "The request content is not valid JSON.", namespace="System"
+        ) from None
+    if service == "arm" and req.method in ("PUT", "PATCH") and not isinstance(doc, dict):
+        raise arm_error(
+            400,
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized: the body must be a JSON object.",
+        )
+
+
+def _fault_response(service: str, status: int, retry_after: float) -> Response:
+    headers = {"Retry-After": str(int(retry_after))} if retry_after or status == 429 else {}
+    if service == "devops":
+        kinds = {
+            429: (
+                "RequestBlockedException",
+                "TF400733: The request has been canceled: Request was blocked due to exceeding usage of "
+                "resource 'ATCPU' in namespace 'User'.",
+            ),
+            500: ("VssServiceException", "An unexpected error occurred on the server."),
+            503: (
+                "VssServiceUnavailableException",
+                "The service is temporarily unavailable. Please try again later.",
+            ),
+        }
+        type_key, message = kinds[status]
+        err = devops_error(status, type_key, message, namespace=WEBAPI).response
+        err.headers.update(headers)
+        return err
+    if service == "token":
+        return Response(
+            status,
+            {"error": "temporarily_unavailable", "error_description": "AADSTS50196: The server is busy."},
+            headers,
+        )
+    codes = {
+        429: (
+            "TooManyRequests",
+            "The request is being throttled as the limit has been reached for this operation type. For "
+            "more information, see - https://aka.ms/srpthrottlinglimits",
+        ),
+        500: ("InternalServerError", "Encountered internal server error."),
+        503: ("ServiceUnavailable", "The service is temporarily unavailable. Please retry later."),
+    }
+    code, message = codes[status]
+    return Response(status, {"error": {"code": code, "message": message}}, headers)
+
+
+def start(
+    state_dir: str | Path,
+    world: str | Path | None = None,
+    port: int = 0,
+    faults: FaultPlan | str | list[Any] | None = None,
+    timing: Timing | None = None,
+) -> Sandbox:
+    """Start a sandbox on 127.0.0.1 serving the state in ``state_dir`` (seeded from ``world``)."""
+    root = ensure_dir(Path(state_dir).resolve())
+    env = Env("", timing or Timing(), as_plan(faults))
+    creds = auth.Credentials.load_or_create(root)
+    app = _App(root, world, env, creds)
+    context, ca_path = tls.server_context(root)
+    server = _Server(port, context, app)
+    bound = server.server_address[1]
+    env.base = f"https://127.0.0.1:{bound}/"
+    creds.token, _ = auth.mint(
+        creds.signing_key, app.meta["tenantId"], env.timing.token_lifetime, time.time()
+    )
+    creds.save(root)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=f"sandbox:{bound}", daemon=True)
+    thread.start()
+    ep = endpoints.Endpoints(
+        arm_endpoint=env.base,
+        devops_url=f"{env.base}{app.meta['organization']}",
+        ca_bundle=str(ca_path),
+        token_url=f"https://127.0.0.1:{bound}{TOKEN_PATH}",
+        client_secret=creds.client_secret,
+        token=creds.token,
+        tenant_id=app.meta["tenantId"],
+        subscription_id=app.meta["subscriptionId"],
+        organization=app.meta["organization"],
+        state_dir=root,
+        access_log=app.access_log,
+        port=bound,
+        pid=os.getpid(),
+    )
+    sb = Sandbox(ep, server, thread)
+    sb.exchanges = app.exchanges
+    log.debug("sandbox serving %s from %s", env.base, root)
+    return sb

@@ -1,0 +1,82 @@
+"""The sandbox's world state: one JSON document, in memory and in ``state.json``.
+
+Every request runs in a transaction: the store takes a thread lock and an ``fcntl`` lock on
+``state.lock``, reloads the file when another process replaced it, hands the document to the
+handler, and writes it back (atomically, mode 0600) when it changed. A handler that raises
+leaves the document as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from agentctl.sandbox.files import write_private
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "state.json"
+LOCK_FILE = "state.lock"
+
+State = dict[str, Any]
+
+
+class Store:
+    def __init__(self, state_dir: Path, seed: Callable[[], State]) -> None:
+        self.path = state_dir / STATE_FILE
+        self._lock_path = state_dir / LOCK_FILE
+        self._seed = seed
+        self._mutex = threading.RLock()
+        self._data: State = {}
+        self._text = ""
+        self._stamp: tuple[int, int, int] | None = None
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _load(self) -> None:
+        stamp = self._file_stamp()
+        if stamp is not None and stamp == self._stamp:
+            return
+        if stamp is None:
+            log.debug("no state in %s: seeding the world", self.path)
+            self._data = self._seed()
+            self._text = ""
+        else:
+            self._text = self.path.read_text(encoding="utf-8")
+            self._data = json.loads(self._text)
+            self._stamp = stamp
+
+    def _save(self) -> None:
+        text = json.dumps(self._data, sort_keys=True)
+        if text != self._text:
+            write_private(self.path, text)
+            self._text = text
+            self._stamp = self._file_stamp()
+
+    @contextmanager
+    def transaction(self) -> Iterator[State]:
+        with self._mutex:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._load()
+                try:
+                    yield self._data
+                except BaseException:
+                    self._data = json.loads(self._text) if self._text else self._seed()
+                    raise
+                self._save()
+            finally:
+                os.close(fd)  # closing releases the lock

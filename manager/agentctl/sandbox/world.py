@@ -1,0 +1,372 @@
+"""Load and check a seed world (YAML): what exists in Azure and Azure DevOps before agentctl runs.
+
+Every problem is reported with the file, line and field; ids left out are derived from names,
+so a world always produces the same ids. Scalars are read as text and converted per field, so
+YAML's implicit typing (``1.30`` as a float) cannot change a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agentctl.errors import Collected, InvalidInput
+
+DEFAULT_WORLD = "default.yaml"
+RESERVED_ORGS = {"subscriptions", "providers", "oauth2", "_apis"}
+
+
+@dataclass
+class Node:
+    value: Any  # dict[str, Node] | list[Node] | str
+    line: int
+    path: str
+
+
+def _tree(node: yaml.Node, path: str) -> Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Node] = {}
+        for k, v in node.value:
+            key = str(k.value)
+            out[key] = _tree(v, f"{path}.{key}" if path else key)
+        return Node(out, line, path)
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_tree(v, f"{path}[{i}]") for i, v in enumerate(node.value)], line, path)
+    return Node(str(node.value), line, path)
+
+
+class _Checker:
+    def __init__(self, file: str) -> None:
+        self.problems = Collected(file)
+
+    def bad(self, node: Node, message: str) -> None:
+        self.problems.add(message, node.path, node.line)
+
+    def mapping(
+        self, node: Node, allowed: set[str] | None = None, required: tuple[str, ...] = ()
+    ) -> dict[str, Node]:
+        if not isinstance(node.value, dict):
+            self.bad(node, "expected a mapping")
+            return {}
+        for key, child in node.value.items():
+            if allowed is not None and key not in allowed:
+                self.bad(child, f"unknown field '{key}' (known: {', '.join(sorted(allowed))})")
+        for key in required:
+            if key not in node.value:
+                self.bad(node, f"missing field '{key}'")
+        return node.value
+
+    def text(self, node: Node | None, default: str = "") -> str:
+        if node is None:
+            return default
+        if not isinstance(node.value, str) or not node.value:
+            self.bad(node, "expected a non-empty string")
+            return default
+        return node.value
+
+    def items(self, node: Node | None) -> list[Node]:
+        if node is None:
+            return []
+        if not isinstance(node.value, list):
+            self.bad(node, "expected a list")
+            return []
+        return list(node.value)
+
+    def texts(self, node: Node | None) -> list[str]:
+        return [self.text(n) for n in self.items(node)]
+
+    def boolean(self, node: Node | None, default: bool) -> bool:
+        if node is None:
+            return default
+        value = node.value.lower() if isinstance(node.value, str) else ""
+        if value not in ("true", "false"):
+            self.bad(node, "expected true or false")
+            return default
+        return value == "true"
+
+    def guid(self, node: Node | None, seed: str) -> str:
+        if node is None:
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, "agentctl-sandbox:" + seed.lower()))
+        try:
+            return str(uuid.UUID(self.text(node)))
+        except ValueError:
+            self.bad(node, "expected a GUID")
+            return str(uuid.UUID(int=0))
+
+    def prefix(self, node: Node) -> str:
+        value = self.text(node)
+        try:
+            ipaddress.ip_network(value)
+        except ValueError:
+            self.bad(node, f"'{value}' is not an address prefix (like 10.0.1.0/24)")
+        return value
+
+    def timestamp(self, node: Node | None) -> float:
+        if node is None:
+            return 0.0
+        try:
+            return dt.datetime.fromisoformat(self.text(node).replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            self.bad(node, "expected an ISO 8601 time like 2026-11-01T02:00:00Z")
+            return 0.0
+
+    def choice(self, node: Node | None, options: tuple[str, ...], default: str) -> str:
+        value = self.text(node, default)
+        if value not in options:
+            self.bad(node or Node(value, 0, ""), f"expected one of {', '.join(options)}")
+        return value
+
+
+def _resource_group(c: _Checker, name: str, node: Node, location: str) -> dict[str, Any]:
+    kinds = {
+        "location",
+        "tags",
+        "virtualNetworks",
+        "privateDnsZones",
+        "galleries",
+        "userAssignedIdentities",
+        "managedClusters",
+        "registries",
+    }
+    fields = c.mapping(node, kinds)
+    where = c.text(fields.get("location"), location)
+    tags = {k: c.text(v) for k, v in c.mapping(fields["tags"]).items()} if "tags" in fields else {}
+
+    def each(
+        kind: str, allowed: set[str], required: tuple[str, ...] = ()
+    ) -> list[tuple[str, dict[str, Node], Node]]:
+        items = c.mapping(fields[kind]) if kind in fields else {}
+        return [(n, c.mapping(v, allowed, required), v) for n, v in items.items()]
+
+    def sub_map(f: dict[str, Node], key: str) -> dict[str, Node]:
+        return c.mapping(f[key]) if key in f else {}
+
+    return {
+        "name": name,
+        "location": where,
+        "tags": tags,
+        "virtualNetworks": [
+            {
+                "name": n,
+                "location": c.text(f.get("location"), where),
+                "addressPrefixes": [c.prefix(p) for p in c.items(f.get("addressPrefixes"))],
+                "subnets": {s: c.prefix(p) for s, p in sub_map(f, "subnets").items()},
+            }
+            for n, f, _ in each(
+                "virtualNetworks", {"location", "addressPrefixes", "subnets"}, ("addressPrefixes",)
+            )
+        ],
+        "privateDnsZones": [
+            {
+                "name": n,
+                "links": {k: c.text(x) for k, x in sub_map(f, "virtualNetworkLinks").items()},
+                "aRecords": {k: c.texts(x) for k, x in sub_map(f, "aRecords").items()},
+            }
+            for n, f, _ in each("privateDnsZones", {"virtualNetworkLinks", "aRecords"})
+        ],
+        "galleries": [
+            {"name": n, "location": c.text(f.get("location"), where), "images": _images(c, f.get("images"))}
+            for n, f, _ in each("galleries", {"location", "images"})
+        ],
+        "userAssignedIdentities": [
+            {
+                "name": n,
+                "location": c.text(f.get("location"), where),
+                "principalId": c.guid(f.get("principalId"), f"{name}/{n}/principal"),
+                "clientId": c.guid(f.get("clientId"), f"{name}/{n}/client"),
+            }
+            for n, f, _ in each("userAssignedIdentities", {"location", "principalId", "clientId"})
+        ],
+        "managedClusters": [
+            {
+                "name": n,
+                "location": c.text(f.get("location"), where),
+                "kubernetesVersion": c.text(f.get("kubernetesVersion"), "1.33.2"),
+                "privateCluster": c.boolean(f.get("privateCluster"), True),
+                "entra": c.boolean(f.get("entra"), False),
+                "localAccounts": c.boolean(f.get("localAccounts"), True),
+                "subnet": c.text(f.get("subnet")),
+                "node": f.get("subnet", v),
+            }
+            for n, f, v in each(
+                "managedClusters",
+                {"location", "kubernetesVersion", "privateCluster", "entra", "localAccounts", "subnet"},
+            )
+        ],
+        "registries": [
+            {
+                "name": n,
+                "location": c.text(f.get("location"), where),
+                "sku": c.choice(f.get("sku"), ("Basic", "Standard", "Premium"), "Premium"),
+            }
+            for n, f, _ in each("registries", {"location", "sku"})
+        ],
+    }
+
+
+def _images(c: _Checker, node: Node | None) -> list[dict[str, Any]]:
+    if node is None:
+        return []
+    out = []
+    for name, image in c.mapping(node).items():
+        f = c.mapping(
+            image, {"osType", "osState", "hyperVGeneration", "identifier", "versions"}, ("identifier",)
+        )
+        ident = (
+            c.mapping(f["identifier"], {"publisher", "offer", "sku"}, ("publisher", "offer", "sku"))
+            if "identifier" in f
+            else {}
+        )
+        versions = []
+        for version, vnode in (c.mapping(f["versions"]) if "versions" in f else {}).items():
+            parts = version.split(".")
+            if len(parts) != 3 or not all(p.isdigit() and int(p) < 2**31 for p in parts):
+                c.bad(vnode, f"image version '{version}' must be Major.Minor.Patch (32-bit integers)")
+            vf = c.mapping(vnode, {"publishedDate"})
+            versions.append({"name": version, "publishedDate": c.timestamp(vf.get("publishedDate"))})
+        out.append(
+            {
+                "name": name,
+                "osType": c.choice(f.get("osType"), ("Linux", "Windows"), "Linux"),
+                "osState": c.choice(f.get("osState"), ("Generalized", "Specialized"), "Generalized"),
+                "hyperVGeneration": c.choice(f.get("hyperVGeneration"), ("V1", "V2"), "V2"),
+                "identifier": {k: c.text(v) for k, v in ident.items()},
+                "versions": versions,
+            }
+        )
+    return out
+
+
+def _devops(c: _Checker, node: Node | None) -> dict[str, Any]:
+    if node is None:
+        c.problems.add("missing section 'devops'", "devops")
+        return {"organization": "contoso", "organizationId": "", "projects": [], "users": [], "groups": []}
+    f = c.mapping(node, {"organization", "organizationId", "projects", "users", "groups"}, ("organization",))
+    org = c.text(f.get("organization"), "contoso")
+    if org.lower() in RESERVED_ORGS or "/" in org:
+        c.bad(f["organization"], f"'{org}' cannot be an organization name here")
+    projects = [
+        {
+            "name": n,
+            "id": c.guid(p.get("id"), f"project/{n}"),
+            "description": c.text(p.get("description"), ""),
+        }
+        for n, v in (c.mapping(f["projects"]) if "projects" in f else {}).items()
+        for p in [c.mapping(v, {"id", "description"})]
+    ]
+    users = [
+        {
+            "mail": n,
+            "displayName": c.text(u.get("displayName"), n),
+            "objectId": c.guid(u.get("objectId"), f"user/{n}"),
+            "id": c.guid(u.get("id"), f"identity/{n}"),
+        }
+        for n, v in (c.mapping(f["users"]) if "users" in f else {}).items()
+        for u in [c.mapping(v, {"displayName", "objectId", "id"})]
+    ]
+    known = {u["mail"] for u in users}
+    groups = []
+    for n, v in (c.mapping(f["groups"]) if "groups" in f else {}).items():
+        g = c.mapping(v, {"displayName", "objectId", "id", "members"})
+        members = c.texts(g.get("members"))
+        for m in members:
+            if m not in known:
+                c.bad(g["members"], f"member '{m}' is not one of the users")
+        groups.append(
+            {
+                "mail": n,
+                "displayName": c.text(g.get("displayName"), n),
+                "objectId": c.guid(g.get("objectId"), f"group/{n}"),
+                "id": c.guid(g.get("id"), f"identity/{n}"),
+                "members": members,
+            }
+        )
+    return {
+        "organization": org,
+        "organizationId": c.guid(f.get("organizationId"), f"organization/{org}"),
+        "projects": projects,
+        "users": users,
+        "groups": groups,
+    }
+
+
+def parse(text: str, file: str) -> dict[str, Any]:
+    """A world as plain data; raises ``InvalidInput`` listing every problem with its line."""
+    c = _Checker(file)
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        c.problems.add(
+            f"not valid YAML: {getattr(e, 'problem', None) or e}", line=mark.line + 1 if mark else None
+        )
+        c.problems.raise_if_any(f"world {file} is invalid")
+    if root is None:
+        raise InvalidInput(f"{file} is empty")
+    top = _tree(root, "")
+    f = c.mapping(
+        top, {"tenantId", "subscription", "location", "caller", "resourceGroups", "devops"}, ("subscription",)
+    )
+    sub = c.mapping(f["subscription"], {"id", "name"}, ("id",)) if "subscription" in f else {}
+    location = c.text(f.get("location"), "westeurope")
+    world: dict[str, Any] = {
+        "tenantId": c.guid(f.get("tenantId"), "tenant"),
+        "subscriptionId": c.guid(sub.get("id"), "subscription"),
+        "subscriptionName": c.text(sub.get("name"), "Sandbox subscription"),
+        "location": location,
+        "resourceGroups": [
+            _resource_group(c, n, v, location)
+            for n, v in (c.mapping(f["resourceGroups"]) if "resourceGroups" in f else {}).items()
+        ],
+        "devops": _devops(c, f.get("devops")),
+    }
+    people = [u["mail"] for u in world["devops"]["users"]]
+    world["caller"] = c.text(f.get("caller"), people[0] if people else "")
+    if world["caller"] and world["caller"] not in people:
+        c.bad(f["caller"], f"caller '{world['caller']}' is not one of the devops users")
+    _resolve_cluster_subnets(c, world)
+    c.problems.raise_if_any(f"world {file} is invalid")
+    return world
+
+
+def _resolve_cluster_subnets(c: _Checker, world: dict[str, Any]) -> None:
+    """A cluster's ``subnet`` is ``<vnet>/<subnet>`` of any group in the world, or a full id."""
+    sub = world["subscriptionId"]
+    subnets = {}
+    for g in world["resourceGroups"]:
+        for v in g["virtualNetworks"]:
+            for s in v["subnets"]:
+                rid = (
+                    f"/subscriptions/{sub}/resourceGroups/{g['name']}/providers/Microsoft.Network"
+                    f"/virtualNetworks/{v['name']}/subnets/{s}"
+                )
+                subnets[f"{v['name']}/{s}"] = rid
+    for g in world["resourceGroups"]:
+        for cluster in g["managedClusters"]:
+            ref = cluster["subnet"]
+            node = cluster.pop("node")
+            if ref and not ref.startswith("/subscriptions/"):
+                if ref not in subnets:
+                    c.bad(node, f"subnet '{ref}' is not <vnet>/<subnet> of a virtual network in the world")
+                cluster["subnet"] = subnets.get(ref, "")
+
+
+def load(path: str | Path | None) -> dict[str, Any]:
+    """The world in ``path``, or the built-in one."""
+    if path is None:
+        text = resources.files("agentctl.sandbox.worlds").joinpath(DEFAULT_WORLD).read_text(encoding="utf-8")
+        return parse(text, DEFAULT_WORLD)
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise InvalidInput(f"cannot read world file {p}: {e.strerror}") from None
+    return parse(text, str(p))
