@@ -7,14 +7,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from testlib import TOKEN_PATH, is_write
+
 REPO = Path(__file__).resolve().parents[1]
-WRITE = ("POST", "PUT", "PATCH", "DELETE")
 LRO_SECONDS = 3.0
 LATENCY = 0.05
 
 
 def _requests(sb: Any) -> list[dict[str, Any]]:
-    return [e for e in sb.exchanges if not e["path"].startswith("/sandbox/")]
+    return [e for e in sb.exchanges if e["path"] != TOKEN_PATH]
 
 
 def _deploy(lro_seconds: float) -> tuple[float, list[dict[str, Any]], list[dict[str, Any]]]:
@@ -52,5 +53,5 @@ def deploy_lro() -> dict[str, float]:
         "deploy_overhead_seconds": round(overhead, 2),
         "fresh_apply_requests": len(fresh),
         "noop_apply_requests": len(noop),
-        "noop_apply_writes": sum(e["method"] in WRITE for e in noop),
+        "noop_apply_writes": sum(is_write(e) for e in noop),
     }

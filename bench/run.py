@@ -52,7 +52,7 @@ def peak_rss() -> dict[str, float]:
     return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(REPO / "tests")]
 from deploy import deploy_lro  # noqa: E402
 
 BENCHMARKS: list[Callable[[], dict[str, float]]] = [cold_start, deploy_lro, peak_rss]

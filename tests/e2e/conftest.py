@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agentctl.cli import run
-from testlib import EXAMPLE_POOL
+from testlib import EXAMPLE_POOL, is_write
 
 READ_ONLY_POSTS = ("/listClusterUserCredential", "/listClusterAdminCredential")
 
@@ -53,13 +53,7 @@ class World:
 
     @staticmethod
     def writes(entries: list[dict[str, Any]]) -> list[str]:
-        return [
-            f"{e['method']} {e['path']}"
-            for e in entries
-            if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
-            and not e["path"].startswith("/sandbox/")
-            and not e["path"].endswith(READ_ONLY_POSTS)
-        ]
+        return [f"{e['method']} {e['path']}" for e in entries if is_write(e)]
 
 
 @pytest.fixture

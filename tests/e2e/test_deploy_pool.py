@@ -59,7 +59,7 @@ def test_converge_rerun_drift_and_destroy(world: Any, capsys: Any) -> None:
     code, out = world.json(capsys, "destroy", "-f", str(world.pool), "--yes")
     assert code == 0 and out["data"]["plan"]["actions"] == []
     deletes = [w for w in world.writes(world.log()) if w.startswith("DELETE")]
-    assert not any("resourcegroups/rg-agents" == w.lower().split("/", 3)[-1] for w in deletes)
+    assert not any(w.lower().split("/", 3)[-1] == "resourcegroups/rg-agents" for w in deletes)
     assert not any("userAssignedIdentities/id-agents" in w and "federated" not in w for w in deletes)
 
 

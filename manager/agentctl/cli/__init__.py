@@ -64,6 +64,19 @@ class LazyGroup(click.Group):
 
                 traceback.print_exc()
             ctx.exit(err.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as bug:  # a bug: say so plainly, traceback only with --debug
+            app = current_app()
+            if app.debug:
+                raise
+            err = AgentctlError(
+                f"internal error: {type(bug).__name__}: {bug}",
+                hint="this is a bug in agentctl; run again with --debug for the traceback and report it",
+            )
+            err.code = "internal"
+            app.renderer.error(app.command, err)
+            ctx.exit(err.exit_code)
         if isinstance(rv, int) and rv:
             ctx.exit(rv)
         return rv

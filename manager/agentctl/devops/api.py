@@ -79,6 +79,7 @@ def _retry_policy() -> Any:
     from urllib3.util.retry import Retry
 
     class _Retry(Retry):
+        BACKOFF_MAX = 20  # msrest's retry settings read this urllib3 1.x name
         def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
             if status_code in (429, 503):
                 return self.total is None or self.total > 0
