@@ -266,11 +266,7 @@ def test_vmss_secrets_are_not_returned(sb: Sandbox, arm: Arm) -> None:
     body = vmss_body()
     body["properties"]["virtualMachineProfile"]["osProfile"]["customData"] = "IyEvYmluL3NoCg=="
     create_vmss(arm, body)
-    status, _, got = raw(
-        f"{VMSS_PATH}?api-version=2026-04-01",
-        "GET",
-        f"subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/{VMSS}?api-version=2026-04-01",
-    )
+    status, _, got = raw(sb, "GET", f"{VMSS_PATH}?api-version=2026-04-01")
     assert status == 200
     assert "customData" not in got["properties"]["virtualMachineProfile"]["osProfile"]
 
