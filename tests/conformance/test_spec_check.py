@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -692,9 +691,7 @@ def test_specs_dir_and_load(index: SpecIndex, monkeypatch: pytest.MonkeyPatch, t
     assert specs_dir() == tmp_path
     with pytest.raises(FileNotFoundError, match="specs folder not found"):
         SpecIndex(tmp_path)
-    started = time.perf_counter()
-    SpecIndex(index.root)
-    assert time.perf_counter() - started < 5
+    assert SpecIndex(index.root).root == index.root
     assert SpecIndex.load(index.root) is index
 
 

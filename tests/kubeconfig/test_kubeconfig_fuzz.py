@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from typing import Any
 
 import yaml
@@ -118,7 +117,6 @@ TREES = st.recursive(
 
 
 def _exercise(text: str | bytes) -> None:
-    start = time.monotonic()
     findings = kc.check(text, "fuzz.yaml")
     assert all(isinstance(f, kc.Finding) and f.code and f.message for f in findings)
     try:
@@ -136,7 +134,6 @@ def _exercise(text: str | bytes) -> None:
     ):
         with contextlib.suppress(InvalidInput):
             call()
-    assert time.monotonic() - start < 3
 
 
 @FUZZ
