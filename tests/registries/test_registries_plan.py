@@ -12,7 +12,7 @@ from agentctl.errors import PreconditionFailed
 from agentctl.observe import Facts
 from agentctl.plan import Action
 from agentctl.resources import registries as regs
-from conftest import EXAMPLE_POOL
+from testlib import EXAMPLE_POOL
 
 SUB = "11111111-2222-3333-4444-555555555555"
 ACR_ID = (
