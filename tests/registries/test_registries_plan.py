@@ -207,13 +207,15 @@ def test_connection_drift_is_an_update(overrides: dict[str, Any], field: str) ->
 def test_foreign_connection_with_the_same_name_stops_the_plan() -> None:
     with pytest.raises(PreconditionFailed) as err:
         regs.plan(SPEC, facts(registry(), [], connection(description="by hand")))
+    assert err.value.message.startswith("pool.yaml:")
     assert "registries[0].connection" in err.value.message and "acr-private" in err.value.message
 
 
 def test_missing_registry_stops_the_plan_naming_the_field() -> None:
     with pytest.raises(PreconditionFailed) as err:
         regs.plan(SPEC, facts(None))
-    assert "registries[0].id" in err.value.message and "does not exist" in err.value.message
+    line = SPEC.line("registries[0].id")
+    assert err.value.message.startswith(f"pool.yaml:{line}: registries[0].id: container registry")
 
 
 def _warnings(f: Facts) -> list[str]:

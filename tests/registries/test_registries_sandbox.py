@@ -159,3 +159,13 @@ def test_status_names_the_missing_data_endpoint_record(tmp_path: Path, capsys: A
     check = next(a for a in out["data"]["actions"] if a["key"] == "registryCheck:acrprivate")
     assert check["op"] == "noop"
     assert sb.new_writes() == []
+
+
+def test_missing_registry_exits_5_naming_the_field_before_any_write(tmp_path: Path, capsys: Any) -> None:
+    sb = Sandbox(tmp_path, default_world())
+    sb.pool.write_text(sb.pool.read_text().replace("registries/acrprivate", "registries/acrnothere"))
+    code, out = sb.json(capsys, "deploy-pool", "--yes")
+    assert code == 5
+    (error,) = out["errors"]
+    assert "registries[0].id" in error["message"] and "acrnothere" in error["message"]
+    assert sb.new_writes() == []

@@ -241,6 +241,12 @@ def _zone(arm: Arm, zone: dict[str, Any]) -> Zone:
 # --- plan --------------------------------------------------------------------------------
 
 
+def _where(spec: PoolSpec, path: str) -> str:
+    """``pool.yaml:41: registries[0].id``: where a precondition's value comes from."""
+    line = spec.line(path)
+    return f"{spec.source}:{line}: {path}" if spec.source and line else path
+
+
 def _facts(facts: Facts, reg: Registry) -> RegistryFacts:
     observed: Observed = facts.extra.get(NAME) or Observed()
     return observed.registries.get(reg.id.lower()) or RegistryFacts(None, [], None, {})
@@ -253,7 +259,7 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
         f = _facts(facts, reg)
         if f.registry is None:
             raise PreconditionFailed(
-                f"container registry {reg.id} does not exist (registries[{i}].id)",
+                f"{_where(spec, f'registries[{i}].id')}: container registry {reg.id} does not exist",
                 hint="create it first (it is not agentctl's to make), or fix the id in the pool file",
             )
         actions += _role_actions(spec, facts, reg, f)
@@ -324,8 +330,8 @@ def _connection_actions(
         op, changes = CREATE, []
     elif not desired.owned(conn.get("description"), spec):
         raise PreconditionFailed(
-            f"service connection '{reg.connection}' exists but agentctl did not create it "
-            f"(registries[{index}].connection)",
+            f"{_where(spec, f'registries[{index}].connection')}: service connection '{reg.connection}' "
+            "exists but agentctl did not create it",
             hint="choose another connection name, or remove the existing connection",
         )
     else:
