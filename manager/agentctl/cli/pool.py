@@ -206,7 +206,27 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
     table.add_row(
         "connection", f"{conn['name']}: " + ("ready" if conn["isReady"] else "missing or not ready")
     )
+    deploy_path = d.get("deployPath") or {}
+    for env in deploy_path.get("environments", []):
+        check = "approval check current" if env.get("checkCurrent") else "approval check missing or stale"
+        table.add_row("environment", f"{env['name']}: " + (check if env["exists"] else "missing"))
+    for kc in deploy_path.get("connections", []):
+        state = "ready" if kc.get("isReady") else "not ready"
+        stale = "" if kc.get("kubeconfigCurrent") else ", [yellow]kubeconfig changed[/]"
+        table.add_row(
+            "kubernetes", f"{kc['name']} ({kc['cluster']}): " + (state + stale if kc["exists"] else "missing")
+        )
+    registries = d.get("registries") or {}
+    for reg in registries.get("items", []):
+        role = reg["role"] + (" assigned" if reg["roleAssigned"] else " [red]not assigned[/]")
+        table.add_row("registry", f"{reg['name']}: {role}; connection {reg['connection']['name']}")
     console.print(table)
+    problems = [*deploy_path.get("problems", []), *registries.get("warnings", [])]
+    problems += [w for reg in registries.get("items", []) for w in reg.get("warnings", [])]
+    for problem in problems:
+        console.print(f"[yellow]warning[/]: {escape(str(problem))}")
+    if d["logs"]:
+        console.print("recent pool log:")
     for entry in d["logs"]:
         console.print(f"  {escape(str(entry['timestamp']))} {escape(str(entry['message']))}")
 
