@@ -116,6 +116,13 @@ class ApplyFailed(AgentctlError):
         return out
 
 
+class InternalError(AgentctlError):
+    """A bug in agentctl, shown without a traceback unless --debug."""
+
+    code = "internal"
+    exit_code = EXIT_FAILED
+
+
 class CloudError(AgentctlError):
     """Azure or Azure DevOps answered with an error we cannot handle."""
 

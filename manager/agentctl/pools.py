@@ -39,25 +39,26 @@ def make_plan(spec: PoolSpec, target: Target) -> tuple[Plan, Facts, Clients]:
 def deploy(
     spec: PoolSpec, target: Target, confirm: Confirm, on_event: applier.Event | None = None
 ) -> dict[str, Any]:
-    the_plan, facts, c = make_plan(spec, target)
-    result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
-    if not the_plan.changed:
-        return result
-    if not confirm(the_plan):
-        result["cancelled"] = True
-        return result
-    outcomes = applier.apply(the_plan, spec, facts, c, on_event)
-    result["applied"] = True
-    result["outcomes"] = [asdict(o) for o in outcomes]
-    return result
+    return _converge(spec, target, plan, confirm, on_event)
 
 
 def destroy(
     spec: PoolSpec, target: Target, confirm: Confirm, on_event: applier.Event | None = None
 ) -> dict[str, Any]:
+    return _converge(spec, target, plan_destroy, confirm, on_event)
+
+
+def _converge(
+    spec: PoolSpec,
+    target: Target,
+    planner: Callable[[PoolSpec, Facts], Plan],
+    confirm: Confirm,
+    on_event: applier.Event | None,
+) -> dict[str, Any]:
+    """Observe, plan with ``planner``, ask, apply."""
     c = clients(spec, target)
     facts = observe(spec, c)
-    the_plan = plan_destroy(spec, facts)
+    the_plan = planner(spec, facts)
     result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
     if not the_plan.changed:
         return result

@@ -14,7 +14,7 @@ import click
 
 from agentctl import __version__
 from agentctl.cli.app import App, current_app, set_app
-from agentctl.errors import EXIT_USAGE, AgentctlError
+from agentctl.errors import EXIT_USAGE, AgentctlError, InternalError
 
 # name -> "module:attribute"; the module is imported on first use.
 COMMANDS: dict[str, str] = {
@@ -70,13 +70,12 @@ class LazyGroup(click.Group):
             app = current_app()
             if app.debug:
                 raise
-            err = AgentctlError(
+            internal = InternalError(
                 f"internal error: {type(bug).__name__}: {bug}",
                 hint="this is a bug in agentctl; run again with --debug for the traceback and report it",
             )
-            err.code = "internal"
-            app.renderer.error(app.command, err)
-            ctx.exit(err.exit_code)
+            app.renderer.error(app.command, internal)
+            ctx.exit(internal.exit_code)
         if isinstance(rv, int) and rv:
             ctx.exit(rv)
         return rv

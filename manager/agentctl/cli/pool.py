@@ -159,12 +159,9 @@ def plan(app: App, path: str) -> int:
 @pass_app
 def deploy_pool(app: App, path: str, yes: bool) -> int:
     """Create or converge the scale set, agent pool and connections of a pool file."""
-    from agentctl import config, pools
+    from agentctl import pools
 
-    spec = config.load(path)
-    data = _run_with_progress(app, pools.deploy, spec, app.target(spec), _confirm(app, yes, "deploy-pool"))
-    status = "changed" if data["applied"] else "ok"
-    return app.finish(Result("deploy-pool", data, status, view=_applied_view))
+    return _converge(app, path, yes, pools.deploy)
 
 
 @click.command()
@@ -173,12 +170,17 @@ def deploy_pool(app: App, path: str, yes: bool) -> int:
 @pass_app
 def destroy(app: App, path: str, yes: bool) -> int:
     """Remove what agentctl created for a pool file, in reverse order."""
-    from agentctl import config, pools
+    from agentctl import pools
+
+    return _converge(app, path, yes, pools.destroy)
+
+
+def _converge(app: App, path: str, yes: bool, use_case: Any) -> int:
+    from agentctl import config
 
     spec = config.load(path)
-    data = _run_with_progress(app, pools.destroy, spec, app.target(spec), _confirm(app, yes, "destroy"))
-    status = "changed" if data["applied"] else "ok"
-    return app.finish(Result("destroy", data, status, view=_applied_view))
+    data = _run_with_progress(app, use_case, spec, app.target(spec), _confirm(app, yes, app.command))
+    return app.finish(Result(app.command, data, "changed" if data["applied"] else "ok", view=_applied_view))
 
 
 def _status_view(console: Any, d: dict[str, Any]) -> None:
