@@ -83,6 +83,34 @@ class FaultPlan:
         return fired
 
 
+TIMING_KEYS = {
+    "lro": "lro_seconds",
+    "retry-after": "lro_retry_after",
+    "token": "token_lifetime",
+    "scale": "scale_delay",
+    "idle": "node_idle_delay",
+}
+
+
+def parse_timing(text: str, source: str = "timing") -> Timing:
+    """``lro=2,retry-after=1,token=3600,scale=0.2,idle=1`` (seconds; any subset)."""
+    timing = Timing()
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, _, value = item.strip().partition("=")
+        try:
+            number = float(value)
+            if key not in TIMING_KEYS or number < 0:
+                raise ValueError
+        except ValueError:
+            raise InvalidInput(
+                f"{source}: bad timing {item.strip()!r}; use {', '.join(k + '=SECONDS' for k in TIMING_KEYS)}"
+            ) from None
+        setattr(timing, TIMING_KEYS[key], int(number) if key == "retry-after" else number)
+    return timing
+
+
 def parse_rule(text: str) -> Fault | int:
     """One rule: ``OPERATION=KIND[:VALUE][,count=N][,p=P]``, or ``seed=N`` (returned as int)."""
     op, sep, rest = text.strip().partition("=")

@@ -32,7 +32,7 @@ from agentctl.sandbox import accesslog, auth, endpoints, registry, seed, tls, wo
 # The service modules register their routes and tickers on import.
 from agentctl.sandbox.arm import acr, aks, authorization, compute, gallery, identity, network, resources  # noqa: F401
 from agentctl.sandbox.devops import core, environments, permissions, pools  # noqa: F401
-from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan
+from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan, parse, parse_timing
 from agentctl.sandbox.files import ensure_dir
 from agentctl.sandbox.http import Request, Response, ServiceError, arm_error, devops_error, iso
 from agentctl.sandbox.registry import Ctx, Env, Route
@@ -43,6 +43,8 @@ from agentctl.sandbox import lro  # noqa: F401  # isort: skip
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/oauth2/token"
+FAULTS_ENV = "AGENTCTL_SANDBOX_FAULTS"
+TIMING_ENV = "AGENTCTL_SANDBOX_TIMING"
 WEBAPI = "Microsoft.VisualStudio.Services.WebApi"
 DROP = Response(0)  # the answer that is none: close the connection
 _VERSION = re.compile(r"^(\d+\.\d+)(-preview(?:\.(\d+))?)?$")
@@ -536,8 +538,14 @@ def start(
     faults: FaultPlan | str | list[Any] | None = None,
     timing: Timing | None = None,
 ) -> Sandbox:
-    """Start a sandbox on 127.0.0.1 serving the state in ``state_dir`` (seeded from ``world``)."""
+    """Start a sandbox on 127.0.0.1 serving the state in ``state_dir`` (seeded from ``world``).
+
+    Without ``faults`` / ``timing``, ``AGENTCTL_SANDBOX_FAULTS`` / ``AGENTCTL_SANDBOX_TIMING`` apply."""
     root = ensure_dir(Path(state_dir).resolve())
+    if faults is None and os.environ.get(FAULTS_ENV):
+        faults = parse([os.environ[FAULTS_ENV]], FAULTS_ENV)
+    if timing is None and os.environ.get(TIMING_ENV):
+        timing = parse_timing(os.environ[TIMING_ENV], TIMING_ENV)
     env = Env("", timing or Timing(), as_plan(faults))
     creds = auth.Credentials.load_or_create(root)
     app = _App(root, world, env, creds)
