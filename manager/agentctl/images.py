@@ -270,10 +270,11 @@ def observe(
     def image_arm(s: PoolSpec) -> Arm:
         return arms[_image_parts(s)["sub"].lower()]
 
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="images") as ex:
-        pools = list(ex.map(lambda s: _pool_image(arms[s.azure.subscription.lower()], s), specs))
-        listed = list(ex.map(lambda s: _versions(image_arm(s), s), owners))
-        if replication:
+    # Reads run one after another: concurrent first use of the SDK clients can deadlock on imports.
+    pools = [_pool_image(arms[s.azure.subscription.lower()], s) for s in specs]
+    listed = [_versions(image_arm(s), s) for s in owners]
+    if replication:  # one GET per version, concurrent now that the list warmed the client up
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="images") as ex:
             listed = [
                 list(ex.map(lambda v, s=s: _with_replication(image_arm(s), s, v), versions))
                 for s, versions in zip(owners, listed, strict=True)
@@ -602,19 +603,15 @@ def prune(specs: list[PoolSpec], target: Target, keep: int, confirm: Confirm, no
         return data
     arms = _arms(target, specs)
 
-    def delete(definition: ImageDefinition, version: str) -> None:
-        p = _image_parts(owners[definition.id.lower()])
-        arms[p["sub"].lower()].delete_image_version(p["rg"], p["gallery"], p["name"], version)
+    for d, version in doomed:  # one at a time; a failure does not stop the others
+        p = _image_parts(owners[d.id.lower()])
+        try:
+            arms[p["sub"].lower()].delete_image_version(p["rg"], p["gallery"], p["name"], version)
+        except AgentctlError as e:
+            log.warning("deleting %s/versions/%s failed: %s", d.id, version, e.message)
+            data["failed"].append({"image": d.id, "version": version, "error": e.message})
+            continue
         note(f"deleted {p['name']}/{version}")
-
-    with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="prune") as ex:
-        futures = [(d, v, ex.submit(delete, d, v)) for d, v in doomed]
-        for d, v, future in futures:
-            try:
-                future.result()
-                data["deleted"].append({"image": d.id, "version": v})
-            except AgentctlError as e:
-                log.warning("deleting %s/versions/%s failed: %s", d.id, v, e.message)
-                data["failed"].append({"image": d.id, "version": v, "error": e.message})
+        data["deleted"].append({"image": d.id, "version": version})
     data["applied"] = True
     return data

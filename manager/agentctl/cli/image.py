@@ -76,10 +76,8 @@ def _list_view(console: Any, d: dict[str, Any]) -> None:
         console.print(table)
     for p in d["pools"]:
         pinned = f"pinned to {p['pinned']}" if p["pinned"] else "latest"
-        model = p["modelVersion"] or "no scale set"
-        console.print(
-            f"pool {escape(p['pool'])} ({escape(p['file'])}): file {pinned}, scale set model {model}"
-        )
+        model = f"scale set model {p['modelVersion']}" if p["modelVersion"] else "not deployed"
+        console.print(f"pool {escape(p['pool'])} ({escape(p['file'])}): file {pinned}, {model}")
 
 
 @image.command("list")
@@ -118,11 +116,16 @@ def _roll_view(console: Any, d: dict[str, Any]) -> None:
             f"[yellow]update the pool file[/]: {escape(pool_file['instruction'])} (or rerun with --write); "
             f"until then deploy-pool moves the pool back to {pool_file['old'] or 'latest'}"
         )
-    outdated = ", ".join(f"{i['instanceId']} ({i['version'] or 'unknown'})" for i in d["outdatedInstances"])
+    recycle = d["recycle"]
+    recycled = {n["instanceId"] for n in recycle["nodes"]} if recycle["done"] else set()
+    outdated = ", ".join(
+        f"{i['instanceId']} ({i['version'] or 'unknown'})"
+        for i in d["outdatedInstances"]
+        if i["instanceId"] not in recycled
+    )
     if outdated:
         console.print(f"Running agents keep their image: instance(s) {outdated}.")
     console.print(f"New agents start from {version}; busy agents are never touched.")
-    recycle = d["recycle"]
     if recycle["requested"]:
         names = ", ".join(f"{n['node']} (instance {n['instanceId']})" for n in recycle["nodes"]) or "none"
         console.print(("Recycled idle agents: " if recycle["done"] else "Idle agents to recycle: ") + names)
