@@ -71,6 +71,8 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
     subnet = parse_id("subnet", spec.network.subnetId) or {}
     image = parse_id("galleryImage", spec.image.galleryImageId) or {}
     grant = spec.devops.azureConnection.grantRole
+    arm.connect()
+    dev.connect()
 
     with ThreadPoolExecutor(max_workers=8, thread_name_prefix="observe") as pool:
         jobs: dict[str, Any] = {

@@ -35,7 +35,7 @@ class Action:
     data: dict[str, Any] = field(default_factory=dict)  # what apply needs beyond the spec
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "key": self.key,
             "op": self.op,
             "kind": self.kind,
@@ -43,6 +43,9 @@ class Action:
             "changes": [{"field": c.field, "old": c.old, "new": c.new} for c in self.changes],
             "needs": list(self.needs),
         }
+        if self.data.get("warnings"):
+            out["warnings"] = [str(w) for w in self.data["warnings"]]
+        return out
 
 
 @dataclass

@@ -138,6 +138,13 @@ class Arm:
 
         return self._client(ContainerServiceClient)
 
+    def connect(self) -> None:
+        """Build every client now, in one thread: the SDKs' first imports must not race
+        (concurrent first imports of azure.core can end in an import deadlock)."""
+        for name, value in vars(type(self)).items():
+            if isinstance(value, cached_property):
+                getattr(self, name)
+
     # --- helpers ---
 
     def read(self, what: str, fn: Callable[..., Any], *args: Any) -> dict[str, Any] | None:

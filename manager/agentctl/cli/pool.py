@@ -94,6 +94,9 @@ def _plan_table(console: Any, plan: dict[str, Any], title: str = "Plan") -> None
         changes = "\n".join(f"{c['field']}: {_short(c['old'])} -> {_short(c['new'])}" for c in a["changes"])
         table.add_row(f"[{style}]{sym}[/]", a["kind"], escape(a["name"]), escape(changes))
     console.print(table)
+    for a in plan["actions"]:
+        for warning in a.get("warnings", []):
+            console.print(f"[yellow]warning[/]: {escape(a['kind'])} {escape(a['name'])}: {escape(warning)}")
     s = plan["summary"]
     console.print(
         f"{s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['noop']} unchanged"

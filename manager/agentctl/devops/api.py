@@ -116,6 +116,10 @@ class DevOps:
         client.config.retry_policy.policy = _retry_policy()
         return client
 
+    def connect(self) -> None:
+        """Build the SDK client now, before threads share it."""
+        self._client  # noqa: B018
+
     def call(
         self,
         route: str,
