@@ -17,12 +17,10 @@ import yaml
 
 from agentctl.cli import run
 from agentctl.output import Renderer
-from testlib import EXAMPLE_POOL, REPO
+from testlib import EXAMPLE_POOL, REPO, is_write
 
 DEFAULT_WORLD = REPO / "manager" / "agentctl" / "sandbox" / "worlds" / "default.yaml"
 V = ["2026.1101.1", "2026.1108.1", "2026.1115.1", "2026.1122.1", "2026.1129.1"]
-WRITES = ("POST", "PUT", "PATCH", "DELETE")
-READ_ONLY_POSTS = ("/listClusterUserCredential", "/listClusterAdminCredential")
 
 
 def pool_text(version: str, suffix: str = "", desired_idle: int = 1) -> str:
@@ -69,13 +67,7 @@ class Lab:
         path = self.dir / "access.jsonl"
         entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         new, self._seen = entries[self._seen :], len(entries)
-        return [
-            e
-            for e in new
-            if e["method"] in WRITES
-            and e.get("service") in ("arm", "devops")
-            and not e["path"].endswith(READ_ONLY_POSTS)
-        ]
+        return [e for e in new if e.get("service") in ("arm", "devops") and is_write(e)]
 
 
 def version_deletes(writes: list[dict[str, Any]]) -> list[str]:
