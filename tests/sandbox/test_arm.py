@@ -15,7 +15,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 
 from agentctl.sandbox import Sandbox, Timing
 from agentctl.sandbox.testing import arm_client
-from conftest import IDENTITY, IMAGE, SUB, SUBNET, Arm, vmss_body
+from conftest import IDENTITY, IMAGE, SUB, SUBNET, Arm, outside_the_specs, vmss_body
 
 RG = "rg-agents"
 VMSS = "vmss-agents"
@@ -122,6 +122,7 @@ def test_every_answer_carries_request_ids(sb: Sandbox, arm: Arm) -> None:
 def test_unknown_path_is_404(sb: Sandbox) -> None:
     status, _, body = raw(sb, "GET", f"subscriptions/{SUB}/nothing/here?api-version=2024-07-01")
     assert (status, body["error"]["code"]) == (404, "NotFound")
+    outside_the_specs(sb, "arm.unrouted", "no spec describes a path that does not exist")
 
 
 def test_subscription_must_be_the_worlds(sb: Sandbox) -> None:

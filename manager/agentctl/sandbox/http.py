@@ -38,7 +38,7 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    text: str | None = None  # a non-JSON body (sent as text/plain)
+    text: str | None = None  # a body sent as is (text/plain unless headers say otherwise)
 
 
 class ServiceError(Exception):

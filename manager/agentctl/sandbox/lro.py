@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from agentctl.sandbox.arm import common
 from agentctl.sandbox.http import Response, arm_error, iso
 from agentctl.sandbox.registry import Ctx, Env, State, arm, ticker
 
@@ -131,4 +132,5 @@ def operation_result(ctx: Ctx) -> Response:
         return Response(202, None, {"Location": _urls(ctx, op)[1], **_retry_after(op)})
     if op["status"] == "Failed":
         raise arm_error(400, op["error"]["code"], op["error"]["message"])
-    return Response(200 if op["action"].endswith(".put") else 204)
+    result = common.get(ctx.st, op["resourceId"]) if op["action"].endswith(".put") else None
+    return Response(200, common.view(ctx.st, result)) if result else Response(204)

@@ -42,7 +42,7 @@ from agentctl.sandbox import lro  # noqa: F401  # isort: skip
 
 log = logging.getLogger(__name__)
 
-TOKEN_PATH = "/oauth2/token"
+TOKEN_PATH = "/sandbox/token"
 FAULTS_ENV = "AGENTCTL_SANDBOX_FAULTS"
 TIMING_ENV = "AGENTCTL_SANDBOX_TIMING"
 WEBAPI = "Microsoft.VisualStudio.Services.WebApi"
@@ -129,7 +129,8 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in parse_qsl(url.query, keep_blank_values=True):
             query.setdefault(k, v)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        req = Request(self.command, unquote(url.path), query, headers, raw)
+        # an encoded "/" stays inside its segment
+        req = Request(self.command, unquote(re.sub("%2[fF]", "%252F", url.path)), query, headers, raw)
         response = self.server.app.dispatch(req)
         if response is DROP:  # an injected dropped connection
             self.close_connection = True
@@ -138,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, r: Response) -> None:
         if r.text is not None:
-            payload, ctype = r.text.encode(), "text/plain; charset=utf-8"
+            payload, ctype = r.text.encode(), r.headers.pop("Content-Type", "text/plain; charset=utf-8")
         elif r.body is not None:
             payload, ctype = (
                 json.dumps(r.body).encode(),

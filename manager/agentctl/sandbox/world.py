@@ -20,7 +20,7 @@ import yaml
 from agentctl.errors import Collected, InvalidInput
 
 DEFAULT_WORLD = "default.yaml"
-RESERVED_ORGS = {"subscriptions", "providers", "oauth2", "_apis"}
+RESERVED_ORGS = {"subscriptions", "providers", "sandbox", "_apis"}
 
 
 @dataclass

@@ -42,7 +42,6 @@ def registry(sub: str, rg: str, name: str, location: str, sku: str, created: flo
             "dataEndpointEnabled": private,
             "dataEndpointHostNames": [f"{name.lower()}.{location}.data.azurecr.io"] if private else [],
             "zoneRedundancy": "Disabled",
-            "anonymousPullEnabled": False,
         },
     }
 

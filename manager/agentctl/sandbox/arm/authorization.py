@@ -258,14 +258,15 @@ def put_assignment(ctx: Ctx) -> Response:
             "principalId": principal,
             "principalType": props.get("principalType") or principals[principal],
             "scope": scope.rstrip("/") or "/",
-            "condition": props.get("condition"),
-            "conditionVersion": props.get("conditionVersion"),
             "createdOn": stamp,
             "updatedOn": stamp,
             "createdBy": ctx.meta["callerId"],
             "updatedBy": ctx.meta["callerId"],
-            "delegatedManagedIdentityResourceId": None,
-            "description": props.get("description"),
+            **{
+                k: props[k]
+                for k in ("condition", "conditionVersion", "description")
+                if props.get(k) is not None
+            },
         },
     }
     assignments(ctx.st)[rid.lower()] = assignment

@@ -199,7 +199,6 @@ def _build(ctx: Ctx, doc: common.Item, existing: common.Item | None) -> common.I
         "data": data,
         "isShared": False,
         "isReady": True,
-        "isOutdated": False,
         "owner": doc.get("owner") or "Library",
         "createdBy": existing["createdBy"] if existing else common.caller(ctx),
         "operationStatus": {"state": "Ready", "statusMessage": ""},
@@ -266,7 +265,8 @@ def get_endpoint(ctx: Ctx) -> Response:
     proj = common.project(ctx)
     ep = endpoints(ctx.st).get(ctx.req.params["endpointId"].lower())
     if ep is None or not _in_project(ep, proj["id"]):
-        return Response(200, None)
+        # what the service answers for an unknown id: 200 and a JSON null
+        return Response(200, headers={"Content-Type": "application/json; charset=utf-8"}, text="null")
     return Response(200, public(ctx, ep))
 
 

@@ -496,7 +496,7 @@ def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Tim
     for node in nodes:
         due = timers.get(str(node["id"]))
         if node["state"] == "new" and due is not None and due <= now:
-            node.update(state="idle", agentState="enabled, online", stateChangedOn=iso_z(due))
+            node.update(state="idle", agentState="online", stateChangedOn=iso_z(due))
             node["agentId"] = common.next_id(st, "agent")
             timers.pop(str(node["id"]))
     pool = pools(st).get(key)
