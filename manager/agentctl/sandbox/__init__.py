@@ -11,8 +11,13 @@ docs/sandbox.md for the world format, the operations, faults and timing.
 
 from __future__ import annotations
 
+from agentctl.sandbox.accesslog import ACCESS_LOG
 from agentctl.sandbox.endpoints import Endpoints, connect
 from agentctl.sandbox.faults import Fault, FaultPlan, Timing
 from agentctl.sandbox.server import Sandbox, start
+from agentctl.sandbox.store import STATE_FILE
 
-__all__ = ["Endpoints", "Fault", "FaultPlan", "Sandbox", "Timing", "connect", "start"]
+# what `agentctl sandbox reset` removes: the world's state and the access log
+RESET_FILES = (STATE_FILE, ACCESS_LOG)
+
+__all__ = ["RESET_FILES", "Endpoints", "Fault", "FaultPlan", "Sandbox", "Timing", "connect", "start"]

@@ -272,6 +272,8 @@ def _devops(c: _Checker, node: Node | None) -> dict[str, Any]:
         for n, v in (c.mapping(f["users"]) if "users" in f else {}).items()
         for u in [c.mapping(v, {"displayName", "objectId", "id"})]
     ]
+    if not users:
+        c.bad(node, "at least one user is needed: the first is the caller of the APIs")
     known = {u["mail"] for u in users}
     groups = []
     for n, v in (c.mapping(f["groups"]) if "groups" in f else {}).items():
