@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agentctl.sandbox.server import TOKEN_PATH  # the sandbox's token endpoint: not an API call
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_POOL = REPO / "examples" / "pool.yaml"
 
-TOKEN_PATH = "/oauth2/token"  # the sandbox's token endpoint: not an API call
 READ_ONLY_POSTS = ("/listClusterUserCredential", "/listClusterAdminCredential")
 
 

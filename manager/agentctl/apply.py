@@ -152,8 +152,13 @@ def _scale_set_create(ctx: Context, a: Action) -> None:
 
 
 def _scale_set_update(ctx: Context, a: Action) -> None:
-    spec = ctx.spec
-    ctx.clients.arm.patch_scale_set(spec.azure.resourceGroup, spec.scaleSet.name, a.data["patch"])
+    spec, arm = ctx.spec, ctx.clients.arm
+    if "put" in a.data:  # recover a failed scale set: the whole model again, same SSH key
+        body = desired.scale_set_body(spec, a.data["put"] or ssh_public_key(spec))
+        body["sku"]["capacity"] = (ctx.facts.scale_set or {}).get("sku", {}).get("capacity", 0)
+        arm.put_scale_set(spec.azure.resourceGroup, spec.scaleSet.name, body)
+    else:
+        arm.patch_scale_set(spec.azure.resourceGroup, spec.scaleSet.name, a.data["patch"])
 
 
 def _scale_set_delete(ctx: Context, a: Action) -> None:

@@ -116,6 +116,20 @@ def scale_set_body(spec: PoolSpec, ssh_public_key: str) -> dict[str, Any]:
     return body
 
 
+def ssh_keys(observed: dict[str, Any]) -> str:
+    """The SSH public key in a scale set's model (kept when the model is PUT again)."""
+    keys = _get(
+        observed,
+        "properties",
+        "virtualMachineProfile",
+        "osProfile",
+        "linuxConfiguration",
+        "ssh",
+        "publicKeys",
+    )
+    return str((keys or [{}])[0].get("keyData") or "")
+
+
 def _get(doc: Any, *path: str | int) -> Any:
     for key in path:
         if isinstance(doc, dict):

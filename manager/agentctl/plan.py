@@ -93,6 +93,11 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
                 hint="choose another scaleSet.name, or tag it managed-by=agentctl to adopt it",
             )
         drift, patch = desired.scale_set_drift(spec, ss)
+        state = (ss.get("properties") or {}).get("provisioningState")
+        data: dict[str, Any] = {"patch": patch}
+        if state == "Failed":  # a failed create or update: PUT the whole model again
+            drift.append(("provisioningState", state, "Succeeded"))
+            data = {"put": desired.ssh_keys(ss)}
         add(
             Action(
                 "scaleSet",
@@ -101,7 +106,7 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
                 spec.scaleSet.name,
                 _changes(drift),
                 ("resourceGroup",),
-                {"patch": patch},
+                data,
             )
         )
 

@@ -80,6 +80,7 @@ def _retry_policy() -> Any:
 
     class _Retry(Retry):
         BACKOFF_MAX = 20  # msrest's retry settings read this urllib3 1.x name
+
         def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
             if status_code in (429, 503):
                 return self.total is None or self.total > 0
@@ -135,8 +136,9 @@ class DevOps:
         if "project" in values and values["project"] is None:
             values["project"] = self.project_name
         params = {k: v for k, v in (query or {}).items() if v is not None}
-        try:
-            response = self._client._send(
+
+        def send() -> Any:
+            return self._client._send(
                 http_method=method,
                 location_id=location,
                 version=version,
@@ -144,6 +146,16 @@ class DevOps:
                 query_parameters=params,
                 content=body,
             )
+
+        try:
+            try:
+                response = send()
+            except AzureDevOpsAuthenticationError:
+                if self.target.devops_pat:
+                    raise
+                # A bearer token can expire between signing and arrival: sign again, once.
+                log.info("Azure DevOps %s: 401, retrying once with a fresh token", route)
+                response = send()
         except AzureDevOpsAuthenticationError as e:
             raise AuthError(f"Azure DevOps {route}: authentication failed ({e})") from None
         except AzureDevOpsServiceError as e:
