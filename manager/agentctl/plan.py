@@ -233,13 +233,10 @@ def _has(actions: list[Action], key: str) -> bool:
 def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
     """Delete, in reverse order, only what agentctl created."""
     actions: list[Action] = []
-    if facts.agent_pool is not None and facts.elastic_pool is not None:
-        if str(facts.elastic_pool.get("azureId", "")).lower() == desired.scale_set_id(spec).lower():
-            actions.append(
-                Action(
-                    "pool", DELETE, "agent pool", spec.devops.pool.name, data={"id": facts.agent_pool["id"]}
-                )
-            )
+    backing = str((facts.elastic_pool or {}).get("azureId", "")).lower()
+    if facts.agent_pool is not None and backing == desired.scale_set_id(spec).lower():
+        pool_id = facts.agent_pool["id"]
+        actions.append(Action("pool", DELETE, "agent pool", spec.devops.pool.name, data={"id": pool_id}))
     after_pool = ("pool",) if actions else ()
     conn = facts.azure_connection
     conn_owned = (
