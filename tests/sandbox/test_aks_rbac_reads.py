@@ -34,6 +34,7 @@ def kubeconfig(result: object) -> dict[str, object]:
 
 
 def test_private_cluster_with_local_accounts(arm: Arm) -> None:
+    assert sorted(c.name for c in arm.aks.managed_clusters.list()) == ["aks-dev", "aks-prod"]
     cluster = arm.aks.managed_clusters.get("rg-aks", "aks-dev")
     assert cluster.api_server_access_profile.enable_private_cluster
     assert cluster.disable_local_accounts is False
@@ -164,10 +165,12 @@ def test_registry(arm: Arm) -> None:
         "Disabled",
     )
     assert [r.name for r in arm.acr.registries.list_by_resource_group("rg-acr")] == ["acrprivate"]
+    assert [r.name for r in arm.acr.registries.list()] == ["acrprivate"]
 
 
 def test_private_dns(arm: Arm) -> None:
     dns = arm.dns
+    assert [z.name for z in dns.private_zones.list()] == ["privatelink.azurecr.io"]
     zone = dns.private_zones.get("rg-network", "privatelink.azurecr.io")
     assert (zone.number_of_virtual_network_links, zone.number_of_record_sets) == (1, 3)
     [link] = dns.virtual_network_links.list("rg-network", "privatelink.azurecr.io")

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,8 +56,8 @@ def _sign(key: str, signing_input: str) -> str:
 
 
 def mint(key: str, tenant_id: str, lifetime: float, now: float) -> tuple[str, int]:
-    """A token and its expiry (epoch seconds)."""
-    exp = int(now + lifetime)
+    """A token and its expiry (epoch seconds, rounded up: valid for at least ``lifetime``)."""
+    exp = math.ceil(now + lifetime)
     header = {"alg": "HS256", "typ": "JWT"}
     claims = {
         "aud": "https://management.azure.com/",

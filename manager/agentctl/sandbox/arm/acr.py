@@ -48,3 +48,9 @@ def registry(sub: str, rg: str, name: str, location: str, sku: str, created: flo
 
 arm("GET", REGISTRIES + "/{registryName}", "arm.registries.get", VERSIONS)(common.show)
 arm("GET", REGISTRIES, "arm.registries.list", VERSIONS)(common.listing)
+arm(
+    "GET",
+    "/subscriptions/{subscriptionId}/providers/Microsoft.ContainerRegistry/registries",
+    "arm.registries.listall",
+    VERSIONS,
+)(common.subscription_listing)

@@ -124,6 +124,12 @@ def managed_cluster(
 
 arm("GET", CLUSTERS + "/{resourceName}", "arm.aks.get", VERSIONS)(common.show)
 arm("GET", CLUSTERS, "arm.aks.list", VERSIONS)(common.listing)
+arm(
+    "GET",
+    "/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/managedClusters",
+    "arm.aks.listall",
+    VERSIONS,
+)(common.subscription_listing)
 
 
 def _secrets(ctx: Ctx, cluster: common.Resource) -> dict[str, str]:

@@ -132,6 +132,15 @@ def show(ctx: Ctx) -> Response:
     return Response(200, view(ctx.st, require(ctx, path_id(ctx))))
 
 
+def subscription_listing(ctx: Ctx) -> Response:
+    """GET of ``/subscriptions/{id}/providers/{namespace}/{type}``: that type in every group."""
+    segments = path_id(ctx).strip("/").split("/")
+    check_subscription(ctx, segments[1])
+    kind = f"{segments[3]}/{segments[4]}".lower()
+    items = [r for r in resources(ctx.st).values() if r["type"].lower() == kind]
+    return Response(200, {"value": [view(ctx.st, r) for r in sorted(items, key=lambda r: r["id"].lower())]})
+
+
 def listing(ctx: Ctx) -> Response:
     """GET of a collection; its owner (a resource group, or the parent resource) must exist."""
     collection = path_id(ctx)

@@ -389,6 +389,12 @@ def delete_scale_set(ctx: Ctx) -> Response:
 
 arm("GET", ITEM, "arm.vmss.get", VERSIONS)(common.show)
 arm("GET", SCALE_SETS, "arm.vmss.list", VERSIONS)(common.listing)
+arm(
+    "GET",
+    "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/virtualMachineScaleSets",
+    "arm.vmss.listall",
+    VERSIONS,
+)(common.subscription_listing)
 arm("GET", ITEM + "/virtualMachines", "arm.vmss.vms.list", VERSIONS)(common.listing)
 arm("GET", ITEM + "/virtualMachines/{instanceId}", "arm.vmss.vms.get", VERSIONS)(common.show)
 

@@ -159,6 +159,12 @@ arm("GET", SUBNETS + "/{subnetName}", "arm.subnets.get", NETWORK)(common.show)
 arm("GET", SUBNETS, "arm.subnets.list", NETWORK)(common.listing)
 arm("GET", ZONES + "/{privateZoneName}", "arm.dnszones.get", DNS)(common.show)
 arm("GET", ZONES, "arm.dnszones.list", DNS)(common.listing)
+arm(
+    "GET",
+    "/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateDnsZones",
+    "arm.dnszones.listall",
+    DNS,
+)(common.subscription_listing)
 arm("GET", LINKS + "/{virtualNetworkLinkName}", "arm.dnslinks.get", DNS)(common.show)
 arm("GET", LINKS, "arm.dnslinks.list", DNS)(common.listing)
 arm("GET", ZONES + "/{privateZoneName}/A/{relativeRecordSetName}", "arm.dnsrecords.get", DNS)(common.show)
