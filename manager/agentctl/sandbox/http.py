@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,11 +85,3 @@ def iso_z(t: float) -> str:
     """A timestamp as Azure DevOps writes them."""
     d = dt.datetime.fromtimestamp(t, dt.UTC)
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def now() -> float:
-    return time.time()

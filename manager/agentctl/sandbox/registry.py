@@ -105,7 +105,6 @@ class Route:
     versions: ApiVersions | None = None  # ARM; None accepts any api-version
     location: Location | None = None  # Azure DevOps
     key: str = ""  # Azure DevOps: present (``key``) or absent (``!key``) route parameter
-    auth: bool = True
 
 
 ROUTES: list[Route] = []
@@ -163,12 +162,12 @@ def devops(loc: Location, method: str, operation: str, key: str = "") -> Callabl
     return register
 
 
-def devops_path(method: str, suffix: str, operation: str, auth: bool = True) -> Callable[[Handler], Handler]:
+def devops_path(method: str, suffix: str, operation: str) -> Callable[[Handler], Handler]:
     """A DevOps route that is not a resource location (``_apis`` discovery)."""
 
     def register(fn: Handler) -> Handler:
         pattern = re.compile(rf"^/(?P<organization>[^/]+)/{suffix}/?$", re.IGNORECASE)
-        ROUTES.append(Route("devops", method, pattern, operation, fn, auth=auth))
+        ROUTES.append(Route("devops", method, pattern, operation, fn))
         return fn
 
     return register

@@ -32,13 +32,13 @@ from agentctl.sandbox import accesslog, auth, endpoints, registry, seed, tls, wo
 # The service modules register their routes and tickers on import.
 from agentctl.sandbox.arm import acr, aks, authorization, compute, gallery, identity, network, resources  # noqa: F401
 from agentctl.sandbox.devops import core, environments, permissions, pools  # noqa: F401
+from agentctl.sandbox.devops import endpoints as devops_endpoints  # noqa: F401
 from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan, parse, parse_timing
 from agentctl.sandbox.files import ensure_dir
 from agentctl.sandbox.http import Request, Response, ServiceError, arm_error, devops_error, iso
+from agentctl.sandbox.lro import complete_due  # noqa: F401  (the LRO status routes and ticker)
 from agentctl.sandbox.registry import Ctx, Env, Route
 from agentctl.sandbox.store import Store
-
-from agentctl.sandbox import lro  # noqa: F401  # isort: skip
 
 log = logging.getLogger(__name__)
 
