@@ -401,7 +401,7 @@ class _Walker:
             if node.tag in _TYPED:
                 try:
                     return self.loader.construct_object(node)
-                except (yaml.YAMLError, ValueError):
+                except Exception:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
                     return node.value
             return node.value
         self.open.add(id(node))
