@@ -70,8 +70,8 @@ def test_transient_faults_are_retried(world: Any, capsys: Any, monkeypatch: Any,
 
 
 def test_token_expiring_mid_run_is_replaced(world: Any, capsys: Any, monkeypatch: Any) -> None:
-    # Tokens live 1 s and the scale set takes 2 s: the run spans several tokens.
-    monkeypatch.setenv("AGENTCTL_SANDBOX_TIMING", "token=1,lro=2")
+    # Tokens live 3 s and the scale set takes 4 s: the run spans several tokens.
+    monkeypatch.setenv("AGENTCTL_SANDBOX_TIMING", "token=3,lro=4")
     code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
     assert code == 0, out
     log = world.log()
