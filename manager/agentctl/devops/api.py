@@ -53,6 +53,7 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "identity.read": ("GET", "28010c54-d0c0-4c89-a5b0-1c9e188b9fb7", "7.1-preview.1"),
 }
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
+TRANSIENT = "the service failed or throttled after retries; run the same command again"
 
 
 class _TokenAuth:
@@ -110,8 +111,18 @@ class DevOps:
     def _client(self) -> Any:
         from azure.devops.client import Client
 
+        class _Client(Client):  # type: ignore[misc]
+            """The SDK's client, keeping the HTTP status on the errors it raises (it drops it)."""
+
+            def _handle_error(self, request: Any, response: Any) -> None:
+                try:
+                    super()._handle_error(request, response)
+                except Exception as e:
+                    e.status_code = response.status_code  # type: ignore[attr-defined]
+                    raise
+
         auth = _TokenAuth(self.target)
-        client = Client(base_url=self.org_url, creds=auth)
+        client = _Client(base_url=self.org_url, creds=auth)
         client.config.connection.verify = self.target.verify
         client.config.connection.timeout = 60
         client.config.retry_policy.policy = _retry_policy()
@@ -129,7 +140,7 @@ class DevOps:
         body: Any = None,
     ) -> Any:
         """One REST call; returns the parsed JSON (or None for no content). 404 -> NotFound."""
-        from azure.devops.exceptions import AzureDevOpsAuthenticationError, AzureDevOpsServiceError
+        from azure.devops.exceptions import AzureDevOpsAuthenticationError, AzureDevOpsClientRequestError
 
         method, location, version = ROUTES[route]
         values = dict(route_values or {})
@@ -158,21 +169,23 @@ class DevOps:
                 response = send()
         except AzureDevOpsAuthenticationError as e:
             raise AuthError(f"Azure DevOps {route}: authentication failed ({e})") from None
-        except AzureDevOpsServiceError as e:
-            status = getattr(e, "status_code", None) or getattr(
-                getattr(e, "inner_exception", None), "status_code", 0
-            )
-            msg = getattr(e, "message", str(e))
+        except AzureDevOpsClientRequestError as e:
+            status = getattr(e, "status_code", 0)
+            msg = getattr(e, "message", None) or str(e)
             if status == 404:
                 raise NotFound(f"Azure DevOps {route}: {msg}") from None
             if status in (401, 403):
                 raise AuthError(f"Azure DevOps {route}: {msg}") from None
-            raise CloudError(f"Azure DevOps {route}: {status} {msg}") from None
+            hint = TRANSIENT if status == 429 or status >= 500 else ""
+            raise CloudError(f"Azure DevOps {route}: {status} {msg}", hint=hint) from None
         except AgentctlError:
             raise
         except Exception as e:  # requests/msrest transport errors
             if type(e).__module__.startswith(("requests", "urllib3", "msrest")):
-                raise CloudError(f"Azure DevOps {route}: could not reach {self.org_url}: {e}") from None
+                raise CloudError(
+                    f"Azure DevOps {route}: could not reach {self.org_url}: {e}",
+                    hint="check the network path to Azure DevOps, then run the same command again",
+                ) from None
             raise
         if response.status_code == 204 or not response.content:
             return None
