@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY = {"retry_total": 6, "retry_backoff_factor": 0.5, "retry_backoff_max": 20}
 TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
+# azure-core sends POSTs once when the connection drops; listCluster*Credential only reads.
+READ_ONLY_POST = {"retry_on_methods": frozenset({"GET", "HEAD", "OPTIONS", "POST"})}
 LRO_TIMEOUT = 1800.0
 
 
@@ -38,7 +40,12 @@ def wire(model: Any) -> dict[str, Any]:
 @contextmanager
 def translated(what: str) -> Iterator[None]:
     """Map SDK exceptions to agentctl errors that say what was being done."""
-    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
     try:
         yield
@@ -48,13 +55,26 @@ def translated(what: str) -> Iterator[None]:
         raise AuthError(f"{what}: authentication failed: {_message(e)}") from None
     except HttpResponseError as e:
         code = getattr(getattr(e, "error", None), "code", None) or ""
-        if e.status_code in (401, 403):
-            raise AuthError(f"{what}: {e.status_code} {code}: {_message(e)}") from None
-        if e.status_code == 404:
+        status = e.status_code or 0
+        if status in (401, 403):
+            raise AuthError(f"{what}: {status} {code}: {_message(e)}") from None
+        if status == 404:
             raise NotFound(f"{what}: {code or 'not found'}: {_message(e)}") from None
-        raise CloudError(f"{what}: {e.status_code or ''} {code}: {_message(e)}".replace("  ", " ")) from None
-    except ServiceRequestError as e:
-        raise CloudError(f"{what}: could not reach Azure Resource Manager: {e}") from None
+        if 200 <= status < 300:  # a long-running operation that ended Failed
+            raise CloudError(
+                f"{what}: the operation ended Failed: {code}: {_message(e)}",
+                hint="fix what the error names (quota, capacity, policy), then run the same command again",
+            ) from None
+        hint = "the service failed or throttled after retries; run the same command again"
+        raise CloudError(
+            f"{what}: {status or ''} {code}: {_message(e)}".replace("  ", " "),
+            hint=hint if status == 429 or status >= 500 else "",
+        ) from None
+    except (ServiceRequestError, ServiceResponseError) as e:
+        raise CloudError(
+            f"{what}: could not reach Azure Resource Manager: {e}",
+            hint="check the network path to Azure, then run the same command again",
+        ) from None
 
 
 def _message(e: Any) -> str:
@@ -321,7 +341,7 @@ class Arm:
         ops = self.aks.managed_clusters
         fn = ops.list_cluster_admin_credentials if admin else ops.list_cluster_user_credentials
         with translated(f"get {'admin' if admin else 'user'} credentials of cluster {name}"):
-            result = fn(rg, name)
+            result = fn(rg, name, **READ_ONLY_POST)
         configs = result.kubeconfigs or []
         if not configs:
             raise NotFound(f"cluster {name} returned no kubeconfig")
