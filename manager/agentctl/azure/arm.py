@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from agentctl.cloud import Target
-from agentctl.errors import AgentctlError, ApplyFailed, AuthError, CloudError, NotFound
+from agentctl.errors import AgentctlError, ApplyFailed, AuthError, CloudError, NotFound, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,24 @@ RETRY = {"retry_total": 6, "retry_backoff_factor": 0.5, "retry_backoff_max": 20}
 TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
 # azure-core sends POSTs once when the connection drops; listCluster*Credential only reads.
 READ_ONLY_POST = {"retry_on_methods": frozenset({"GET", "HEAD", "OPTIONS", "POST"})}
-LRO_TIMEOUT = 1800.0
+LRO_TIMEOUT = 1800.0  # seconds; AGENTCTL_LRO_TIMEOUT overrides it
+LRO_TIMEOUT_ENV = "AGENTCTL_LRO_TIMEOUT"
+
+
+def lro_timeout() -> float:
+    """How long to wait for a long-running operation: ``AGENTCTL_LRO_TIMEOUT`` or 30 minutes."""
+    import os
+
+    text = os.environ.get(LRO_TIMEOUT_ENV, "").strip()
+    if not text:
+        return LRO_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{LRO_TIMEOUT_ENV} must be a positive number of seconds, not '{text}'")
+    return value
 
 
 def wire(model: Any) -> dict[str, Any]:
@@ -177,12 +194,13 @@ class Arm:
             except ResourceNotFoundError:
                 return None
 
-    def wait(self, what: str, poller: Any, timeout: float = LRO_TIMEOUT) -> dict[str, Any]:
+    def wait(self, what: str, poller: Any) -> dict[str, Any]:
+        timeout = lro_timeout()
         with translated(what):
             result = poller.result(timeout=timeout)
             if not poller.done():
                 raise ApplyFailed(
-                    f"{what}: still running after {int(timeout)} s",
+                    f"{what}: still running after {timeout:g} s",
                     hint="Azure keeps working on it; run the same command again to pick it up",
                 )
         return wire(result)
@@ -230,27 +248,23 @@ class Arm:
     def get_scale_set(self, rg: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read scale set {name}", self.compute.virtual_machine_scale_sets.get, rg, name)
 
-    def put_scale_set(
-        self, rg: str, name: str, body: dict[str, Any], timeout: float = LRO_TIMEOUT
-    ) -> dict[str, Any]:
+    def put_scale_set(self, rg: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         what = f"create scale set {name}"
         with translated(what):
             poller = self.compute.virtual_machine_scale_sets.begin_create_or_update(
                 rg, name, body, polling=_polling(1, self.target.cloud.arm_endpoint)
             )
-        return self.wait(what, poller, timeout)
+        return self.wait(what, poller)
 
-    def patch_scale_set(
-        self, rg: str, name: str, body: dict[str, Any], timeout: float = LRO_TIMEOUT
-    ) -> dict[str, Any]:
+    def patch_scale_set(self, rg: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         what = f"update scale set {name}"
         with translated(what):
             poller = self.compute.virtual_machine_scale_sets.begin_update(
                 rg, name, body, polling=_polling(1, self.target.cloud.arm_endpoint)
             )
-        return self.wait(what, poller, timeout)
+        return self.wait(what, poller)
 
-    def delete_scale_set(self, rg: str, name: str, timeout: float = LRO_TIMEOUT) -> None:
+    def delete_scale_set(self, rg: str, name: str) -> None:
         what = f"delete scale set {name}"
         from azure.core.exceptions import ResourceNotFoundError
 
@@ -261,7 +275,7 @@ class Arm:
                 )
             except ResourceNotFoundError:
                 return
-        self.wait(what, poller, timeout)
+        self.wait(what, poller)
 
     def list_instances(self, rg: str, name: str) -> list[dict[str, Any]]:
         with translated(f"list instances of {name}"):
