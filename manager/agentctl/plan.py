@@ -257,8 +257,10 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
             )
         )
     fic_name = desired.federated_credential_name(spec)
-    if conn_owned and any(c.get("name") == fic_name for c in facts.federated_credentials):
-        needs = ("azureConnection",)
+    # Also when the connection is gone already: a run stopped between the two deletes.
+    fic_owned = conn_owned or (conn is None and not spec.devops.azureConnection.existing)
+    if fic_owned and any(c.get("name") == fic_name for c in facts.federated_credentials):
+        needs = ("azureConnection",) if conn_owned else ()
         actions.append(Action("federatedCredential", DELETE, "federated credential", fic_name, needs=needs))
     scope = desired.resource_group_scope(spec)
     for a in facts.role_assignments:
