@@ -55,9 +55,12 @@ def _converge(
     confirm: Confirm,
     on_event: applier.Event | None,
 ) -> dict[str, Any]:
-    """Observe, plan with ``planner``, ask, apply."""
+    """Observe (once an operation an interrupted run left on the scale set has ended), plan with
+    ``planner``, ask, apply."""
     c = clients(spec, target)
     facts = observe(spec, c)
+    if facts.scale_set is not None:
+        facts.scale_set = c.arm.settled_scale_set(spec.azure.resourceGroup, spec.scaleSet.name)
     the_plan = planner(spec, facts)
     result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
     if not the_plan.changed:

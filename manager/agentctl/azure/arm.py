@@ -9,6 +9,7 @@ polling. Functions return wire-shaped dicts (the REST JSON), never SDK models; "
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -26,6 +27,7 @@ TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
 READ_ONLY_POST = {"retry_on_methods": frozenset({"GET", "HEAD", "OPTIONS", "POST"})}
 LRO_TIMEOUT = 1800.0  # seconds; AGENTCTL_LRO_TIMEOUT overrides it
 LRO_TIMEOUT_ENV = "AGENTCTL_LRO_TIMEOUT"
+SETTLED = (None, "Succeeded", "Failed", "Canceled")  # no operation running (None: no scale set)
 
 
 def lro_timeout() -> float:
@@ -276,6 +278,24 @@ class Arm:
             except ResourceNotFoundError:
                 return
         self.wait(what, poller)
+
+    def settled_scale_set(self, rg: str, name: str) -> dict[str, Any] | None:
+        """The scale set once no operation runs on it (one an interrupted run left behind)."""
+        deadline = time.monotonic() + lro_timeout()
+        delay = 0.5
+        while True:
+            ss = self.get_scale_set(rg, name)
+            state = ((ss or {}).get("properties") or {}).get("provisioningState")
+            if state in SETTLED:
+                return ss
+            if time.monotonic() > deadline:
+                raise ApplyFailed(
+                    f"scale set {name} is still {state} after {lro_timeout():g} s",
+                    hint="Azure keeps working on it; run the same command again to pick it up",
+                )
+            log.info("scale set %s is %s; waiting for it to settle", name, state)
+            time.sleep(delay)
+            delay = min(delay * 1.5, 5.0)
 
     def list_instances(self, rg: str, name: str) -> list[dict[str, Any]]:
         with translated(f"list instances of {name}"):
