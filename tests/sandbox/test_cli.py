@@ -243,3 +243,17 @@ def test_custom_world(tmp_path: Path) -> None:
         assert (status, [g["location"] for g in body["value"]]) == (200, ["northeurope"])
     finally:
         sb.stop()
+
+
+def test_servers_starting_together_share_one_ca_and_secret(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        sandboxes = list(pool.map(lambda _: start(tmp_path, timing=FAST), range(4)))
+    try:
+        assert len({sb.client_secret for sb in sandboxes}) == 1
+        for sb in sandboxes:  # each one's certificate verifies against the one ca.pem
+            assert request({**sb.public(), "token": sandboxes[0].token}, "GET", RG_LIST)[0] == 200
+    finally:
+        for sb in sandboxes:
+            sb.stop()

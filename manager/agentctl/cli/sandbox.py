@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,11 @@ DIR = click.option(
 @click.group()
 def sandbox() -> None:
     """A local emulator of the Azure and Azure DevOps APIs agentctl uses."""
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    """SIGTERM stops `serve` as Ctrl-C does (a handler must not take locks the main thread may hold)."""
+    raise KeyboardInterrupt
 
 
 def _line_view(console: Any, data: dict[str, Any]) -> None:
@@ -75,12 +80,12 @@ def serve(
         sb = sb_api.start(root, world=world or app.world, port=port, faults=plan, timing=speed)
     except OSError as e:
         raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = signal.signal(signal.SIGTERM, _interrupted)
     try:
         endpoints.write(sb)
         app.finish(Result(app.command, {**sb.public(), "token": sb.token}, view=_line_view))
-        stop.wait()
+        while True:  # until SIGINT or SIGTERM
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:

@@ -34,7 +34,7 @@ from agentctl.sandbox.arm import acr, aks, authorization, compute, gallery, iden
 from agentctl.sandbox.devops import core, environments, permissions, pools  # noqa: F401
 from agentctl.sandbox.devops import endpoints as devops_endpoints  # noqa: F401
 from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan, parse, parse_timing
-from agentctl.sandbox.files import ensure_dir
+from agentctl.sandbox.files import ensure_dir, locked
 from agentctl.sandbox.http import Request, Response, ServiceError, arm_error, devops_error, iso
 from agentctl.sandbox.lro import complete_due  # noqa: F401  (the LRO status routes and ticker)
 from agentctl.sandbox.registry import Ctx, Env, Route
@@ -548,9 +548,10 @@ def start(
     if timing is None and os.environ.get(TIMING_ENV):
         timing = parse_timing(os.environ[TIMING_ENV], TIMING_ENV)
     env = Env("", timing or Timing(), as_plan(faults))
-    creds = auth.Credentials.load_or_create(root)
+    with locked(root):  # servers starting together on one directory make one CA and one set of secrets
+        creds = auth.Credentials.load_or_create(root)
+        context, ca_path = tls.server_context(root)
     app = _App(root, world, env, creds)
-    context, ca_path = tls.server_context(root)
     server = _Server(port, context, app)
     bound = server.server_address[1]
     env.base = f"https://127.0.0.1:{bound}/"

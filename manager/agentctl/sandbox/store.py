@@ -1,29 +1,26 @@
 """The sandbox's world state: one JSON document, in memory and in ``state.json``.
 
-Every request runs in a transaction: the store takes a thread lock and an ``fcntl`` lock on
-``state.lock``, reloads the file when another process replaced it, hands the document to the
-handler, and writes it back (atomically, mode 0600) when it changed. A handler that raises
-leaves the document as it was.
+Every request runs in a transaction: the store takes a thread lock and the directory's
+``fcntl`` lock (``files.locked``), reloads the file when another process replaced it, hands
+the document to the handler, and writes it back (atomically, mode 0600) when it changed. A
+handler that raises leaves the document as it was.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from agentctl.sandbox.files import write_private
+from agentctl.sandbox.files import locked, write_private
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
-LOCK_FILE = "state.lock"
 
 State = dict[str, Any]
 
@@ -31,7 +28,7 @@ State = dict[str, Any]
 class Store:
     def __init__(self, state_dir: Path, seed: Callable[[], State]) -> None:
         self.path = state_dir / STATE_FILE
-        self._lock_path = state_dir / LOCK_FILE
+        self._dir = state_dir
         self._seed = seed
         self._mutex = threading.RLock()
         self._data: State = {}
@@ -67,16 +64,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[State]:
-        with self._mutex:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        with self._mutex, locked(self._dir):
+            self._load()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                self._load()
-                try:
-                    yield self._data
-                except BaseException:
-                    self._data = json.loads(self._text) if self._text else self._seed()
-                    raise
-                self._save()
-            finally:
-                os.close(fd)  # closing releases the lock
+                yield self._data
+            except BaseException:
+                self._data = json.loads(self._text) if self._text else self._seed()
+                raise
+            self._save()
