@@ -127,6 +127,7 @@ class Arm:
     def __init__(self, target: Target, subscription: str) -> None:
         self.target = target
         self.subscription = subscription
+        self.lro_timeout = lro_timeout()  # read up front: a bad value stops the run before any write
 
     def _client(self, cls: Any, **extra: Any) -> Any:
         return cls(
@@ -197,7 +198,7 @@ class Arm:
                 return None
 
     def wait(self, what: str, poller: Any) -> dict[str, Any]:
-        timeout = lro_timeout()
+        timeout = self.lro_timeout
         with translated(what):
             result = poller.result(timeout=timeout)
             if not poller.done():
@@ -281,7 +282,7 @@ class Arm:
 
     def settled_scale_set(self, rg: str, name: str) -> dict[str, Any] | None:
         """The scale set once no operation runs on it (one an interrupted run left behind)."""
-        deadline = time.monotonic() + lro_timeout()
+        deadline = time.monotonic() + self.lro_timeout
         delay = 0.5
         while True:
             ss = self.get_scale_set(rg, name)
@@ -290,7 +291,7 @@ class Arm:
                 return ss
             if time.monotonic() > deadline:
                 raise ApplyFailed(
-                    f"scale set {name} is still {state} after {lro_timeout():g} s",
+                    f"scale set {name} is still {state} after {self.lro_timeout:g} s",
                     hint="Azure keeps working on it; run the same command again to pick it up",
                 )
             log.info("scale set %s is %s; waiting for it to settle", name, state)
