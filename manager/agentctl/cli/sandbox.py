@@ -108,12 +108,14 @@ def _reset_view(console: Any, data: dict[str, Any]) -> None:
 def reset(app: App, state_dir: str | None) -> int:
     """Clear the sandbox's state and access log; the next use seeds the world again."""
     from agentctl.sandbox import RESET_FILES
+    from agentctl.sandbox.files import locked
 
     root = Path(state_dir or app.sandbox_dir)
     removed = []
-    for name in RESET_FILES:
-        path = root / name
-        if path.exists():
-            path.unlink()
-            removed.append(name)
+    if root.is_dir():
+        with locked(root):  # a server on this directory sees the state gone, not half written
+            for name in RESET_FILES:
+                if (root / name).exists():
+                    (root / name).unlink()
+                    removed.append(name)
     return app.finish(Result(app.command, {"stateDir": str(root), "removed": removed}, view=_reset_view))

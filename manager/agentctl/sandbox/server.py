@@ -55,7 +55,7 @@ class Sandbox(endpoints.Endpoints):
 
     def __init__(self, ep: endpoints.Endpoints, server: _Server, thread: threading.Thread) -> None:
         super().__init__(**ep.__dict__)
-        self.exchanges: list[dict[str, Any]] = []
+        self.exchanges: list[dict[str, Any]] = server.app.exchanges
         self._server = server
         self._thread = thread
 
@@ -577,6 +577,5 @@ def start(
         pid=os.getpid(),
     )
     sb = Sandbox(ep, server, thread)
-    sb.exchanges = app.exchanges
     log.debug("sandbox serving %s from %s", env.base, root)
     return sb

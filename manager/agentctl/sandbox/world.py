@@ -120,8 +120,8 @@ class _Checker:
 
     def choice(self, node: Node | None, options: tuple[str, ...], default: str) -> str:
         value = self.text(node, default)
-        if value not in options:
-            self.bad(node or Node(value, 0, ""), f"expected one of {', '.join(options)}")
+        if node is not None and value not in options:
+            self.bad(node, f"expected one of {', '.join(options)}")
         return value
 
 
