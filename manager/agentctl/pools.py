@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from agentctl import apply as applier
-from agentctl import desired, resources
+from agentctl import desired, lease, resources
 from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
@@ -24,6 +24,7 @@ from agentctl.plan import Plan, plan, plan_destroy
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[Plan], bool]
+Note = Callable[[str], None]
 
 
 def clients(spec: PoolSpec, target: Target) -> Clients:
@@ -37,15 +38,23 @@ def make_plan(spec: PoolSpec, target: Target) -> tuple[Plan, Facts, Clients]:
 
 
 def deploy(
-    spec: PoolSpec, target: Target, confirm: Confirm, on_event: applier.Event | None = None
+    spec: PoolSpec,
+    target: Target,
+    confirm: Confirm,
+    on_event: applier.Event | None = None,
+    on_wait: Note | None = None,
 ) -> dict[str, Any]:
-    return _converge(spec, target, plan, confirm, on_event)
+    return _converge(spec, target, plan, confirm, on_event, on_wait)
 
 
 def destroy(
-    spec: PoolSpec, target: Target, confirm: Confirm, on_event: applier.Event | None = None
+    spec: PoolSpec,
+    target: Target,
+    confirm: Confirm,
+    on_event: applier.Event | None = None,
+    on_wait: Note | None = None,
 ) -> dict[str, Any]:
-    return _converge(spec, target, plan_destroy, confirm, on_event)
+    return _converge(spec, target, plan_destroy, confirm, on_event, on_wait)
 
 
 def _converge(
@@ -54,21 +63,23 @@ def _converge(
     planner: Callable[[PoolSpec, Facts], Plan],
     confirm: Confirm,
     on_event: applier.Event | None,
+    on_wait: Note | None,
 ) -> dict[str, Any]:
-    """Observe (once an operation an interrupted run left on the scale set has ended), plan with
-    ``planner``, ask, apply."""
+    """Holding the pool's lease (``on_wait`` hears when another run has it): observe (once an
+    operation an interrupted run left on the scale set has ended), plan with ``planner``, ask, apply."""
     c = clients(spec, target)
-    facts = observe(spec, c)
-    if facts.scale_set is not None:
-        facts.scale_set = c.arm.settled_scale_set(spec.azure.resourceGroup, spec.scaleSet.name)
-    the_plan = planner(spec, facts)
-    result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
-    if not the_plan.changed:
-        return result
-    if not confirm(the_plan):
-        result["cancelled"] = True
-        return result
-    outcomes = applier.apply(the_plan, spec, facts, c, on_event)
+    with lease.held(spec, target, c.arm.lro_timeout, on_wait):
+        facts = observe(spec, c)
+        if facts.scale_set is not None:
+            facts.scale_set = c.arm.settled_scale_set(spec.azure.resourceGroup, spec.scaleSet.name)
+        the_plan = planner(spec, facts)
+        result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
+        if not the_plan.changed:
+            return result
+        if not confirm(the_plan):
+            result["cancelled"] = True
+            return result
+        outcomes = applier.apply(the_plan, spec, facts, c, on_event)
     result["applied"] = True
     result["outcomes"] = [asdict(o) for o in outcomes]
     return result

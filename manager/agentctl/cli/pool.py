@@ -127,7 +127,7 @@ def _run_with_progress(app: App, fn: Any, *args: Any) -> Any:
                 bar.update(tasks[action.key], description=f"{label}: {state}")
                 bar.remove_task(tasks[action.key])
 
-        return fn(*args, on_event)
+        return fn(*args, on_event, app.renderer.note)
 
 
 def _applied_view(console: Any, data: dict[str, Any]) -> None:
