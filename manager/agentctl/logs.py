@@ -32,8 +32,12 @@ _lock = threading.Lock()
 def register_secret(value: str | None) -> None:
     """Make ``value`` be redacted wherever it would be logged or rendered."""
     if value and len(value) >= 6:
+        import json
+
+        # as written, and as it appears inside JSON or a Python repr (newlines escaped)
+        forms = {value, json.dumps(value)[1:-1], repr(value)[1:-1]}
         with _lock:
-            _secrets.add(value)
+            _secrets.update(forms)
 
 
 def redact(text: str) -> str:
