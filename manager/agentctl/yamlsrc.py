@@ -35,6 +35,7 @@ def load(text: str | bytes, source: str) -> tuple[Any, dict[str, int]]:
     if len(text) > MAX_BYTES:
         raise _invalid(source, f"file is larger than {MAX_BYTES // 1024} KiB")
     try:
+        _check_depth(text, source, yaml)  # before compose, which recurses per level
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -50,6 +51,25 @@ def load(text: str | bytes, source: str) -> tuple[Any, dict[str, int]]:
         return None, lines
     walker = _Walker(source, lines, yaml)
     return walker.walk(node, "", ()), lines
+
+
+def _check_depth(text: str, source: str, yaml: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH from the token stream (no recursion here)."""
+    opens = (
+        yaml.BlockMappingStartToken,
+        yaml.BlockSequenceStartToken,
+        yaml.FlowMappingStartToken,
+        yaml.FlowSequenceStartToken,
+    )
+    closes = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, opens):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _invalid(source, f"nested deeper than {MAX_DEPTH} levels", token.start_mark.line + 1)
+        elif isinstance(token, closes):
+            depth -= 1
 
 
 class _Walker:
