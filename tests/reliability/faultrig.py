@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -266,7 +267,7 @@ def duplicates(snap: Counter[str]) -> list[str]:
     return [line for line, n in snap.items() if n > 1]
 
 
-# --- a CLI process that can be killed at an exact request ---------------------------------------
+# --- CLI processes: forked from a server that imported the SDKs once --------------------------------
 
 _FORKS = multiprocessing.get_context("forkserver")
 _FORKS.set_forkserver_preload(PRELOAD)
@@ -274,10 +275,19 @@ _FORKS.set_forkserver_preload(PRELOAD)
 
 def _child(argv: list[str], env: dict[str, str], out: str) -> None:
     os.environ.update(env)
+    tempfile.tempdir = None  # TMPDIR may have changed: ask again
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     sys.exit(run(argv))
+
+
+def spawn(argv: list[str], out: Path, env: dict[str, str] | None = None) -> Any:
+    """Start ``agentctl ARGV`` in a child process (a multiprocessing Process) with ``env`` added;
+    its stdout and stderr go to ``out``."""
+    proc = _FORKS.Process(target=_child, args=(argv, env or {}, str(out)))
+    proc.start()
+    return proc
 
 
 class Killer:
@@ -292,21 +302,18 @@ class Killer:
 
     def _hook(self, operation: str) -> None:
         with self._lock:
-            if operation != self.operation or self.fired.is_set():
+            if operation != self.operation or self.fired.is_set() or self.proc is None:
                 return
             self.left -= 1
             if self.left == 0:
                 self.proc.kill()  # the request goes on: the sandbox handles it, nobody reads the answer
                 self.fired.set()
 
-    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> int:
+    def run(self, *args: str, timeout: float = 60) -> int:
         """The child's exit code (-9 when killed)."""
-        self.proc = _FORKS.Process(
-            target=_child, args=(self.rig.argv(*args), env or {}, str(self.rig.root / "child.out"))
-        )
         self.rig.plan.hook = self._hook
         try:
-            self.proc.start()
+            self.proc = spawn(self.rig.argv(*args), self.rig.root / "child.out")
             self.proc.join(timeout)
         finally:
             self.rig.plan.hook = None
