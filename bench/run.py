@@ -54,8 +54,9 @@ def peak_rss() -> dict[str, float]:
 
 sys.path[:0] = [str(HERE), str(REPO / "tests")]
 from deploy import deploy_lro  # noqa: E402
+from fleet import status_fleet  # noqa: E402
 
-BENCHMARKS: list[Callable[[], dict[str, float]]] = [cold_start, deploy_lro, peak_rss]
+BENCHMARKS: list[Callable[[], dict[str, float]]] = [cold_start, deploy_lro, status_fleet, peak_rss]
 
 
 def main() -> None:

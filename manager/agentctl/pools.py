@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Confirm = Callable[[Plan], bool]
 Note = Callable[[str], None]
+FLEET_WORKERS = 20  # pools whose status is read at once (each reads with its own threads)
 
 
 def clients(spec: PoolSpec, target: Target) -> Clients:
@@ -85,8 +87,25 @@ def _converge(
     return result
 
 
-def status(spec: PoolSpec, target: Target, log_lines: int = 10) -> dict[str, Any]:
-    c = clients(spec, target)
+def status_many(specs: list[PoolSpec], target: Target, log_lines: int = 10) -> list[dict[str, Any]]:
+    """``status`` of several pools, read concurrently, in the order given. Pools in one
+    subscription or project share a client (and its connections); clients are built before the
+    threads start, as the SDKs' first imports must not race."""
+    arms = {sub: Arm(target, sub) for sub in {s.azure.subscription for s in specs}}
+    devops = {name: DevOps(target, name) for name in {s.devops.project for s in specs}}
+    for arm in arms.values():
+        arm.connect()
+    for dev in devops.values():
+        dev.connect()
+
+    def one(spec: PoolSpec) -> dict[str, Any]:
+        return status(spec, Clients(arms[spec.azure.subscription], devops[spec.devops.project]), log_lines)
+
+    with ThreadPoolExecutor(max_workers=min(len(specs), FLEET_WORKERS), thread_name_prefix="fleet") as pool:
+        return list(pool.map(one, specs))
+
+
+def status(spec: PoolSpec, c: Clients, log_lines: int = 10) -> dict[str, Any]:
     facts = observe(spec, c)
     ss = facts.scale_set
     model_image = None

@@ -94,16 +94,16 @@ class Rig:
         """Replace the injected faults (counts start afresh); '' for none."""
         self.plan.faults[:] = parse([rules]).faults
 
-    def argv(self, *args: str) -> list[str]:
+    def argv(self, *args: str, pool: Path | None = None) -> list[str]:
         command, *rest = args
         where = ["--sandbox", "--sandbox-dir", str(self.dir), "-o", "json"]
-        return [*where, command, "-f", str(self.pool), *rest]
+        return [*where, command, "-f", str(pool or self.pool), *rest]
 
-    def cli(self, *args: str) -> tuple[int, dict[str, Any]]:
-        """Run ``agentctl -o json COMMAND -f pool.yaml ARGS`` in this process."""
+    def cli(self, *args: str, pool: Path | None = None) -> tuple[int, dict[str, Any]]:
+        """Run ``agentctl -o json COMMAND -f POOL ARGS`` in this process (POOL: the rig's)."""
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run(self.argv(*args))
+            code = run(self.argv(*args, pool=pool))
         assert "Traceback" not in out.getvalue() + err.getvalue(), err.getvalue()
         return code, json.loads(out.getvalue())
 

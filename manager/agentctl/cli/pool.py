@@ -236,15 +236,34 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
         console.print(f"  {escape(str(entry['timestamp']))} {escape(str(entry['message']))}")
 
 
+def _fleet_view(console: Any, d: dict[str, Any]) -> None:
+    for entry in d["pools"]:
+        console.rule(entry["file"], align="left")
+        _status_view(console, entry["status"])
+
+
 @click.command()
-@FILE
+@click.option(
+    "-f",
+    "--file",
+    "paths",
+    type=click.Path(dir_okay=False),
+    multiple=True,
+    default=["pool.yaml"],
+    show_default=True,
+    help="A pool definition; repeat it to see several pools at once (read concurrently).",
+)
 @click.option(
     "--logs", "log_lines", type=click.IntRange(0, 200), default=10, show_default=True, help="Pool log lines."
 )
 @pass_app
-def status(app: App, path: str, log_lines: int) -> int:
+def status(app: App, paths: tuple[str, ...], log_lines: int) -> int:
     """Pool state, nodes, scale set instances, image drift and recent pool logs."""
     from agentctl import config, pools
 
-    spec = config.load(path)
-    return app.finish(Result("status", pools.status(spec, app.target(spec), log_lines), view=_status_view))
+    specs = [config.load(p) for p in paths]
+    found = pools.status_many(specs, app.target(specs[0]), log_lines)
+    if len(found) == 1:
+        return app.finish(Result("status", found[0], view=_status_view))
+    data = {"pools": [{"file": p, "status": s} for p, s in zip(paths, found, strict=True)]}
+    return app.finish(Result("status", data, view=_fleet_view))
