@@ -95,7 +95,9 @@ def _retry_policy() -> Any:
         read=2,
         backoff_factor=0.5,
         backoff_max=20,
-        allowed_methods=None,  # is_retry decides by method and status
+        # a lost answer is retried for idempotent methods only (a POST may have been done);
+        # answers with a status are is_retry's to judge
+        allowed_methods=IDEMPOTENT,
         respect_retry_after_header=True,
         raise_on_status=False,
     )
