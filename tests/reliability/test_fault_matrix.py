@@ -145,3 +145,15 @@ def test_bad_lro_timeout_is_refused_before_any_write(
     code, doc = rig.cli("deploy-pool", "--yes")
     assert code == 2 and "AGENTCTL_LRO_TIMEOUT" in doc["errors"][0]["message"], doc
     assert writes(rig.since(mark)) == []
+
+
+def test_a_create_whose_answer_is_lost_is_not_sent_again(rig: Rig, reference: dict[str, Reference]) -> None:
+    """A POST may have been done when its connection drops: the run stops at that step (the
+    rerun observes first) instead of sending it again, which could make a second check."""
+    rig.faults("devops.checks.create=drop,count=1")
+    mark = rig.mark()
+    code, doc = rig.cli("deploy-pool", "--yes")
+    rig.faults("")
+    assert check_failure(code, doc, None) == "approvalCheck:private-aks-dev"
+    assert [e["operation"] for e in rig.since(mark)].count("devops.checks.create") == 1
+    converge(rig, "deploy-pool", reference["deploy-pool"])
