@@ -1,11 +1,11 @@
 """One deploy-pool or destroy at a time per pool on this machine.
 
-A run takes an exclusive ``flock`` on a file named after what it changes (the endpoints it talks
-to, subscription, resource group, scale set, organization, project and pool). A second run for
-the same pool waits for the first to finish, then observes afresh and plans only what is left,
-so two runs started together end in one state. The kernel drops the lock when its holder exits,
-killed or not: an interrupted run leaves no stale lease. Runs on other machines are not seen
-here; docs/reliability.md says how to serialize pipelines.
+A run takes an exclusive ``flock`` on a file named after what it changes (the cloud, or the
+sandbox's state folder; organization, subscription, resource group, scale set, project, pool).
+A second run for the same pool waits for the first to finish, then observes afresh and plans
+only what is left, so two runs started together end in one state. The kernel drops the lock
+when its holder exits, killed or not: an interrupted run leaves no stale lease. Runs on other
+machines are not seen here; docs/reliability.md says how to serialize pipelines.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def lock_dir() -> Path:
 
 def key(spec: PoolSpec, target: Target) -> str:
     parts = (
-        target.cloud.arm_endpoint,
-        target.devops_url,
+        target.ca_bundle or target.cloud.arm_endpoint,  # a sandbox: its state folder holds its CA
+        spec.devops.organization,
         spec.azure.subscription,
         spec.azure.resourceGroup,
         spec.scaleSet.name,

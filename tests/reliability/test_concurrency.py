@@ -88,3 +88,20 @@ def test_the_lease_folder_must_be_private(tmp_path: Path, monkeypatch: pytest.Mo
     folder.chmod(0o755)
     with pytest.raises(Exception, match="not a private folder"):
         lease.lock_dir()
+
+
+def test_two_sandboxes_on_one_folder_share_the_lease(tmp_path: Path) -> None:
+    """Two `--sandbox` runs without a server each start their own on the same state folder (other
+    ports): the lease is the folder's, so they still take turns. Another folder: another lease."""
+    from agentctl import sandbox
+    from agentctl.cloud import target_of
+
+    spec = load(EXAMPLE_POOL)
+    servers = [sandbox.start(tmp_path / d) for d in ("one", "one", "two")]
+    try:
+        keys = [lease.key(spec, target_of(sb, keep=False)) for sb in servers]
+        assert servers[0].port != servers[1].port
+        assert keys[0] == keys[1] != keys[2]
+    finally:
+        for sb in servers:
+            sb.stop()
