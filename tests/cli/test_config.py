@@ -317,7 +317,9 @@ def test_hostile_yaml_is_a_located_error(doc: str, message: str) -> None:
     assert message in str(info.value.problems[0])
 
 
-@pytest.mark.parametrize("doc", ["a: !!int ''\n", "a: !!float ''\n", "a: !!binary '%%%'\n", "a: !!timestamp x\n"])
+@pytest.mark.parametrize(
+    "doc", ["a: !!int ''\n", "a: !!float ''\n", "a: !!binary '%%%'\n", "a: !!timestamp x\n"]
+)
 def test_explicit_tags_with_bad_values_are_located_errors(doc: str) -> None:
     with pytest.raises(config.InvalidInput) as info:
         config.loads(doc, "tags.yaml")
