@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.register_assert_rewrite("faultrig")
-
-from faultrig import Reference, Rig, references  # noqa: E402
+from faultrig import Reference, Rig, references
 
 CELLS: dict[tuple[str, str], str] = {}
 

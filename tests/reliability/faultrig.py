@@ -183,7 +183,7 @@ def references(root: Path) -> dict[str, Reference]:
             refs[command] = Reference(rig.snapshot(), ops, wrote, data)
     finally:
         rig.stop()
-    assert not duplicates(refs["deploy-pool"].snapshot)
+    assert not duplicates(refs["deploy-pool"].snapshot), duplicates(refs["deploy-pool"].snapshot)
     return refs
 
 
@@ -192,10 +192,10 @@ def converge(rig: Rig, command: str, ref: Reference) -> None:
     code, doc = rig.cli(*args(command))
     assert code == 0, doc
     snap = rig.snapshot()
-    assert not duplicates(snap)
+    assert not duplicates(snap), duplicates(snap)
     assert snap == ref.snapshot, (snap - ref.snapshot, ref.snapshot - snap)
     if command == "status":
-        assert stable(doc["data"]) == ref.status
+        assert stable(doc["data"]) == ref.status, (stable(doc["data"]), ref.status)
 
 
 # --- the normalised end state ------------------------------------------------------------------
