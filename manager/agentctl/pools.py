@@ -108,12 +108,22 @@ def status_many(specs: list[PoolSpec], target: Target, log_lines: int = 10) -> l
 def status(spec: PoolSpec, c: Clients, log_lines: int = 10) -> dict[str, Any]:
     facts = observe(spec, c)
     ss = facts.scale_set
+    pool_id = (facts.agent_pool or {}).get("id")
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="status") as reads:
+        vms = reads.submit(c.arm.list_instances, spec.azure.resourceGroup, spec.scaleSet.name) if ss else None
+        node_doc = reads.submit(c.devops.read, "elastic.nodes", {"poolId": pool_id}) if pool_id else None
+        log_doc = (
+            reads.submit(c.devops.read, "elastic.logs", {"poolId": pool_id}, {"$top": log_lines})
+            if pool_id
+            else None
+        )
+        extra_jobs = {kind.NAME: reads.submit(kind.status, spec, c, facts) for kind in resources.kinds()}
     model_image = None
     instances: list[dict[str, Any]] = []
-    if ss is not None:
+    if ss is not None and vms is not None:
         ref = ((ss.get("properties") or {}).get("virtualMachineProfile") or {}).get("storageProfile") or {}
         model_image = (ref.get("imageReference") or {}).get("id")
-        for vm in c.arm.list_instances(spec.azure.resourceGroup, spec.scaleSet.name):
+        for vm in vms.result():
             props = vm.get("properties") or {}
             instances.append(
                 {
@@ -127,14 +137,10 @@ def status(spec: PoolSpec, c: Clients, log_lines: int = 10) -> dict[str, Any]:
     model_version = (
         str(model_image or "").rsplit("/versions/", 1)[1] if "/versions/" in str(model_image) else None
     )
-    nodes: list[dict[str, Any]] = []
-    logs: list[dict[str, Any]] = []
-    if facts.agent_pool is not None:
-        pool_id = facts.agent_pool["id"]
-        nodes = c.devops.values(c.devops.read("elastic.nodes", {"poolId": pool_id}))
-        logs = c.devops.values(c.devops.read("elastic.logs", {"poolId": pool_id}, {"$top": log_lines}))
+    nodes = c.devops.values(node_doc.result()) if node_doc else []
+    logs = c.devops.values(log_doc.result()) if log_doc else []
     elastic = facts.elastic_pool or {}
-    extra = {kind.NAME: kind.status(spec, c, facts) for kind in resources.kinds()}
+    extra = {name: job.result() for name, job in extra_jobs.items()}
     return extra | {
         "pool": {
             "name": spec.devops.pool.name,

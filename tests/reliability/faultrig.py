@@ -114,6 +114,7 @@ class Rig:
         return [e for e in self.sb.exchanges[mark:] if e["path"] != TOKEN_PATH]
 
     def snapshot(self) -> Counter[str]:
+        self.sb.flush()
         return snapshot(self.dir)
 
 

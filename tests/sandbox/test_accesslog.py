@@ -7,9 +7,10 @@ import ssl
 import urllib.request
 from typing import Any
 
+from sandbox_helpers import Arm
+
 from agentctl.sandbox import Sandbox
 from agentctl.sandbox.accesslog import REDACTED, redacted
-from conftest import Arm
 
 
 def lines(sb: Sandbox) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from cryptography import x509
+from sandbox_helpers import RG_ID, SUB, Arm
 
 from agentctl.sandbox import Sandbox
-from conftest import RG_ID, SUB, Arm
 
 ROLES = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions"
 VM_CONTRIBUTOR = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+from sandbox_helpers import IDENTITY, IMAGE, SUB, SUBNET, Arm, outside_the_specs, vmss_body
 
 from agentctl.sandbox import Sandbox, Timing
 from agentctl.sandbox.testing import arm_client
-from conftest import IDENTITY, IMAGE, SUB, SUBNET, Arm, outside_the_specs, vmss_body
 
 RG = "rg-agents"
 VMSS = "vmss-agents"

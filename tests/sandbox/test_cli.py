@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox_helpers import FAST, SUB, vmss_body
 
 from agentctl.cli import run
 from agentctl.errors import InvalidInput
 from agentctl.sandbox import connect, start, world
-from conftest import FAST, SUB, vmss_body
 
 RG_LIST = f"subscriptions/{SUB}/resourcegroups?api-version=2024-07-01"
 VMSS_PUT = (

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from azure.devops.exceptions import AzureDevOpsAuthenticationError, AzureDevOpsServiceError
 from azure.devops.v7_1.elastic.models import ElasticPool, ElasticPoolSettings
+from sandbox_helpers import PROJECT, RG_ID, SUB, Arm, outside_the_specs, vmss_body
 
 from agentctl.sandbox import Sandbox
 from agentctl.sandbox.testing import devops_connection
-from conftest import PROJECT, RG_ID, SUB, Arm, outside_the_specs, vmss_body
 
 PROJECT_ID = "2c7e5a9f-4b1d-4e8c-a6f3-9d0b1e2c7a5f"
 CLIENT_ID = "5e2a8c4f-1b7d-4e9a-a3c6-7f0b2d5e9a1c"

@@ -13,12 +13,12 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.mgmt.resource.resources import ResourceManagementClient
 from msrest.exceptions import ClientRequestError
+from sandbox_helpers import FAST, Arm, vmss_body
 
 from agentctl.errors import InvalidInput
 from agentctl.sandbox import Fault, Sandbox, Timing, start
 from agentctl.sandbox.faults import parse, parse_timing
 from agentctl.sandbox.testing import arm_client, devops_connection
-from conftest import FAST, Arm, vmss_body
 
 RG = "rg-agents"
 

@@ -137,10 +137,22 @@ class Arm:
             credential_scopes=[self.target.cloud.arm_scope],
             connection_verify=self.target.verify,
             polling_interval=1,
+            transport=self._transport,
             **RETRY,
             **TIMEOUTS,
             **extra,
         )
+
+    @cached_property
+    def _transport(self) -> Any:
+        """One connection pool for every client: requests run concurrently (observe, fleets), and
+        requests' default of 10 kept connections per host would mean a TLS handshake per call."""
+        import requests
+        from azure.core.pipeline.transport import RequestsTransport
+
+        session = requests.Session()
+        session.mount("https://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64))
+        return RequestsTransport(session=session, session_owner=False, connection_verify=self.target.verify)
 
     @cached_property
     def resources(self) -> Any:

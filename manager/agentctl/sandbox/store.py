@@ -4,6 +4,12 @@ Every request runs in a transaction: the store takes a thread lock and the direc
 ``fcntl`` lock (``files.locked``), reloads the file when another process replaced it, hands
 the document to the handler, and writes it back (atomically, mode 0600) when it changed. A
 handler that raises leaves the document as it was.
+
+Writes are saved at once. A read changes the document only through the clock-driven tickers
+(an LRO finishing, nodes coming online), which are a function of the state and the time; saving
+after every read would serialise the whole world per request, so a read leaves the saving to a
+timer that fires ``READ_SAVE_INTERVAL`` seconds later (``flush``, also called when the sandbox
+stops): the file is at most that much behind what the server answers.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from agentctl.sandbox.files import locked, write_private
 log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
+READ_SAVE_INTERVAL = 0.25
 
 State = dict[str, Any]
 
@@ -34,6 +41,7 @@ class Store:
         self._data: State = {}
         self._text = ""
         self._stamp: tuple[int, int, int] | None = None
+        self._timer: threading.Timer | None = None
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -56,6 +64,9 @@ class Store:
             self._stamp = stamp
 
     def _save(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         text = json.dumps(self._data, sort_keys=True)
         if text != self._text:
             write_private(self.path, text)
@@ -63,7 +74,7 @@ class Store:
             self._stamp = self._file_stamp()
 
     @contextmanager
-    def transaction(self) -> Iterator[State]:
+    def transaction(self, write: bool = True) -> Iterator[State]:
         with self._mutex, locked(self._dir):
             self._load()
             try:
@@ -71,4 +82,15 @@ class Store:
             except BaseException:
                 self._data = json.loads(self._text) if self._text else self._seed()
                 raise
-            self._save()
+            if write:
+                self._save()
+            elif self._timer is None:
+                self._timer = threading.Timer(READ_SAVE_INTERVAL, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Save what reads changed since the last save."""
+        with self._mutex, locked(self._dir):
+            if self._data:
+                self._save()
