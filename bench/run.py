@@ -45,6 +45,39 @@ def cold_start(runs: int = 15) -> dict[str, float]:
     }
 
 
+def sandbox_start(runs: int = 5) -> dict[str, float]:
+    """`agentctl sandbox serve`: seconds from launch to its endpoints line (interpreter included),
+    and the in-process `sandbox.start()` on a fresh state dir (CA and world generated)."""
+    import signal
+    import tempfile
+
+    from agentctl import sandbox
+
+    launch, inproc = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "agentctl", "sandbox", "serve", "--dir", tmp],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            assert proc.stdout is not None
+            proc.stdout.readline()
+            launch.append(time.perf_counter() - start)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(60)
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            sb = sandbox.start(tmp)
+            inproc.append(time.perf_counter() - start)
+            sb.stop()
+    return {
+        "sandbox_serve_ready_seconds": round(statistics.median(launch), 3),
+        "sandbox_start_seconds": round(statistics.median(inproc), 3),
+    }
+
+
 def peak_rss() -> dict[str, float]:
     """Peak resident memory of this process (which ran the in-process benchmarks), in MiB."""
     import resource
@@ -56,7 +89,13 @@ sys.path[:0] = [str(HERE), str(REPO / "tests")]
 from deploy import deploy_lro  # noqa: E402
 from fleet import status_fleet  # noqa: E402
 
-BENCHMARKS: list[Callable[[], dict[str, float]]] = [cold_start, deploy_lro, status_fleet, peak_rss]
+BENCHMARKS: list[Callable[[], dict[str, float]]] = [
+    cold_start,
+    sandbox_start,
+    deploy_lro,
+    status_fleet,
+    peak_rss,
+]
 
 
 def main() -> None:

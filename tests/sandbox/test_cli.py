@@ -72,7 +72,6 @@ def test_serve_prints_its_endpoints_and_answers(
     assert {"armEndpoint", "devopsUrl", "caBundle", "token", "tokenUrl"} <= set(line)
     assert line["devopsUrl"] == line["armEndpoint"] + "contoso"
     print(f"serve printed its endpoints {took:.2f} s after launch (process start included)")
-    assert took < 10  # loosely: the interpreter start dominates; the sandbox itself starts in ~0.1 s
     status, body = request(line, "GET", RG_LIST)
     assert status == 200
     assert "rg-network" in {g["name"] for g in body["value"]}
@@ -86,7 +85,7 @@ def test_serve_prints_its_endpoints_and_answers(
     assert found is not None
     assert (found.arm_endpoint, found.pid, found.token) == (line["armEndpoint"], proc.pid, line["token"])
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=10) == 0
+    assert proc.wait(timeout=60) == 0  # a guard against a hang, not a speed check
     assert connect(line["stateDir"]) is None
     assert not (Path(line["stateDir"]) / "endpoints.json").exists()
 
