@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,7 @@ def sandbox() -> None:
     """A local emulator of the Azure and Azure DevOps APIs agentctl uses."""
 
 
-def _interrupted(signum: int, frame: Any) -> None:
-    """SIGTERM stops `serve` as Ctrl-C does (a handler must not take locks the main thread may hold)."""
-    raise KeyboardInterrupt
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _line_view(console: Any, data: dict[str, Any]) -> None:
@@ -76,22 +73,24 @@ def serve(
         )
     plan = parse(faults, "--fault") if faults else None
     speed = parse_timing(timing, "--timing") if timing else None
+    # SIGINT and SIGTERM are blocked before the server's threads start (they inherit the mask) and
+    # taken synchronously below: no handler runs at an arbitrary point of the main thread, so a
+    # signal arriving mid-print or mid-lock cannot leave a lock held and hang the exit.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        sb = sb_api.start(root, world=world or app.world, port=port, faults=plan, timing=speed)
-    except OSError as e:
-        raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
-    previous = signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        endpoints.write(sb)
-        app.finish(Result(app.command, {**sb.public(), "token": sb.token}, view=_line_view))
-        while True:  # until SIGINT or SIGTERM
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        try:
+            sb = sb_api.start(root, world=world or app.world, port=port, faults=plan, timing=speed)
+        except OSError as e:
+            raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
+        try:
+            endpoints.write(sb)
+            app.finish(Result(app.command, {**sb.public(), "token": sb.token}, view=_line_view))
+            signal.sigwait(STOP_SIGNALS)
+        finally:
+            sb.stop()
+            endpoints.remove(sb.state_dir, sb.pid)
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        sb.stop()
-        endpoints.remove(sb.state_dir, sb.pid)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     return 0
 
 
