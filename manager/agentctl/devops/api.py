@@ -76,6 +76,20 @@ class _TokenAuth:
         return session
 
 
+def _share_session(client: Any) -> None:
+    """msrest keeps one requests session per thread, so every thread of a concurrent read opens
+    its own TLS connection. Give all threads one session with a pool large enough for them."""
+    import types
+
+    import requests
+
+    driver = client._client.config.pipeline._sender.driver
+    session = requests.Session()
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64))
+    driver._session_mapping = types.SimpleNamespace()
+    driver.session = session  # the setter applies msrest's retry policy to the mounted adapters
+
+
 def _retry_policy() -> Any:
     from urllib3.util.retry import Retry
 
@@ -128,6 +142,7 @@ class DevOps:
         client.config.connection.verify = self.target.verify
         client.config.connection.timeout = 60
         client.config.retry_policy.policy = _retry_policy()
+        _share_session(client)
         return client
 
     def connect(self) -> None:
