@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from agentctl import config, desired
 from conformance.spec_check import (
     NEWER_THAN_SPECS,
     Operation,
@@ -20,14 +22,15 @@ from conformance.spec_check import (
     load_for_tests,
     specs_dir,
 )
+from testlib import EXAMPLE_POOL
 
 Json = Any
+SPEC = config.load(EXAMPLE_POOL)
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
 RG = f"{SUB}/resourceGroups/rg-agents"
 VMSS = f"{RG}/providers/Microsoft.Compute/virtualMachineScaleSets/vmss-agents"
 IMAGE = f"{RG}/providers/Microsoft.Compute/galleries/agents/images/ubuntu-24.04-agent"
-SUBNET = f"{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/agents"
 IDENTITY = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-agents"
 AKS = f"{SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-dev"
 ORG = "/contoso"
@@ -168,54 +171,18 @@ def test_in_scope_devops_areas_have_passing_examples(index: SpecIndex) -> None:
 
 
 def vmss_body() -> dict[str, Json]:
-    """The scale set agentctl creates for a scale-set agent pool (design section 5)."""
-    nic = {
-        "name": "nic",
-        "properties": {
-            "primary": True,
-            "ipConfigurations": [{"name": "ipconfig", "properties": {"subnet": {"id": SUBNET}}}],
-        },
-    }
-    return {
-        "location": "westeurope",
-        "sku": {"name": "Standard_D4s_v5", "tier": "Standard", "capacity": 0},
-        "identity": {"type": "UserAssigned", "userAssignedIdentities": {IDENTITY: {}}},
-        "properties": {
-            "orchestrationMode": "Uniform",
-            "overprovision": False,
-            "singlePlacementGroup": False,
-            "platformFaultDomainCount": 1,
-            "upgradePolicy": {"mode": "Manual"},
-            "virtualMachineProfile": {
-                "osProfile": {
-                    "computerNamePrefix": "agent",
-                    "adminUsername": "azureuser",
-                    "linuxConfiguration": {
-                        "disablePasswordAuthentication": True,
-                        "ssh": {
-                            "publicKeys": [{"path": "/home/azureuser/.ssh/authorized_keys", "keyData": "k"}]
-                        },
-                    },
-                },
-                "storageProfile": {
-                    "imageReference": {"id": f"{IMAGE}/versions/2026.1129.1"},
-                    "osDisk": {
-                        "createOption": "FromImage",
-                        "caching": "ReadOnly",
-                        "diffDiskSettings": {"option": "Local", "placement": "ResourceDisk"},
-                        "diskSizeGB": 128,
-                    },
-                },
-                "networkProfile": {"networkInterfaceConfigurations": [nic]},
-            },
-        },
-    }
+    """The scale set agentctl itself sends for the example pool (a version pinned)."""
+    spec = dataclasses.replace(SPEC, image=dataclasses.replace(SPEC.image, version="2026.1129.1"))
+    return desired.scale_set_body(spec, "ssh-ed25519 AAAA")
 
 
 def vmss_response() -> dict[str, Json]:
     body = vmss_body()
     body.update({"id": VMSS, "name": "vmss-agents", "type": "Microsoft.Compute/virtualMachineScaleSets"})
-    body["identity"]["userAssignedIdentities"][IDENTITY] = {"principalId": "p", "clientId": "c"}
+    body["identity"]["userAssignedIdentities"][SPEC.scaleSet.identity.userAssigned] = {
+        "principalId": "p",
+        "clientId": "c",
+    }
     body["properties"].update(
         {"provisioningState": "Creating", "uniqueId": "u", "timeCreated": "2026-11-29T20:00:00Z"}
     )
