@@ -52,11 +52,6 @@ CLOUDS = {
 }
 
 
-class AccessToken(Protocol):
-    token: str
-    expires_on: int
-
-
 class TokenCredential(Protocol):
     def get_token(self, *scopes: str, **kwargs: Any) -> Any: ...
 
@@ -121,7 +116,7 @@ class SandboxCredential:
         register_secret(client_secret)
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken as _AccessToken
+        from azure.core.credentials import AccessToken
 
         from agentctl.logs import register_secret
 
@@ -137,7 +132,7 @@ class SandboxCredential:
                 except OSError as e:
                     raise AuthError(f"the sandbox token endpoint did not answer: {e}") from None
                 register_secret(doc["access_token"])
-                self._token = _AccessToken(doc["access_token"], int(doc["expires_on"]))
+                self._token = AccessToken(doc["access_token"], int(doc["expires_on"]))
             return self._token
 
 

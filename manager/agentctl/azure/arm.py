@@ -236,9 +236,6 @@ class Arm:
     def get_subnet(self, rg: str, vnet: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read subnet {vnet}/{name}", self.network.subnets.get, rg, vnet, name)
 
-    def get_vnet(self, rg: str, name: str) -> dict[str, Any] | None:
-        return self.read(f"read virtual network {name}", self.network.virtual_networks.get, rg, name)
-
     def get_gallery_image(self, rg: str, gallery: str, image: str) -> dict[str, Any] | None:
         return self.read(
             f"read gallery image {gallery}/{image}", self.compute.gallery_images.get, rg, gallery, image
