@@ -138,12 +138,14 @@ class SandboxCredential:
 
 def sandbox_target(state_dir: str, world: str | None, organization: str | None = None) -> Target:
     """Use a sandbox already serving this state dir, or start one in this process."""
-    import agentctl.sandbox as sandbox
+    from agentctl.sandbox.endpoints import connect
 
-    running = sandbox.connect(state_dir)
+    running = connect(state_dir)
     if running is not None:
         return target_of(running, keep=False)
-    return target_of(sandbox.start(state_dir, world=world), keep=True)
+    from agentctl.sandbox.server import start
+
+    return target_of(start(state_dir, world=world), keep=True)
 
 
 def target_of(sb: Any, keep: bool) -> Target:

@@ -26,7 +26,10 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from agentctl import yamlsrc
 from agentctl.errors import InvalidInput, Problem
+from agentctl.yamlsrc import MAX_BYTES as MAX_BYTES
+from agentctl.yamlsrc import MAX_DEPTH, MAX_NODES
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -34,9 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 1024 * 1024
-MAX_DEPTH = 64
-MAX_NODES = 50_000
 # The Entra application id of the AKS AAD server (the same in every tenant).
 AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
@@ -139,6 +139,18 @@ def minify(text: str | bytes, context: str | None = None, source: str = "kubecon
             hint="set current-context or name a context whose cluster and user are defined",
         )
     return _dump(picked.minified(data))
+
+
+def with_namespace(text: str | bytes, namespace: str, source: str = "kubeconfig") -> tuple[str, str]:
+    """The current context's name, and the config with that context's default namespace set."""
+    data = _document(text, source)
+    current = str(data.get("current-context") or "")
+    for entry in data.get("contexts") or []:
+        if isinstance(entry, dict) and entry.get("name") == current:
+            if not isinstance(entry.get("context"), dict):
+                entry["context"] = {}
+            entry["context"]["namespace"] = namespace
+    return current, _dump(data)
 
 
 def current_server(text: str | bytes, source: str = "kubeconfig") -> str:
@@ -318,48 +330,23 @@ def _expand_tabs(text: str, width: int) -> str:
     return "\n".join(out)
 
 
-class _TooDeep(Exception):
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
-
-
-class _Loader(yaml.SafeLoader):
-    """PyYAML's composer recurses once per level: stop it long before Python's recursion limit."""
-
-    _depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _TooDeep(self.peek_event().start_mark.line + 1)  # type: ignore[no-untyped-call]
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
 def _parsed(text: str, source: str) -> tuple[Any, dict[str, int], list[Finding]]:
     try:
-        loader = _Loader(text)
-    except yaml.reader.ReaderError as e:  # PyYAML checks every character up front
+        node = yamlsrc.compose(text)
+        if node is None:
+            raise _Blocked([Finding("kubeconfig.empty", "is empty", source)])
+        walker = _Walker(source)
+        return walker.value(node, "", 0), walker.lines, walker.findings
+    except yamlsrc.TooDeep as e:
+        raise _Blocked([_limit(source, f"nests deeper than {MAX_DEPTH} levels", e.line)]) from None
+    except yaml.reader.ReaderError as e:  # a character YAML forbids
         where = text.count("\n", 0, e.position) + 1
         message = "holds a control character YAML does not allow"
         raise _Blocked([Finding("yaml.syntax", message, source, where)]) from None
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise _Blocked([Finding("kubeconfig.empty", "is empty", source)])
-        walker = _Walker(loader, source)
-        return walker.value(node, "", 0), walker.lines, walker.findings
-    except _TooDeep as e:
-        raise _Blocked([_limit(source, f"nests deeper than {MAX_DEPTH} levels", e.line)]) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         raise _Blocked([Finding("yaml.syntax", _yaml_problem(e), source, line)]) from None
-    finally:
-        loader.dispose()
 
 
 def _yaml_problem(e: yaml.MarkedYAMLError) -> str:
@@ -379,8 +366,8 @@ def _limit(source: str, message: str, line: int | None) -> Finding:
 class _Walker:
     """Turns composed nodes into plain values; records lines; bounds alias expansion."""
 
-    def __init__(self, loader: _Loader, source: str) -> None:
-        self.loader = loader
+    def __init__(self, source: str) -> None:
+        self.constructor = yaml.SafeLoader("")
         self.source = source
         self.lines: dict[str, int] = {}
         self.findings: list[Finding] = []
@@ -400,7 +387,7 @@ class _Walker:
         if isinstance(node, yaml.ScalarNode):
             if node.tag in _TYPED:
                 try:
-                    return self.loader.construct_object(node)
+                    return self.constructor.construct_object(node)
                 except Exception:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
                     return node.value
             return node.value
@@ -583,7 +570,7 @@ def _clean(value: str, key: str) -> str:
     return "".join(value.split())
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.CSafeDumper if yaml.__with_libyaml__ else yaml.SafeDumper):  # type: ignore[misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True
 

@@ -21,6 +21,7 @@ from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
 from agentctl.observe import Clients, Facts, observe
 from agentctl.plan import Plan, plan, plan_destroy
+from agentctl.shared import SharedReads
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,12 @@ def _converge(
 
 def status_many(specs: list[PoolSpec], target: Target, log_lines: int = 10) -> list[dict[str, Any]]:
     """``status`` of several pools, read concurrently, in the order given. Pools in one
-    subscription or project share a client (and its connections); clients are built before the
-    threads start, as the SDKs' first imports must not race."""
-    arms = {sub: Arm(target, sub) for sub in {s.azure.subscription for s in specs}}
-    devops = {name: DevOps(target, name) for name in {s.devops.project for s in specs}}
+    subscription or project share a client (and its connections) and the answers to the reads
+    they have in common (agentctl.shared); clients are built before the threads start, as the
+    SDKs' first imports must not race."""
+    shared = SharedReads()
+    arms = {sub: Arm(target, sub, shared) for sub in {s.azure.subscription for s in specs}}
+    devops = {name: DevOps(target, name, shared) for name in {s.devops.project for s in specs}}
     for arm in arms.values():
         arm.connect()
     for dev in devops.values():
@@ -102,7 +105,9 @@ def status_many(specs: list[PoolSpec], target: Target, log_lines: int = 10) -> l
         return status(spec, Clients(arms[spec.azure.subscription], devops[spec.devops.project]), log_lines)
 
     with ThreadPoolExecutor(max_workers=min(len(specs), FLEET_WORKERS), thread_name_prefix="fleet") as pool:
-        return list(pool.map(one, specs))
+        found = list(pool.map(one, specs))
+    log.debug("status of %d pool(s): %d reads sent, %d shared", len(specs), shared.asked, shared.shared)
+    return found
 
 
 def status(spec: PoolSpec, c: Clients, log_lines: int = 10) -> dict[str, Any]:

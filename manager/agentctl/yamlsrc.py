@@ -35,8 +35,9 @@ def load(text: str | bytes, source: str) -> tuple[Any, dict[str, int]]:
     if len(text) > MAX_BYTES:
         raise _invalid(source, f"file is larger than {MAX_BYTES // 1024} KiB")
     try:
-        _check_depth(text, source, yaml)  # before compose, which recurses per level
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = compose(text)
+    except TooDeep as e:
+        raise _invalid(source, f"nested deeper than {MAX_DEPTH} levels", e.line) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
@@ -53,8 +54,34 @@ def load(text: str | bytes, source: str) -> tuple[Any, dict[str, int]]:
     return walker.walk(node, "", ()), lines
 
 
-def _check_depth(text: str, source: str, yaml: Any) -> None:
-    """Refuse nesting deeper than MAX_DEPTH from the token stream (no recursion here)."""
+class TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def compose(text: str) -> Any:
+    """The node tree of a one-document YAML text (None when empty).
+
+    Nesting deeper than MAX_DEPTH is refused first, from the token stream (``TooDeep``): both
+    composers recurse once per level. libyaml reads it when PyYAML has it; text it rejects is
+    read again by PyYAML's own parser, whose errors say more (``yaml.YAMLError``).
+    """
+    import yaml
+
+    if yaml.__with_libyaml__:
+        try:
+            return _compose(text, yaml.CSafeLoader)
+        except TooDeep:
+            raise
+        except yaml.YAMLError:
+            pass
+    return _compose(text, yaml.SafeLoader)
+
+
+def _compose(text: str, loader: Any) -> Any:
+    import yaml
+
     opens = (
         yaml.BlockMappingStartToken,
         yaml.BlockSequenceStartToken,
@@ -63,13 +90,14 @@ def _check_depth(text: str, source: str, yaml: Any) -> None:
     )
     closes = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
     depth = 0
-    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+    for token in yaml.scan(text, Loader=loader):
         if isinstance(token, opens):
             depth += 1
             if depth > MAX_DEPTH:
-                raise _invalid(source, f"nested deeper than {MAX_DEPTH} levels", token.start_mark.line + 1)
+                raise TooDeep(token.start_mark.line + 1)
         elif isinstance(token, closes):
             depth -= 1
+    return yaml.compose(text, Loader=loader)
 
 
 class _Walker:
@@ -80,6 +108,7 @@ class _Walker:
         self.lines = lines
         self.yaml = yaml
         self.budget = MAX_NODES
+        self.constructor = yaml.SafeLoader("")
 
     def walk(self, node: Any, path: str, stack: tuple[int, ...]) -> Any:
         line = node.start_mark.line + 1
@@ -112,9 +141,8 @@ def _walk(w: _Walker, node: Any, path: str, stack: tuple[int, ...]) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [w.walk(item, join(path, i), stack) for i, item in enumerate(node.value)]
-    constructor = yaml.SafeLoader("")
     try:
-        return constructor.construct_object(node, deep=True)
+        return w.constructor.construct_object(node, deep=True)
     except Exception as e:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
         raise _invalid(source, f"bad value '{node.value}': {e}", node.start_mark.line + 1) from None
 

@@ -83,6 +83,20 @@ def test_current_server(m: Material) -> None:
 # --- fingerprint ---------------------------------------------------------------------------------
 
 
+def test_with_namespace_sets_it_on_the_current_context_only(m: Material) -> None:
+    text = _two_clusters(m)
+    current = yaml.safe_load(text)["current-context"]
+    name, out = kc.with_namespace(text, "team-a")
+    doc = yaml.safe_load(out)
+    assert name == current
+    namespaces = {c["name"]: c["context"].get("namespace") for c in doc["contexts"]}
+    assert namespaces == {current: "team-a", "ops": None}
+    assert kc.fingerprint(out) != kc.fingerprint(text)  # the namespace is part of what a connection holds
+    bare = text.replace("- context:\n    cluster: ops\n    user: ops-user\n  name: ops\n", "- name: ops\n")
+    _, out = kc.with_namespace(bare.replace(f"current-context: {current}", "current-context: ops"), "x")
+    assert {"name": "ops", "context": {"namespace": "x"}} in yaml.safe_load(out)["contexts"]
+
+
 def test_fingerprint_ignores_form_but_not_content(m: Material) -> None:
     good = base(m)
     reference = kc.fingerprint(good)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+import yaml
 from faultrig import Rig, stable, writes
 
 from testlib import EXAMPLE_POOL
@@ -19,6 +21,14 @@ def second_pool(root: Path) -> Path:
     return path
 
 
+def _scale_set_path(pool: Path, name: str) -> str:
+    doc = yaml.safe_load(pool.read_text())
+    sub, rg = doc["azure"]["subscription"], doc["azure"]["resourceGroup"]
+    return (
+        f"/subscriptions/{sub}/resourcegroups/{rg}/providers/microsoft.compute/virtualmachinescalesets/{name}"
+    )
+
+
 def test_status_of_two_pools_matches_each_alone(rig: Rig) -> None:
     other = second_pool(rig.root)
     assert rig.cli("deploy-pool", "--yes")[0] == 0
@@ -29,7 +39,22 @@ def test_status_of_two_pools_matches_each_alone(rig: Rig) -> None:
     assert code == 0, doc
     assert [p["file"] for p in doc["data"]["pools"]] == [str(rig.pool), str(other)]
     assert [stable(p["status"]) for p in doc["data"]["pools"]] == alone
-    assert writes(rig.since(mark)) == []
+    sent = rig.since(mark)
+    assert writes(sent) == []
+    # What both pools rely on is asked for once: identity, subnet, gallery image, cluster, project.
+    asked = Counter(f"{e['method']} {e['path'].lower()}" for e in sent)
+    for shared in (
+        "/userassignedidentities/",
+        "/subnets/agents",
+        "/images/ubuntu-24.04-agent",
+        "/listclusterusercredential",
+        "/_apis/projects/",
+    ):
+        hits = {k: n for k, n in asked.items() if shared in k and "/versions/" not in k}
+        assert hits and all(n == 1 for n in hits.values()), (shared, hits)
+    # while each pool's own scale set is read for it
+    for name in ("vmss-agents", "vmss-agents-b"):
+        assert asked[f"GET {_scale_set_path(rig.pool, name)}"] == 1, asked
 
 
 def test_one_bad_file_stops_before_any_request(rig: Rig) -> None:

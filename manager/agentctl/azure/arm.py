@@ -8,25 +8,29 @@ polling. Functions return wire-shaped dicts (the REST JSON), never SDK models; "
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from agentctl.cloud import Target
 from agentctl.errors import AgentctlError, ApplyFailed, AuthError, CloudError, NotFound, UsageError
+from agentctl.shared import SharedReads
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 RETRY = {"retry_total": 6, "retry_backoff_factor": 0.5, "retry_backoff_max": 20}
 TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
 # azure-core sends POSTs once when the connection drops; listCluster*Credential only reads.
 READ_ONLY_POST = {"retry_on_methods": frozenset({"GET", "HEAD", "OPTIONS", "POST"})}
 LRO_TIMEOUT = 1800.0  # seconds; AGENTCTL_LRO_TIMEOUT overrides it
 LRO_TIMEOUT_ENV = "AGENTCTL_LRO_TIMEOUT"
+NETWORK_API_VERSION = "2024-03-01"
 SETTLED = (None, "Succeeded", "Failed", "Canceled")  # no operation running (None: no scale set)
 
 
@@ -123,10 +127,24 @@ def _polling(interval: float, base_url: str) -> Any:
     return AdaptivePolling(interval, path_format_arguments={"endpoint": base_url})
 
 
+def _shareable(read: Callable[Concatenate[Arm, P], T]) -> Callable[Concatenate[Arm, P], T]:
+    """A read whose answer the pools of a read-only command share (see agentctl.shared)."""
+
+    def wrapper(self: Arm, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if self.shared is None:
+            return read(self, *args, **kwargs)
+        key = ("arm", self.subscription, read.__name__, args, tuple(sorted(kwargs.items())))
+        return self.shared.get(key, lambda: read(self, *args, **kwargs))
+
+    functools.update_wrapper(wrapper, read)
+    return wrapper
+
+
 class Arm:
-    def __init__(self, target: Target, subscription: str) -> None:
+    def __init__(self, target: Target, subscription: str, shared: SharedReads | None = None) -> None:
         self.target = target
         self.subscription = subscription
+        self.shared = shared  # set for read-only commands over several pools
         self.lro_timeout = lro_timeout()  # read up front: a bad value stops the run before any write
 
     def _client(self, cls: Any, **extra: Any) -> Any:
@@ -165,12 +183,6 @@ class Arm:
         from azure.mgmt.compute import ComputeManagementClient
 
         return self._client(ComputeManagementClient)
-
-    @cached_property
-    def network(self) -> Any:
-        from azure.mgmt.network import NetworkManagementClient
-
-        return self._client(NetworkManagementClient)
 
     @cached_property
     def msi(self) -> Any:
@@ -222,6 +234,7 @@ class Arm:
 
     # --- resource groups ---
 
+    @_shareable
     def get_resource_group(self, name: str) -> dict[str, Any] | None:
         return self.read(f"read resource group {name}", self.resources.resource_groups.get, name)
 
@@ -233,14 +246,26 @@ class Arm:
 
     # --- network and images (read only) ---
 
+    @_shareable
     def get_subnet(self, rg: str, vnet: str, name: str) -> dict[str, Any] | None:
-        return self.read(f"read subnet {vnet}/{name}", self.network.subnets.get, rg, vnet, name)
+        """Through the generic resources API: one GET does not justify importing the network SDK,
+        the largest of them (about a second of every command's start)."""
+        rid = (
+            f"/subscriptions/{self.subscription}/resourceGroups/{rg}"
+            f"/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name}"
+        )
+        return self.read(
+            f"read subnet {vnet}/{name}",
+            lambda: self.resources.resources.get_by_id(rid, api_version=NETWORK_API_VERSION),
+        )
 
+    @_shareable
     def get_gallery_image(self, rg: str, gallery: str, image: str) -> dict[str, Any] | None:
         return self.read(
             f"read gallery image {gallery}/{image}", self.compute.gallery_images.get, rg, gallery, image
         )
 
+    @_shareable
     def list_image_versions(self, rg: str, gallery: str, image: str) -> list[dict[str, Any]]:
         with translated(f"list versions of {gallery}/{image}"):
             return [
@@ -257,6 +282,7 @@ class Arm:
 
     # --- scale sets ---
 
+    @_shareable
     def get_scale_set(self, rg: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read scale set {name}", self.compute.virtual_machine_scale_sets.get, rg, name)
 
@@ -307,6 +333,7 @@ class Arm:
             time.sleep(delay)
             delay = min(delay * 1.5, 5.0)
 
+    @_shareable
     def list_instances(self, rg: str, name: str) -> list[dict[str, Any]]:
         with translated(f"list instances of {name}"):
             return [wire(v) for v in self.compute.virtual_machine_scale_set_vms.list(rg, name)]
@@ -321,9 +348,11 @@ class Arm:
 
     # --- identities ---
 
+    @_shareable
     def get_identity(self, rg: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read identity {name}", self.msi.user_assigned_identities.get, rg, name)
 
+    @_shareable
     def list_federated_credentials(self, rg: str, identity: str) -> list[dict[str, Any]]:
         with translated(f"list federated credentials of {identity}"):
             return [wire(c) for c in self.msi.federated_identity_credentials.list(rg, identity)]
@@ -341,6 +370,7 @@ class Arm:
 
     # --- role assignments ---
 
+    @_shareable
     def role_definition_id(self, scope: str, role_name: str) -> str:
         with translated(f"look up role '{role_name}'"):
             found = [
@@ -351,6 +381,7 @@ class Arm:
             raise NotFound(f"role '{role_name}' does not exist at {scope}")
         return str(found[0]["id"])
 
+    @_shareable
     def list_role_assignments(self, scope: str, principal_id: str) -> list[dict[str, Any]]:
         with translated(f"list role assignments at {scope}"):
             items = self.authorization.role_assignments.list_for_scope(
@@ -378,9 +409,11 @@ class Arm:
 
     # --- AKS ---
 
+    @_shareable
     def get_cluster(self, rg: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read cluster {name}", self.aks.managed_clusters.get, rg, name)
 
+    @_shareable
     def cluster_kubeconfig(self, rg: str, name: str, admin: bool) -> bytes:
         ops = self.aks.managed_clusters
         fn = ops.list_cluster_admin_credentials if admin else ops.list_cluster_user_credentials
@@ -406,24 +439,29 @@ class Arm:
 
         return self._client(PrivateDnsManagementClient)
 
+    @_shareable
     def get_registry(self, rg: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read container registry {name}", self.acr.registries.get, rg, name)
 
+    @_shareable
     def list_private_dns_zones(self) -> list[dict[str, Any]]:
         """Every private DNS zone of the subscription, whatever its resource group."""
         with translated("list private DNS zones"):
             return [wire(z) for z in self.private_dns.private_zones.list()]
 
+    @_shareable
     def list_dns_zone_links(self, rg: str, zone: str) -> list[dict[str, Any]]:
         with translated(f"list virtual network links of {zone}"):
             return [wire(link) for link in self.private_dns.virtual_network_links.list(rg, zone)]
 
+    @_shareable
     def list_a_records(self, rg: str, zone: str) -> list[dict[str, Any]]:
         with translated(f"list A records of {zone}"):
             return [wire(r) for r in self.private_dns.record_sets.list_by_type(rg, zone, "A")]
 
     # --- image versions with replication status (used by images.py) ---
 
+    @_shareable
     def get_image_version(self, rg: str, gallery: str, image: str, version: str) -> dict[str, Any] | None:
         """One image version with ``replicationStatus`` (the list leaves it out)."""
         return self.read(

@@ -106,14 +106,15 @@ def _reset_view(console: Any, data: dict[str, Any]) -> None:
 @pass_app
 def reset(app: App, state_dir: str | None) -> int:
     """Clear the sandbox's state and access log; the next use seeds the world again."""
-    from agentctl.sandbox import RESET_FILES
+    from agentctl.sandbox.accesslog import ACCESS_LOG
     from agentctl.sandbox.files import locked
+    from agentctl.sandbox.store import STATE_FILE
 
     root = Path(state_dir or app.sandbox_dir)
     removed = []
     if root.is_dir():
         with locked(root):  # a server on this directory sees the state gone, not half written
-            for name in RESET_FILES:
+            for name in (STATE_FILE, ACCESS_LOG):  # the world's state and the access log
                 if (root / name).exists():
                     (root / name).unlink()
                     removed.append(name)

@@ -20,6 +20,7 @@ from typing import Any
 
 from agentctl.cloud import DEVOPS_SCOPE, Target
 from agentctl.errors import AgentctlError, AuthError, CloudError, NotFound
+from agentctl.shared import SharedReads
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +119,11 @@ def _retry_policy() -> Any:
 
 
 class DevOps:
-    def __init__(self, target: Target, project: str) -> None:
+    def __init__(self, target: Target, project: str, shared: SharedReads | None = None) -> None:
         self.target = target
         self.org_url = target.devops_url
         self.project_name = project
+        self.shared = shared  # set for read-only commands over several pools
 
     @cached_property
     def _client(self) -> Any:
@@ -157,13 +159,20 @@ class DevOps:
         body: Any = None,
     ) -> Any:
         """One REST call; returns the parsed JSON (or None for no content). 404 -> NotFound."""
-        from azure.devops.exceptions import AzureDevOpsAuthenticationError, AzureDevOpsClientRequestError
-
-        method, location, version = ROUTES[route]
+        method = ROUTES[route][0]
         values = dict(route_values or {})
         if "project" in values and values["project"] is None:
             values["project"] = self.project_name
         params = {k: v for k, v in (query or {}).items() if v is not None}
+        if self.shared is None or method != "GET":
+            return self._call(route, values, params, body)
+        key = ("devops", self.org_url, route, tuple(sorted(values.items())), tuple(sorted(params.items())))
+        return self.shared.get(key, lambda: self._call(route, values, params, None))
+
+    def _call(self, route: str, values: dict[str, Any], params: dict[str, Any], body: Any) -> Any:
+        from azure.devops.exceptions import AzureDevOpsAuthenticationError, AzureDevOpsClientRequestError
+
+        method, location, version = ROUTES[route]
 
         def send() -> Any:
             return self._client._send(

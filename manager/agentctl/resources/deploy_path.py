@@ -290,7 +290,11 @@ def _prepare(spec: PoolSpec, index: int, k: Kubernetes, clients: Clients, facts:
 
     path = f"devops.kubernetes[{index}]"
     rg, name = k.cluster.resourceGroup, k.cluster.name
-    arm = Arm(clients.arm.target, k.cluster.subscription) if k.cluster.subscription else clients.arm
+    arm = (
+        Arm(clients.arm.target, k.cluster.subscription, clients.arm.shared)
+        if k.cluster.subscription
+        else clients.arm
+    )
     cluster = arm.get_cluster(rg, name)
     if cluster is None:
         raise NotFound(
@@ -319,7 +323,7 @@ def _prepare(spec: PoolSpec, index: int, k: Kubernetes, clients: Clients, facts:
         else raw
     )
     fixed, _ = kubeconfig.fix(text, source)
-    context, final = _with_namespace(fixed, k.namespace)
+    context, final = kubeconfig.with_namespace(fixed, k.namespace, source)
     register_secret(final)
     remaining = kubeconfig.check(final, source)
     if remaining:
@@ -339,18 +343,6 @@ def _prepare(spec: PoolSpec, index: int, k: Kubernetes, clients: Clients, facts:
         fingerprint=kubeconfig.fingerprint(final, source),
         text=final,
     )
-
-
-def _with_namespace(text: str, namespace: str) -> tuple[str, str]:
-    """The current context's name, and the config with that context's default namespace set."""
-    import yaml
-
-    doc = yaml.safe_load(text)
-    current = str(doc.get("current-context") or "")
-    for entry in doc.get("contexts") or []:
-        if entry.get("name") == current:
-            entry.setdefault("context", {})["namespace"] = namespace
-    return current, yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
 
 
 # --- plan --------------------------------------------------------------------------------------

@@ -206,7 +206,11 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
     def one(reg: Registry) -> RegistryFacts:
         parts = parse_id("registry", reg.id)
         assert parts is not None  # validated by config
-        reg_arm = arm if parts["sub"].lower() == arm.subscription.lower() else Arm(arm.target, parts["sub"])
+        reg_arm = (
+            arm
+            if parts["sub"].lower() == arm.subscription.lower()
+            else Arm(arm.target, parts["sub"], arm.shared)
+        )
         registry = reg_arm.get_registry(parts["rg"], parts["name"])
         assignments = arm.list_role_assignments(reg.id, facts.principal_id) if registry else []
         conn = dev.endpoint_by_name(reg.connection)

@@ -11,13 +11,30 @@ docs/sandbox.md for the world format, the operations, faults and timing.
 
 from __future__ import annotations
 
-from agentctl.sandbox.accesslog import ACCESS_LOG
-from agentctl.sandbox.endpoints import Endpoints, connect
-from agentctl.sandbox.faults import Fault, FaultPlan, Timing
-from agentctl.sandbox.server import Sandbox, start
-from agentctl.sandbox.store import STATE_FILE
+import importlib
+from typing import TYPE_CHECKING, Any
 
-# what `agentctl sandbox reset` removes: the world's state and the access log
-RESET_FILES = (STATE_FILE, ACCESS_LOG)
+if TYPE_CHECKING:
+    from agentctl.sandbox.endpoints import Endpoints, connect
+    from agentctl.sandbox.faults import Fault, FaultPlan, Timing
+    from agentctl.sandbox.server import Sandbox, start
 
-__all__ = ["RESET_FILES", "Endpoints", "Fault", "FaultPlan", "Sandbox", "Timing", "connect", "start"]
+# Loaded on first use: a client that only connects to a running sandbox (every CLI command with
+# --sandbox) then never imports the server.
+_HOMES = {
+    "Endpoints": "endpoints",
+    "connect": "endpoints",
+    "Fault": "faults",
+    "FaultPlan": "faults",
+    "Timing": "faults",
+    "Sandbox": "server",
+    "start": "server",
+}
+__all__ = ["Endpoints", "Fault", "FaultPlan", "Sandbox", "Timing", "connect", "start"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'agentctl.sandbox' has no attribute '{name}'")
+    return getattr(importlib.import_module(f"agentctl.sandbox.{home}"), name)
