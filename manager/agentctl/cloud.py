@@ -145,7 +145,7 @@ def sandbox_target(state_dir: str, world: str | None, organization: str | None =
         return target_of(running, keep=False)
     from agentctl.sandbox.server import start
 
-    return target_of(start(state_dir, world=world), keep=True)
+    return target_of(start(state_dir, world=world, record=False), keep=True)
 
 
 def target_of(sb: Any, keep: bool) -> Target:

@@ -104,6 +104,7 @@ def test_prune_keeps_the_newest_and_what_pools_use_and_needs_yes(tmp_path: Path,
     used = {v["name"]: {u["pool"] for u in v["usedBy"]} for v in image["versions"]}
     assert used == {V[2]: {"private-agents"}, V[3]: set(), V[4]: {"private-agents-b"}}
     assert image["latest"] == V[4] and all(v["provisioningState"] == "Succeeded" for v in image["versions"])
+    assert all(v["replication"] == "Completed" for v in image["versions"])  # GET ?$expand=ReplicationStatus
     code, out = lab.json(capsys, *argv)
     assert code == 0 and out["data"]["deleted"] == [] and lab.new_writes() == []
 

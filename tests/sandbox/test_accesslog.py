@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import ssl
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-from sandbox_helpers import Arm
+from sandbox_helpers import FAST, Arm
 
-from agentctl.sandbox import Sandbox
+from agentctl.sandbox import Sandbox, start
 from agentctl.sandbox.accesslog import REDACTED, redacted
 
 
@@ -79,3 +80,13 @@ def test_redaction_rules() -> None:
     assert (
         exchange["request"]["authorization"]["parameters"]["kubeconfig"] == kubeconfig
     )  # the original is intact
+
+
+def test_a_sandbox_that_does_not_record_keeps_only_the_log(tmp_path: Path) -> None:
+    # `sandbox serve` runs for days: its exchanges go to the access log, not to memory
+    sb = start(tmp_path, timing=FAST, record=False)
+    try:
+        Arm(sb).resource.resource_groups.get("rg-network")
+        assert sb.exchanges == [] and len(lines(sb)) == 1
+    finally:
+        sb.stop()

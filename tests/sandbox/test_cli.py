@@ -199,6 +199,39 @@ def test_worlds_are_checked_with_lines() -> None:
     assert any(p.line == 13 and "cannot be an organization name" in p.message for p in e.value.problems)
 
 
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("subscription:\n  id: " + "[" * 5000 + "]" * 5000 + "\n", "nested deeper than 64 levels", 2),
+        (BOMB, "more than 50000 values", None),
+        ("subscription: &s {id: *s}\n", "refers to the value that contains it", 1),
+    ],
+)
+def test_hostile_worlds_are_refused_with_a_line(text: str, message: str, line: int | None) -> None:
+    with pytest.raises(InvalidInput) as e:
+        world.parse(text, "w.yaml")
+    assert len(e.value.problems) == 1, e.value.problems
+    found = e.value.problems[0]
+    assert message in found.message and (line is None or found.line == line), found
+
+
+def test_oversize_and_binary_world_files_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big, binary = tmp_path / "big.yaml", tmp_path / "bin.yaml"
+    big.write_text("subscription: {id: 11111111-2222-3333-4444-555555555555}\n" + "# pad\n" * 200_000)
+    binary.write_bytes(b"subscription: \xff\xfe\n")
+    for path, message in ((big, "larger than 1024 KiB"), (binary, "not UTF-8 text")):
+        assert run(["sandbox", "serve", "--dir", str(tmp_path / path.stem), "--world", str(path)]) == 3
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, err
+
+
 def test_default_world_matches_the_example_pool() -> None:
     import yaml
 

@@ -79,7 +79,9 @@ def serve(
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         try:
-            sb = sb_api.start(root, world=world or app.world, port=port, faults=plan, timing=speed)
+            sb = sb_api.start(
+                root, world=world or app.world, port=port, faults=plan, timing=speed, record=False
+            )
         except OSError as e:
             raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
         try:

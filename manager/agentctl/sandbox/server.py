@@ -51,7 +51,8 @@ _VERSION = re.compile(r"^(\d+\.\d+)(-preview(?:\.(\d+))?)?$")
 
 
 class Sandbox(endpoints.Endpoints):
-    """A running sandbox. ``exchanges`` keeps every request and response (not redacted)."""
+    """A running sandbox. ``exchanges`` keeps every request and response (not redacted) when it
+    was started with ``record`` (tests and benchmarks read them; a long ``serve`` keeps none)."""
 
     def __init__(self, ep: endpoints.Endpoints, server: _Server, thread: threading.Thread) -> None:
         super().__init__(**ep.__dict__)
@@ -180,9 +181,10 @@ class _App:
     """Everything a request goes through, independent of sockets."""
 
     def __init__(
-        self, state_dir: Path, world_path: str | Path | None, env: Env, creds: auth.Credentials
+        self, state_dir: Path, world_path: str | Path | None, env: Env, creds: auth.Credentials, record: bool
     ) -> None:
         self.env = env
+        self.record = record
         self.creds = creds
         self.state_dir = state_dir
         self.access_log = state_dir / accesslog.ACCESS_LOG
@@ -475,7 +477,8 @@ class _App:
             "responseHeaders": dict(r.headers),
             "response": r.text if r.text is not None else r.body,
         }
-        self.exchanges.append(exchange)
+        if self.record:
+            self.exchanges.append(exchange)
         accesslog.write(self.access_log, exchange)
 
 
@@ -543,8 +546,10 @@ def start(
     port: int = 0,
     faults: FaultPlan | str | list[Any] | None = None,
     timing: Timing | None = None,
+    record: bool = True,
 ) -> Sandbox:
-    """Start a sandbox on 127.0.0.1 serving the state in ``state_dir`` (seeded from ``world``).
+    """Start a sandbox on 127.0.0.1 serving the state in ``state_dir`` (seeded from ``world``);
+    ``record`` keeps every exchange in memory (``Sandbox.exchanges``) as well as in the access log.
 
     Without ``faults`` / ``timing``, ``AGENTCTL_SANDBOX_FAULTS`` / ``AGENTCTL_SANDBOX_TIMING`` apply."""
     root = ensure_dir(Path(state_dir).resolve())
@@ -556,7 +561,7 @@ def start(
     with locked(root):  # servers starting together on one directory make one CA and one set of secrets
         creds = auth.Credentials.load_or_create(root)
         context, ca_path = tls.server_context(root)
-    app = _App(root, world, env, creds)
+    app = _App(root, world, env, creds, record)
     server = _Server(port, context, app)
     bound = server.server_address[1]
     env.base = f"https://127.0.0.1:{bound}/"

@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
+from agentctl import yamlsrc
 from agentctl.errors import Collected, InvalidInput
+from agentctl.yamlsrc import MAX_BYTES, MAX_DEPTH, MAX_NODES
 
 DEFAULT_WORLD = "default.yaml"
 RESERVED_ORGS = {"subscriptions", "providers", "sandbox", "_apis"}
@@ -30,17 +32,31 @@ class Node:
     path: str
 
 
-def _tree(node: yaml.Node, path: str) -> Node:
+def _tree(node: yaml.Node, path: str, budget: list[int], open_: frozenset[int] = frozenset()) -> Node:
+    """Nodes as ``Node``s, bounded: aliases may not contain themselves, nor expand to more than
+    MAX_NODES values (``budget`` counts them down)."""
     line = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig(f"expands to more than {MAX_NODES} values (an alias bomb?)", line)
+    if id(node) in open_:
+        raise _TooBig("an alias refers to the value that contains it", line)
+    inner = open_ | {id(node)}
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Node] = {}
         for k, v in node.value:
             key = str(k.value)
-            out[key] = _tree(v, f"{path}.{key}" if path else key)
+            out[key] = _tree(v, f"{path}.{key}" if path else key, budget, inner)
         return Node(out, line, path)
     if isinstance(node, yaml.SequenceNode):
-        return Node([_tree(v, f"{path}[{i}]") for i, v in enumerate(node.value)], line, path)
+        return Node([_tree(v, f"{path}[{i}]", budget, inner) for i, v in enumerate(node.value)], line, path)
     return Node(str(node.value), line, path)
+
+
+class _TooBig(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class _Checker:
@@ -304,16 +320,22 @@ def parse(text: str, file: str) -> dict[str, Any]:
     """A world as plain data; raises ``InvalidInput`` listing every problem with its line."""
     c = _Checker(file)
     try:
-        root = yaml.compose(text)
+        root = yamlsrc.compose(text)
+        top = _tree(root, "", [MAX_NODES]) if root is not None else None
+    except yamlsrc.TooDeep as e:
+        c.problems.add(f"nested deeper than {MAX_DEPTH} levels", line=e.line)
+        c.problems.raise_if_any(f"world {file} is invalid")
+    except _TooBig as e:
+        c.problems.add(str(e), line=e.line)
+        c.problems.raise_if_any(f"world {file} is invalid")
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         c.problems.add(
             f"not valid YAML: {getattr(e, 'problem', None) or e}", line=mark.line + 1 if mark else None
         )
         c.problems.raise_if_any(f"world {file} is invalid")
-    if root is None:
+    if top is None:
         raise InvalidInput(f"{file} is empty")
-    top = _tree(root, "")
     f = c.mapping(
         top, {"tenantId", "subscription", "location", "caller", "resourceGroups", "devops"}, ("subscription",)
     )
@@ -368,7 +390,11 @@ def load(path: str | Path | None) -> dict[str, Any]:
         return parse(text, DEFAULT_WORLD)
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_BYTES:
+            raise InvalidInput(f"world file {p} is larger than {MAX_BYTES // 1024} KiB")
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise InvalidInput(f"cannot read world file {p}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"world file {p} is not UTF-8 text (byte {e.start})") from None
     return parse(text, str(p))

@@ -108,9 +108,25 @@ arm("GET", GALLERIES + "/{galleryName}", "arm.galleries.get", VERSIONS)(common.s
 arm("GET", GALLERIES, "arm.galleries.list", VERSIONS)(common.listing)
 arm("GET", IMAGES + "/{galleryImageName}", "arm.galleryimages.get", VERSIONS)(common.show)
 arm("GET", IMAGES, "arm.galleryimages.list", VERSIONS)(common.listing)
-arm("GET", IMAGE_VERSIONS + "/{galleryImageVersionName}", "arm.galleryimageversions.get", VERSIONS)(
-    common.show
-)
+
+
+@arm("GET", IMAGE_VERSIONS + "/{galleryImageVersionName}", "arm.galleryimageversions.get", VERSIONS)
+def show_version(ctx: Ctx) -> Response:
+    """With ``$expand=ReplicationStatus``, the replication of each target region (the sandbox
+    replicates at once: Completed everywhere); without it, as the list shows it."""
+    doc = common.view(ctx.st, common.require(ctx, common.path_id(ctx)))
+    if ctx.req.arg("$expand").lower() != "replicationstatus":
+        return Response(200, doc)
+    regions = doc["properties"]["publishingProfile"]["targetRegions"]
+    status = {
+        "aggregatedState": "Completed",
+        "summary": [
+            {"region": r["name"], "state": "Completed", "details": "", "progress": 100} for r in regions
+        ],
+    }
+    return Response(200, {**doc, "properties": {**doc["properties"], "replicationStatus": status}})
+
+
 arm("GET", IMAGE_VERSIONS, "arm.galleryimageversions.list", VERSIONS)(common.listing)
 
 
