@@ -234,3 +234,33 @@ def test_wire_body_of_the_check_carries_settings(sb: Sandbox, capsys: Any) -> No
     assert wire["settings"]["approvers"] == [{"id": dev["response"]["settings"]["approvers"][0]["id"]}]
     assert wire["settings"]["blockedApprovers"] == [] and wire["settings"]["minRequiredApprovers"] == 1
     assert yaml.safe_load(json.dumps(wire))  # plain JSON, nothing SDK-specific
+
+
+def test_a_check_made_twice_by_runs_on_two_machines_is_cut_to_one(sb: Sandbox, capsys: Any) -> None:
+    from agentctl.cloud import target_of
+    from agentctl.devops import DevOps
+    from agentctl.sandbox import start
+
+    code, out, _ = sb.agentctl(capsys, "deploy-pool", "-f", str(sb.pool), "--yes")
+    assert code == 0, out
+    post = next(e for e in sb.log() if e["method"] == "POST" and e["path"].endswith("/checks/configurations"))
+    # A run on another machine (no shared lease) posts the same check again.
+    other = start(sb.dir)
+    try:
+        project = post["path"].split("/")[2]
+        made = DevOps(target_of(other, keep=True), project).call(
+            "check.create", {"project": project}, body=post["request"]
+        )
+    finally:
+        other.stop()
+    env = post["request"]["resource"]["name"]
+    code, out, _ = sb.agentctl(capsys, "status", "-f", str(sb.pool))
+    assert {e["name"]: e["checkCurrent"] for e in out["data"]["deployPath"]["environments"]}[env] is False
+    sb.new_entries()
+    code, out, _ = sb.agentctl(capsys, "deploy-pool", "-f", str(sb.pool), "--yes")
+    assert code == 0, out
+    assert [(e["method"], e["path"].rsplit("/", 1)[1]) for e in sb.writes(sb.new_entries())] == [
+        ("DELETE", str(made["id"]))
+    ]
+    code, out, _ = sb.agentctl(capsys, "deploy-pool", "-f", str(sb.pool), "--yes")
+    assert code == 0 and sb.writes(sb.new_entries()) == []

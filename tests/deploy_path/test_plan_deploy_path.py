@@ -43,7 +43,7 @@ def converged(spec: config.PoolSpec = SPEC) -> DeployPathFacts:
         check = dp.check_body(env, n, IDS[env.name]) | {"id": 10 + n}
         for a in check["settings"]["approvers"]:
             a["displayName"] = f"name of {a['id']}"
-        out.checks[str(n)] = check
+        out.checks[str(n)] = [check]
     for k in spec.devops.kubernetes:
         body = dp.connection_body(spec, k, KUBE[k.connection], PROJECT)
         body["authorization"]["parameters"]["kubeconfig"] = None  # never returned
@@ -225,6 +225,47 @@ def test_missing_check_is_created_and_dropped_approvers_delete_it() -> None:
     assert pending(actions) == {f"approvalCheck:{PROD}": "delete"}
 
 
+def _copy_of(check: dict[str, Any], new_id: int, **settings: Any) -> dict[str, Any]:
+    other = copy.deepcopy(check) | {"id": new_id}
+    other["settings"].update(settings)
+    return other
+
+
+def test_checks_made_twice_by_runs_on_two_machines_are_cut_to_one() -> None:
+    # Two runs that share no lease each created the check: the newer copy goes.
+    deploy = converged()
+    [first] = deploy.checks["2"]
+    deploy.checks["2"] = [first, _copy_of(first, 99)]
+    actions = dp.plan(SPEC, facts(deploy))
+    assert pending(actions) == {f"approvalCheck:{PROD}#99": "delete"}
+    assert {a.key: a.data for a in actions}[f"approvalCheck:{PROD}#99"] == {"id": 99}
+    # The oldest check that matches the file stands, even when an older one has drifted.
+    drifted = _copy_of(first, 5, minRequiredApprovers=9)
+    deploy.checks["2"] = [drifted, first, _copy_of(first, 99)]
+    assert pending(dp.plan(SPEC, facts(deploy))) == {
+        f"approvalCheck:{PROD}#5": "delete",
+        f"approvalCheck:{PROD}#99": "delete",
+    }
+    # None matches: the oldest is updated, the others go.
+    deploy.checks["2"] = [drifted, _copy_of(first, 6, instructions="by hand")]
+    assert pending(dp.plan(SPEC, facts(deploy))) == {
+        f"approvalCheck:{PROD}": "update",
+        f"approvalCheck:{PROD}#6": "delete",
+    }
+    # With no approvers in the file, every Approval check goes.
+    deploy.checks["2"] = [first, _copy_of(first, 99)]
+    actions = dp.plan(replace_env(PROD, approvers=[], minApprovers=1), facts(deploy))
+    assert pending(actions) == {f"approvalCheck:{PROD}": "delete", f"approvalCheck:{PROD}#99": "delete"}
+
+
+def test_status_counts_a_second_check_as_not_current() -> None:
+    deploy = converged()
+    [first] = deploy.checks["2"]
+    deploy.checks["2"] = [first, _copy_of(first, 99)]
+    got = dp.status(SPEC, None, facts(deploy))  # type: ignore[arg-type]
+    assert [(e["check"], e["checkCurrent"]) for e in got["environments"]] == [(True, True), (True, False)]
+
+
 def test_environments_and_connections_dropped_from_the_file_are_deleted_when_ours() -> None:
     deploy = converged()
     marker = desired.marker(SPEC)
@@ -232,7 +273,7 @@ def test_environments_and_connections_dropped_from_the_file_are_deleted_when_our
         {"id": 3, "name": "old-env", "description": marker},
         {"id": 4, "name": "team-env", "description": "made by hand"},
     ]
-    deploy.checks["3"] = {"id": 13, "type": {"id": dp.APPROVAL_TYPE_ID}}
+    deploy.checks["3"] = [{"id": 13, "type": {"id": dp.APPROVAL_TYPE_ID}}]
     deploy.connections.append({"id": "e-old", "name": "old-aks", "type": "kubernetes", "description": marker})
     actions = dp.plan(SPEC, facts(deploy))
     assert pending(actions) == {

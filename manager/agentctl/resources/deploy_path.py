@@ -51,7 +51,7 @@ class Prepared:
 @dataclass
 class DeployPathFacts:
     environments: list[dict[str, Any]] = field(default_factory=list)  # named in the file or ours
-    checks: dict[str, dict[str, Any]] = field(default_factory=dict)  # environment id -> Approval check
+    checks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # environment id -> Approval checks
     approvers: dict[str, list[str]] = field(default_factory=dict)  # environment name -> identity ids
     connections: list[dict[str, Any]] = field(default_factory=list)  # kubernetes endpoints: named or ours
     permissions: dict[str, dict[str, Any]] = field(default_factory=dict)  # endpoint id -> permissions
@@ -192,7 +192,7 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> DeployPathFacts:
                 seen.add(str(e["id"]))
                 out.environments.append(e)
         checks = {
-            str(e["id"]): pool.submit(_approval_check, dev, project_id, e["id"]) for e in out.environments
+            str(e["id"]): pool.submit(_approval_checks, dev, project_id, e["id"]) for e in out.environments
         }
 
         wanted_conns = {k.connection.lower() for k in conns_wanted}
@@ -204,7 +204,7 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> DeployPathFacts:
         ]
         perms = {str(c["id"]): pool.submit(dev.permissions, "endpoint", c["id"]) for c in out.connections}
 
-        out.checks = {env_id: c for env_id, f in checks.items() if (c := f.result()) is not None}
+        out.checks = {env_id: c for env_id, f in checks.items() if (c := f.result())}
         out.permissions = {cid: f.result() for cid, f in perms.items()}
         for env_name, ids in approvers.items():
             _collect(out, env_name, ids, out.approvers)
@@ -220,7 +220,8 @@ def _collect(out: DeployPathFacts, name: str, fut: Any, into: dict[str, Any]) ->
         out.errors.append(e)
 
 
-def _approval_check(dev: Any, project_id: str, env_id: str | int) -> dict[str, Any] | None:
+def _approval_checks(dev: Any, project_id: str, env_id: str | int) -> list[dict[str, Any]]:
+    """The environment's Approval checks, oldest first."""
     doc = dev.call(
         "check.list",
         {"project": project_id},
@@ -229,7 +230,21 @@ def _approval_check(dev: Any, project_id: str, env_id: str | int) -> dict[str, A
     found = [
         c for c in dev.values(doc) if str((c.get("type") or {}).get("id", "")).lower() == APPROVAL_TYPE_ID
     ]
-    return found[0] if found else None
+    return sorted(found, key=lambda c: int(c.get("id") or 0))
+
+
+def approval_check(
+    env: Environment, approver_ids: list[str], checks: list[dict[str, Any]]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The check that stands for ``env``'s approvals, and the other Approval checks to delete.
+
+    The file says what approvals agentctl's environment has: one Approval check, or none. Checks
+    have no name, so two runs on two machines (which share no lease) can each create one; of
+    several, the oldest that already matches the file stands (else the oldest, to be updated).
+    """
+    matching = [c for c in checks if not check_drift(env, approver_ids, c)]
+    primary = matching[0] if matching else (checks[0] if checks else None)
+    return primary, [c for c in checks if c is not primary]
 
 
 def _problem(spec: PoolSpec, path: str, message: str) -> Problem:
@@ -408,7 +423,12 @@ def _plan_environment(
     drift = [d for d in drift if d[1] != d[2]]
     data = {"id": observed["id"]}
     out = [Action(env_key, UPDATE if drift else NOOP, "environment", env.name, _changes(drift), data=data)]
-    check = dp.checks.get(str(observed["id"]))
+    check, extras = approval_check(env, ids, dp.checks.get(str(observed["id"]), []))
+    for extra in extras:
+        extra_key = f"{check_key}#{extra['id']}"
+        out.append(
+            Action(extra_key, DELETE, "approval check", f"{env.name} (another)", data={"id": extra["id"]})
+        )
     if env.approvers and check is None:
         out.append(Action(check_key, CREATE, "approval check", env.name, needs=(env_key,)))
     elif env.approvers and check is not None:
@@ -426,10 +446,10 @@ def _delete_environment(env: dict[str, Any], dp: DeployPathFacts) -> list[Action
     name = str(env["name"])
     env_key, check_key = f"{ENV}:{name}", f"{CHECK}:{name}"
     out: list[Action] = []
-    check = dp.checks.get(str(env["id"]))
-    if check is not None:
-        out.append(Action(check_key, DELETE, "approval check", name, data={"id": check["id"]}))
-    needs = (check_key,) if check is not None else ()
+    for i, check in enumerate(dp.checks.get(str(env["id"]), [])):
+        key = check_key if i == 0 else f"{check_key}#{check['id']}"
+        out.append(Action(key, DELETE, "approval check", name, data={"id": check["id"]}))
+    needs = tuple(a.key for a in out)
     out.append(Action(env_key, DELETE, "environment", name, needs=needs, data={"id": env["id"]}))
     return out
 
@@ -610,15 +630,19 @@ def status(spec: PoolSpec, clients: Clients, facts: Facts) -> dict[str, Any]:
     environments = []
     for env in spec.devops.environments:
         observed = envs.get(env.name.lower())
-        check = dp.checks.get(str(observed["id"])) if observed else None
         ids = dp.approvers.get(env.name)
+        checks = dp.checks.get(str(observed["id"]), []) if observed else []
+        check, extras = approval_check(env, ids or [], checks)
         environments.append(
             {
                 "name": env.name,
                 "exists": observed is not None,
                 "approvers": list(env.approvers),
                 "check": check is not None,
-                "checkCurrent": check is not None and ids is not None and not check_drift(env, ids, check),
+                "checkCurrent": check is not None
+                and ids is not None
+                and not extras
+                and not check_drift(env, ids, check),
             }
         )
     connections = []
