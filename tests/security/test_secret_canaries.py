@@ -155,6 +155,12 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         codes["deploy-pool"] = run(rig, canary, "deploy", [*base, "deploy-pool", "-f", pool, "--yes"])
         codes["status"] = run(rig, canary, "status", [*base, "status", "-f", pool])
         codes["image list"] = run(rig, canary, "image", [*base, "image", "list", "-f", pool])
+        roll = [*base, "image", "roll", "-f", pool, "--latest", "--recycle-idle", "--yes"]
+        codes["image roll"] = run(rig, canary, "roll", roll)
+        codes["image prune"] = run(
+            rig, canary, "prune", [*base, "image", "prune", "--keep", "1", "-f", pool, "--yes"]
+        )
+        codes["schema"] = run(rig, canary, "schema", [*flags, "schema"])
         canary.from_sandbox(rig)  # the cluster credentials exist once deploy-pool fetched them
         kubeconfig = tmp_path / "kubeconfig"
         kubeconfig.write_bytes(_user_kubeconfig(rig).replace(b"\n", b"\r\n"))
@@ -163,6 +169,8 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         )
         codes["destroy"] = run(rig, canary, "destroy", [*base, "destroy", "-f", pool, "--yes"])
         canary.from_sandbox(rig)  # and every token minted since
+        reset = [*flags, "sandbox", "reset", "--dir", str(tmp_path / "other-sandbox")]
+        codes["sandbox reset"] = run(rig, canary, "reset", reset)
     finally:
         rig.stop()
     assert codes == {
@@ -172,9 +180,15 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         "deploy-pool": 0,
         "status": 0,
         "image list": 0,
+        "image roll": 0,
+        "image prune": 0,
+        "schema": 0,
         "kubeconfig check": 3,
         "destroy": 0,
+        "sandbox reset": 0,
     }, codes
+    # every command there is ran here, but `sandbox serve` (its own test is below)
+    assert set(codes) | {"sandbox serve"} == set(_every_command()), set(_every_command()) ^ set(codes)
     canary.places += [rig.dir, Path(os.environ["AZURE_DEVOPS_CACHE_DIR"])]
     assert len(canary.markers) >= 10  # PAT, client secret, tokens, cluster key, certificate, token...
     assert canary.leaks() == []
@@ -182,6 +196,24 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
     # user's kubeconfig (not searched: it is theirs) holds the cluster key.
     assert "private-agents" in (rig.root / "runs" / "status" / "output.txt").read_text()
     assert any(m in squeeze(kubeconfig.read_text()) for m, what in canary.markers.items() if "key" in what)
+
+
+def _every_command() -> list[str]:
+    """The name of every command the CLI has, subcommands of groups included."""
+    import click
+
+    from agentctl.cli import cli
+
+    def walk(group: click.Group, prefix: str) -> list[str]:
+        ctx = click.Context(group)
+        names = []
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            full = f"{prefix}{name}"
+            names += walk(command, full + " ") if isinstance(command, click.Group) else [full]
+        return names
+
+    return walk(cli, "")
 
 
 def _user_kubeconfig(rig: Rig) -> bytes:
