@@ -243,9 +243,13 @@ def _pool_create(ctx: Context, a: Action) -> None:
 
 def _pool_update(ctx: Context, a: Action) -> None:
     assert ctx.facts.agent_pool is not None
-    ctx.clients.devops.call(
-        "elastic.update", {"poolId": ctx.facts.agent_pool["id"]}, body=desired.elastic_settings(ctx.spec)
-    )
+    dev = ctx.clients.devops
+    body = {
+        **desired.elastic_settings(ctx.spec),
+        "serviceEndpointId": ctx.connection()["id"],
+        "serviceEndpointScope": dev.project["id"],
+    }
+    dev.call("elastic.update", {"poolId": ctx.facts.agent_pool["id"]}, body=body)
 
 
 def _pool_delete(ctx: Context, a: Action) -> None:
@@ -258,9 +262,8 @@ def _permissions(ctx: Context, a: Action) -> None:
     if not queue:
         raise CloudError(f"the project queue of pool {ctx.spec.devops.pool.name} was not found")
     pool = ctx.spec.devops.pool
-    ctx.clients.devops.set_permissions(
-        "queue", queue["id"], desired.permissions_body(pool.authorizeAllPipelines, pool.pipelines)
-    )
+    body = desired.permissions_body(pool.authorizeAllPipelines, pool.pipelines, ctx.facts.queue_permissions)
+    ctx.clients.devops.set_permissions("queue", queue["id"], body)
 
 
 HANDLERS: dict[tuple[str, str], Callable[[Context, Action], None]] = {

@@ -144,10 +144,11 @@ def _get(doc: Any, *path: str | int) -> Any:
 def scale_set_drift(
     spec: PoolSpec, observed: dict[str, Any]
 ) -> tuple[list[tuple[str, Any, Any]], dict[str, Any]]:
-    """Fields that differ from the spec, and the PATCH body that fixes the mutable ones.
+    """Fields that differ from the spec, and the PATCH body that fixes them.
 
-    Capacity is Azure DevOps's to manage and never compared. Immutable fields (admin user,
-    subnet, orchestration) are reported; Azure refuses to change them in place.
+    Capacity is Azure DevOps's to manage and never compared. Tags are merged: tags set by others
+    (a policy, say) stay. Fields Azure cannot change on an existing scale set are in
+    ``scale_set_fixed_drift``.
     """
     want = scale_set_body(spec, "")
     changes: list[tuple[str, Any, Any]] = []
@@ -166,10 +167,13 @@ def scale_set_drift(
     if any(observed_tags.get(k) != v for k, v in want["tags"].items()):
         changes.append(("tags", observed_tags, {**observed_tags, **want["tags"]}))
         patch["tags"] = {**observed_tags, **want["tags"]}
-    ids = {k.lower() for k in (_get(observed, "identity", "userAssignedIdentities") or {})}
-    if spec.scaleSet.identity.userAssigned.lower() not in ids:
-        changes.append(("identity", sorted(ids), [spec.scaleSet.identity.userAssigned]))
-        patch["identity"] = want["identity"]
+    wanted_identity = spec.scaleSet.identity.userAssigned
+    attached = list(_get(observed, "identity", "userAssignedIdentities") or {})
+    if sorted(i.lower() for i in attached) != [wanted_identity.lower()]:
+        changes.append(("identity", attached, [wanted_identity]))
+        # a PATCH merges identities: the ones to take off are sent as null
+        gone = {i: None for i in attached if i.lower() != wanted_identity.lower()}
+        patch["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {wanted_identity: {}, **gone}}
     subnet_path = (
         *vmp,
         "networkProfile",
@@ -188,6 +192,29 @@ def scale_set_drift(
         changes.append(("osDisk.sizeGb", old_size, spec.scaleSet.osDisk.sizeGb))
         _set(patch, (*vmp, "storageProfile", "osDisk", "diskSizeGB"), spec.scaleSet.osDisk.sizeGb)
     return changes, patch
+
+
+def scale_set_fixed_drift(spec: PoolSpec, observed: dict[str, Any]) -> list[str]:
+    """Differences in what Azure cannot change on an existing scale set, as warnings: the admin
+    user, an ephemeral OS disk, the zones. (The SSH key is not compared: Azure never returns a
+    throwaway key's private half, and a new key is only for new scale sets.)"""
+    vmp = ("properties", "virtualMachineProfile")
+    ephemeral = _get(observed, *vmp, "storageProfile", "osDisk", "diffDiskSettings", "option") == "Local"
+    fixed = [
+        (
+            "scaleSet.adminUsername",
+            _get(observed, *vmp, "osProfile", "adminUsername"),
+            spec.scaleSet.adminUsername,
+        ),
+        ("scaleSet.osDisk.ephemeral", ephemeral, spec.scaleSet.osDisk.ephemeral),
+        ("scaleSet.zones", sorted(observed.get("zones") or []), sorted(spec.scaleSet.zones)),
+    ]
+    return [
+        f"{label} is {old!r} on the scale set and {new!r} in the file: Azure cannot change it on an "
+        "existing scale set; destroy the pool and deploy it again to apply it"
+        for label, old, new in fixed
+        if old != new
+    ]
 
 
 def _set(doc: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
@@ -244,8 +271,9 @@ def connection_drift(want: dict[str, Any], observed: dict[str, Any]) -> list[tup
     return changes
 
 
-def federated_credential_name(spec: PoolSpec) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "-", f"agentctl-{spec.devops.azureConnection.name}")[:120]
+def federated_credential_name(connection: str) -> str:
+    """The name of the federated credential behind the service connection named ``connection``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"agentctl-{connection}")[:120]
 
 
 def wif_issuer_subject(endpoint: dict[str, Any]) -> tuple[str, str]:
@@ -283,18 +311,37 @@ def elastic_pool_body(spec: PoolSpec, endpoint_id: str, project_id: str) -> dict
     }
 
 
-def elastic_drift(spec: PoolSpec, observed: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+def elastic_drift(
+    spec: PoolSpec, observed: dict[str, Any], connection: dict[str, Any] | None
+) -> list[tuple[str, Any, Any]]:
+    """Settings that differ, and the service connection when the pool uses another one
+    (``connection``: the one the file names, None while it is still to be made)."""
     want = elastic_settings(spec)
-    return [
+    drift = [
         (k, observed.get(k), v) for k, v in want.items() if str(observed.get(k)).lower() != str(v).lower()
     ]
+    used = str(observed.get("serviceEndpointId") or "")
+    if connection is None or used.lower() != str(connection.get("id") or "").lower():
+        drift.append(("serviceConnection", used, spec.devops.azureConnection.name))
+    return drift
 
 
-def permissions_body(authorize_all: bool, pipelines: list[int]) -> dict[str, Any]:
+def permissions_body(
+    authorize_all: bool, pipelines: list[int], observed: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Pipeline permissions as the file says: ``pipelines`` authorized, any other that
+    ``observed`` (the current permissions) authorizes taken back."""
     body: dict[str, Any] = {"allPipelines": {"authorized": authorize_all}}
-    if pipelines:
-        body["pipelines"] = [{"id": pid, "authorized": True} for pid in pipelines]
+    revoked = sorted(_authorized(observed or {}) - set(pipelines))
+    entries = [{"id": pid, "authorized": True} for pid in pipelines]
+    entries += [{"id": pid, "authorized": False} for pid in revoked]
+    if entries:
+        body["pipelines"] = entries
     return body
+
+
+def _authorized(permissions: dict[str, Any]) -> set[int]:
+    return {int(p["id"]) for p in permissions.get("pipelines") or [] if p.get("authorized")}
 
 
 def permissions_drift(
@@ -304,9 +351,9 @@ def permissions_drift(
     old_all = bool(_get(observed, "allPipelines", "authorized"))
     if old_all != authorize_all:
         changes.append(("allPipelines", old_all, authorize_all))
-    have = {int(p["id"]) for p in observed.get("pipelines") or [] if p.get("authorized")}
-    if not set(pipelines) <= have:
-        changes.append(("pipelines", sorted(have), sorted(set(pipelines) | have)))
+    have = _authorized(observed)
+    if have != set(pipelines):
+        changes.append(("pipelines", sorted(have), sorted(pipelines)))
     return changes
 
 

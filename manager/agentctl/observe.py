@@ -28,10 +28,14 @@ class Facts:
     identity: dict[str, Any] | None = None  # properties: principalId, clientId, tenantId
     federated_credentials: list[dict[str, Any]] = field(default_factory=list)
     role_definition_id: str | None = None
-    role_assignments: list[dict[str, Any]] = field(default_factory=list)
+    role_assignments: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # the identity's, at and below the group
     image_versions: list[str] = field(default_factory=list)
     project: dict[str, Any] = field(default_factory=dict)
     azure_connection: dict[str, Any] | None = None
+    # agentctl's Azure Resource Manager connections for this pool that the file no longer names
+    stale_connections: list[dict[str, Any]] = field(default_factory=list)
     agent_pool: dict[str, Any] | None = None
     elastic_pool: dict[str, Any] | None = None
     queue: dict[str, Any] | None = None
@@ -117,16 +121,25 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
         image_versions=versions,
         project=got["project"] or {},
     )
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="observe") as pool:
+    with ThreadPoolExecutor(max_workers=5, thread_name_prefix="observe") as pool:
         conn = pool.submit(dev.endpoint_by_name, spec.devops.azureConnection.name)
+        arm_conns = pool.submit(
+            dev.call, "endpoint.list", {"project": facts.project["id"]}, {"type": "azurerm"}
+        )
         agent_pool = pool.submit(dev.pool_by_name, spec.devops.pool.name)
         queue = pool.submit(dev.queue_by_name, spec.devops.pool.name)
-        roles = (
+        roles = (  # also without grantRole: a grant the file no longer asks for is taken back
             pool.submit(arm.list_role_assignments, desired.resource_group_scope(spec), facts.principal_id)
-            if grant and facts.resource_group is not None
+            if facts.resource_group is not None
             else None
         )
         facts.azure_connection = conn.result()
+        wanted = spec.devops.azureConnection.name.lower()
+        facts.stale_connections = [
+            c
+            for c in dev.values(arm_conns.result())
+            if str(c.get("name", "")).lower() != wanted and desired.owned(c.get("description"), spec)
+        ]
         facts.agent_pool = agent_pool.result()
         facts.queue = queue.result()
         facts.role_assignments = roles.result() if roles is not None else []

@@ -87,17 +87,23 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
     if ss is None:
         add(Action("scaleSet", CREATE, "scale set", spec.scaleSet.name, needs=("resourceGroup",)))
     else:
-        if (ss.get("tags") or {}).get(desired.TAG_MANAGED) != desired.MANAGED_BY:
+        if not _scale_set_owned(spec, ss):
             raise PreconditionFailed(
                 f"scale set {spec.scaleSet.name} exists in {rg} but agentctl did not create it",
                 hint="choose another scaleSet.name, or tag it managed-by=agentctl to adopt it",
             )
+        owner = (ss.get("tags") or {}).get(desired.TAG_POOL)
+        if owner and owner != pool.name:
+            raise PreconditionFailed(
+                f"scale set {spec.scaleSet.name} belongs to agentctl's pool '{owner}', not '{pool.name}'",
+                hint="choose another scaleSet.name; to rename the pool, destroy it with its old file first",
+            )
         drift, patch = desired.scale_set_drift(spec, ss)
         state = (ss.get("properties") or {}).get("provisioningState")
-        data: dict[str, Any] = {"patch": patch}
+        data: dict[str, Any] = {"patch": patch, "warnings": desired.scale_set_fixed_drift(spec, ss)}
         if state == "Failed":  # a failed create or update: PUT the whole model again
             drift.append(("provisioningState", state, "Succeeded"))
-            data = {"put": desired.ssh_keys(ss)}
+            data = {"put": desired.ssh_keys(ss), "warnings": data["warnings"]}
         add(
             Action(
                 "scaleSet",
@@ -110,13 +116,17 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
             )
         )
 
-    # Role for the identity on the resource group
+    # Role for the identity on the resource group; grants of ours it no longer asks for go
+    scope = desired.resource_group_scope(spec)
+    on_group = [a for a in facts.role_assignments if _scope_of(a) == scope.lower()]
+    role_id = (facts.role_definition_id or "") if conn_spec.grantRole else ""
+    for a in _role_assignments_of(spec, on_group):
+        if str((a.get("properties") or {}).get("roleDefinitionId", "")).lower() != role_id.lower():
+            add(_role_delete(a, scope, ()))
     if conn_spec.grantRole:
-        role_id = facts.role_definition_id or ""
-        scope = desired.resource_group_scope(spec)
         have = any(
             str((a.get("properties") or {}).get("roleDefinitionId", "")).lower() == role_id.lower()
-            for a in facts.role_assignments
+            for a in on_group
         )
         add(
             Action(
@@ -163,7 +173,7 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
         )
 
     # Federated credential on the identity, from the connection's issuer and subject
-    fic_name = desired.federated_credential_name(spec)
+    fic_name = desired.federated_credential_name(conn_spec.name)
     fic = next((c for c in facts.federated_credentials if c.get("name") == fic_name), None)
     if conn is None:
         fic_op, fic_changes = CREATE, []
@@ -203,8 +213,11 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
                 f"agent pool '{pool.name}' exists and is not backed by scale set {spec.scaleSet.name}",
                 hint="choose another devops.pool.name",
             )
-        drift = desired.elastic_drift(spec, elastic or {})
+        drift = desired.elastic_drift(spec, elastic or {}, conn)
         add(Action("pool", UPDATE if drift else NOOP, "agent pool", pool.name, _changes(drift), pool_needs))
+
+    # Connections of ours the file no longer names (it was renamed), once the pool has left them
+    actions += _stale_connections(spec, facts, ("pool",))
 
     # Pipeline permissions on the pool's queue
     drift = desired.permissions_drift(pool.authorizeAllPipelines, pool.pipelines, facts.queue_permissions)
@@ -228,6 +241,49 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
 
 def _has(actions: list[Action], key: str) -> bool:
     return any(a.key == key for a in actions)
+
+
+def _scale_set_owned(spec: PoolSpec, ss: dict[str, Any]) -> bool:
+    return (ss.get("tags") or {}).get(desired.TAG_MANAGED) == desired.MANAGED_BY
+
+
+def _scope_of(assignment: dict[str, Any]) -> str:
+    return str((assignment.get("properties") or {}).get("scope") or "").rstrip("/").lower()
+
+
+def _role_assignments_of(spec: PoolSpec, assignments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The assignments this pool made (its marker is their description)."""
+    return [a for a in assignments if (a.get("properties") or {}).get("description") == desired.marker(spec)]
+
+
+def _role_delete(assignment: dict[str, Any], scope: str, needs: tuple[str, ...]) -> Action:
+    name = str(assignment["name"])
+    return Action(
+        f"roleAssignment:{name}",
+        DELETE,
+        "role assignment",
+        name,
+        needs=needs,
+        data={"scope": scope, "name": name},
+    )
+
+
+def _stale_connections(spec: PoolSpec, facts: Facts, needs: tuple[str, ...]) -> list[Action]:
+    """Delete agentctl's connections for this pool that the file no longer names, and the
+    federated credential behind each."""
+    out = []
+    fics = {str(c.get("name")) for c in facts.federated_credentials}
+    for conn in facts.stale_connections:
+        key = f"azureConnection:{conn['name']}"
+        out.append(
+            Action(key, DELETE, "service connection", conn["name"], needs=needs, data={"id": conn["id"]})
+        )
+        fic = desired.federated_credential_name(conn["name"])
+        if fic in fics:
+            out.append(
+                Action(f"federatedCredential:{fic}", DELETE, "federated credential", fic, needs=(key,))
+            )
+    return out
 
 
 def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
@@ -256,28 +312,19 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
                 data={"id": conn["id"]},
             )
         )
-    fic_name = desired.federated_credential_name(spec)
+    fic_name = desired.federated_credential_name(spec.devops.azureConnection.name)
     # Also when the connection is gone already: a run stopped between the two deletes.
     fic_owned = conn_owned or (conn is None and not spec.devops.azureConnection.existing)
     if fic_owned and any(c.get("name") == fic_name for c in facts.federated_credentials):
         needs = ("azureConnection",) if conn_owned else ()
         actions.append(Action("federatedCredential", DELETE, "federated credential", fic_name, needs=needs))
+    actions += _stale_connections(spec, facts, after_pool)
     scope = desired.resource_group_scope(spec)
-    for a in facts.role_assignments:
-        props = a.get("properties") or {}
-        if props.get("description") == desired.marker(spec):
-            actions.append(
-                Action(
-                    f"roleAssignment:{a['name']}",
-                    DELETE,
-                    "role assignment",
-                    str(a["name"]),
-                    needs=after_pool,
-                    data={"scope": scope, "name": a["name"]},
-                )
-            )
+    on_group = [a for a in facts.role_assignments if _scope_of(a) == scope.lower()]
+    actions += [_role_delete(a, scope, after_pool) for a in _role_assignments_of(spec, on_group)]
     ss = facts.scale_set
-    if ss is not None and (ss.get("tags") or {}).get(desired.TAG_MANAGED) == desired.MANAGED_BY:
+    owner = ((ss or {}).get("tags") or {}).get(desired.TAG_POOL)
+    if ss is not None and _scale_set_owned(spec, ss) and owner in (None, spec.devops.pool.name):
         actions.append(Action("scaleSet", DELETE, "scale set", spec.scaleSet.name, needs=after_pool))
     for kind in resources.kinds():
         actions.extend(kind.plan_destroy(spec, facts))

@@ -41,13 +41,20 @@ def converged(spec: config.PoolSpec = SPEC) -> Facts:
         identity={"properties": {"principalId": "pr1", "clientId": "c1", "tenantId": "t1"}},
         federated_credentials=[
             {
-                "name": desired.federated_credential_name(spec),
+                "name": desired.federated_credential_name(spec.devops.azureConnection.name),
                 "properties": {"issuer": ISSUER, "subject": SUBJECT},
             }
         ],
         role_definition_id=ROLE_ID,
         role_assignments=[
-            {"name": "ra1", "properties": {"roleDefinitionId": ROLE_ID, "description": desired.marker(spec)}}
+            {
+                "name": "ra1",
+                "properties": {
+                    "roleDefinitionId": ROLE_ID,
+                    "scope": desired.resource_group_scope(spec),
+                    "description": desired.marker(spec),
+                },
+            }
         ],
         image_versions=["2026.1101.1", "2026.1129.1"],
         project={"id": "p1", "name": "platform"},
@@ -142,6 +149,41 @@ UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
         {"authorization.serviceprincipalid"},
     ),
     ("role-missing", {}, lambda f: f.role_assignments.clear(), {"roleAssignment": "create"}, set()),
+    (  # a grant below the group (on the scale set, say) is not the grant on the group
+        "role-below-the-group",
+        {},
+        lambda f: f.role_assignments[0]["properties"].update(scope=desired.scale_set_id(SPEC)),
+        {"roleAssignment": "create"},
+        set(),
+    ),
+    (
+        "grant-removed",
+        {"devops__azureConnection": dataclasses.replace(SPEC.devops.azureConnection, grantRole=None)},
+        None,
+        {"roleAssignment:ra1": "delete"},
+        set(),
+    ),
+    (
+        "pipelines-removed",
+        {},
+        lambda f: f.queue_permissions.update(pipelines=[{"id": 7, "authorized": True}]),
+        {"poolPermissions": "update"},
+        {"pipelines"},
+    ),
+    (
+        "identity-added-by-hand",
+        {},
+        lambda f: f.scale_set["identity"]["userAssignedIdentities"].update({"/subscriptions/s/other-id": {}}),
+        {"scaleSet": "update"},
+        {"identity"},
+    ),
+    (
+        "pool-on-another-connection",
+        {},
+        lambda f: f.elastic_pool.update(serviceEndpointId="e-old"),
+        {"pool": "update"},
+        {"serviceConnection"},
+    ),
     ("fic-missing", {}, lambda f: f.federated_credentials.clear(), {"federatedCredential": "create"}, set()),
 ]
 
@@ -159,6 +201,103 @@ def test_single_field_drift_is_one_action(
     assert {a.key: a.op for a in p.pending} == want
     (action,) = p.pending
     assert {c.field for c in action.changes} == fields
+
+
+def test_a_changed_grant_takes_the_old_one_back() -> None:
+    facts = copy.deepcopy(converged())
+    facts.role_definition_id = ROLE_ID.replace("9980e02c", "b24988ac")  # the file now asks for another role
+    assert {a.key: a.op for a in plan(SPEC, facts).pending} == {
+        "roleAssignment": "create",
+        "roleAssignment:ra1": "delete",
+    }
+
+
+def test_grants_below_the_group_are_not_the_pools_to_take_back() -> None:
+    # A registry grant (resources/registries.py) carries the same marker, on a narrower scope.
+    facts = copy.deepcopy(converged())
+    acr = {
+        "name": "ra-acr",
+        "properties": {
+            "roleDefinitionId": "/acrpull",
+            "scope": desired.resource_group_scope(SPEC)
+            + "/providers/Microsoft.ContainerRegistry/registries/acr1",
+            "description": desired.marker(SPEC),
+        },
+    }
+    facts.role_assignments.append(acr)
+    assert not plan(SPEC, facts).changed
+    assert "roleAssignment:ra-acr" not in ops(plan_destroy(SPEC, facts))
+
+
+def test_removing_a_pipeline_takes_its_permission_back() -> None:
+    facts = copy.deepcopy(converged())
+    facts.queue_permissions["pipelines"] = [{"id": 4, "authorized": True}, {"id": 7, "authorized": True}]
+    spec = with_spec(devops__pool__pipelines=[4])
+    (action,) = plan(spec, facts).pending
+    assert [(c.old, c.new) for c in action.changes] == [([4, 7], [4])]
+    assert desired.permissions_body(False, [4], facts.queue_permissions)["pipelines"] == [
+        {"id": 4, "authorized": True},
+        {"id": 7, "authorized": False},
+    ]
+
+
+def test_an_identity_change_detaches_the_old_one() -> None:
+    facts = copy.deepcopy(converged())
+    new = SPEC.scaleSet.identity.userAssigned.replace("id-agents", "id-agents-2")
+    spec = with_spec(scaleSet__identity=config.Identity(new))
+    patch = plan(spec, facts).get("scaleSet").data["patch"]
+    assert patch["identity"] == {
+        "type": "UserAssigned",
+        "userAssignedIdentities": {new: {}, SPEC.scaleSet.identity.userAssigned: None},
+    }
+
+
+def test_what_azure_cannot_change_in_place_is_a_warning_not_a_change() -> None:
+    spec = with_spec(
+        scaleSet__adminUsername="ops", scaleSet__zones=["1", "2"], scaleSet__osDisk=config.OsDisk(False, 128)
+    )
+    p = plan(spec, converged())
+    assert not p.changed
+    warnings = p.get("scaleSet").to_dict()["warnings"]
+    assert [w.split(" is ")[0] for w in warnings] == [
+        "scaleSet.adminUsername",
+        "scaleSet.osDisk.ephemeral",
+        "scaleSet.zones",
+    ]
+    assert all("destroy the pool and deploy it again" in w for w in warnings)
+
+
+def test_a_renamed_connection_replaces_the_old_one() -> None:
+    facts = copy.deepcopy(converged())
+    old = facts.azure_connection
+    facts.stale_connections = [old]
+    facts.azure_connection = None
+    spec = with_spec(
+        devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, name="arm-agents-2")
+    )
+    p = plan(spec, facts)
+    assert {a.key: a.op for a in p.pending} == {
+        "azureConnection": "create",
+        "federatedCredential": "create",
+        "pool": "update",
+        "azureConnection:arm-agents": "delete",
+        "federatedCredential:agentctl-arm-agents": "delete",
+    }
+    needs = {a.key: set(a.needs) for a in p.actions}
+    assert "azureConnection" in needs["pool"] and needs["azureConnection:arm-agents"] == {"pool"}
+    assert needs["federatedCredential:agentctl-arm-agents"] == {"azureConnection:arm-agents"}
+    # destroy (before any deploy of the new name) takes both away
+    assert {"azureConnection:arm-agents", "federatedCredential:agentctl-arm-agents"} <= set(
+        ops(plan_destroy(spec, facts))
+    )
+
+
+def test_a_scale_set_of_another_pool_is_neither_taken_nor_destroyed() -> None:
+    facts = copy.deepcopy(converged())
+    facts.scale_set["tags"][desired.TAG_POOL] = "other-agents"
+    with pytest.raises(PreconditionFailed, match="belongs to agentctl's pool 'other-agents'"):
+        plan(SPEC, facts)
+    assert "scaleSet" not in ops(plan_destroy(SPEC, facts))
 
 
 def test_scale_set_capacity_is_never_a_change() -> None:
