@@ -87,3 +87,47 @@ def test_text_output_has_no_traceback(world: Any, capsys: Any) -> None:
     assert world.agentctl("status", "-f", str(world.pool)) == 0
     assert "vmss-agents" in capsys.readouterr().out
     json.dumps(world.log())  # the access log is valid JSON lines
+
+
+def _state(world: Any) -> dict[str, Any]:
+    return dict(json.loads((world.dir / "state.json").read_text()))
+
+
+def test_renamed_connection_and_dropped_grant_leave_nothing_behind(world: Any, capsys: Any) -> None:
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    world.edit("name: arm-agents", "name: arm-agents-2")
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    pending = {a["key"]: a["op"] for a in out["data"]["plan"]["actions"] if a["op"] != "noop"}
+    assert pending == {
+        "azureConnection": "create",
+        "federatedCredential": "create",
+        "pool": "update",
+        "azureConnection:arm-agents": "delete",
+        "federatedCredential:agentctl-arm-agents": "delete",
+    }
+    # The pool runs on the new connection; the old one and its credential are gone.
+    state = _state(world)
+    endpoints = {e["name"]: e["id"] for e in state["devops"]["endpoints"].values()}
+    [elastic] = state["devops"]["elasticPools"].values()
+    assert "arm-agents" not in endpoints and elastic["serviceEndpointId"] == endpoints["arm-agents-2"]
+    fics = [k.rsplit("/", 1)[1] for k in state["arm"] if "/federatedidentitycredentials/" in k]
+    assert fics == ["agentctl-arm-agents-2"]
+
+    # A grant the file no longer asks for is taken back (the identity's rights are then the user's
+    # to give), and nothing else changes.
+    [grant] = list(state["roleAssignments"])
+    world.edit("    grantRole: Virtual Machine Contributor\n", "")
+    world.new_requests()
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    [write] = world.writes(world.new_requests())
+    assert write.startswith("DELETE ") and write.lower().endswith(grant.rsplit("/", 1)[1]), write
+    assert not _state(world)["roleAssignments"]
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0 and out["status"] == "ok" and world.writes(world.new_requests()) == []
+
+    # destroy leaves none of the pool's connections or credentials
+    assert world.agentctl("destroy", "-f", str(world.pool), "--yes") == 0
+    state = _state(world)
+    assert not [e for e in state["devops"]["endpoints"].values() if e["name"].startswith("arm-agents")]
+    assert not [k for k in state["arm"] if "/federatedidentitycredentials/" in k]
