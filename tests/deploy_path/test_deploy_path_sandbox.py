@@ -264,3 +264,48 @@ def test_a_check_made_twice_by_runs_on_two_machines_is_cut_to_one(sb: Sandbox, c
     ]
     code, out, _ = sb.agentctl(capsys, "deploy-pool", "-f", str(sb.pool), "--yes")
     assert code == 0 and sb.writes(sb.new_entries()) == []
+
+
+@pytest.mark.parametrize("command", ["deploy-pool", "destroy"])
+def test_an_environment_past_the_first_page_is_still_found(sb: Sandbox, capsys: Any, command: str) -> None:
+    """The environments list is paged (50 a page): agentctl's environments, made after 60 others,
+    are on the second page. One the file no longer names is deleted, with its check, all the same."""
+    from agentctl.cloud import target_of
+    from agentctl.devops import DevOps
+    from agentctl.sandbox import start
+
+    other = start(sb.dir)
+    try:
+        dev = DevOps(target_of(other, keep=True), "platform")
+        for i in range(60):
+            dev.call("environment.create", {"project": "platform"}, body={"name": f"team-{i:02d}"})
+    finally:
+        other.stop()
+    code, out, _ = sb.agentctl(capsys, "deploy-pool", "-f", str(sb.pool), "--yes")
+    assert code == 0, out
+    sb.edit(
+        "    - name: private-aks-dev\n      description: Development cluster\n"
+        "      approvers: [platform-leads@contoso.com]\n      minApprovers: 1\n",
+        "",
+    )
+    code, out, _ = sb.agentctl(capsys, "plan", "-f", str(sb.pool))
+    assert code == 2
+    assert deploy_path_keys(out["data"], "delete") == {
+        "environment:private-aks-dev",
+        "approvalCheck:private-aks-dev",
+    }
+
+    code, out, _ = sb.agentctl(capsys, command, "-f", str(sb.pool), "--yes")
+    assert code == 0, out
+    kept = {"private-aks-prod"} if command == "deploy-pool" else set()
+    deleted = {k for k in deploy_path_keys(out["data"]["plan"], "delete") if not k.startswith("kubernetes")}
+    assert deleted == {
+        f"{kind}:{name}"
+        for kind in ("environment", "approvalCheck")
+        for name in {"private-aks-dev", "private-aks-prod"} - kept
+    }
+    state = json.loads((sb.dir / "state.json").read_text())
+    assert {e["name"] for e in state["devops"]["environments"].values()} == {
+        f"team-{i:02d}" for i in range(60)
+    } | kept
+    assert {c["resource"]["name"] for c in state["devops"]["checks"].values()} == kept

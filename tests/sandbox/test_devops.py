@@ -26,6 +26,7 @@ ROLES = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions
 VM_CONTRIBUTOR = f"{ROLES}/9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
 APPROVAL = "8c6f20a7-a545-4486-9777-f762fafe0d4d"
 CHECKS = "86c8381e-5aee-4cde-8ae4-25c0c7f5eaea"
+ENVIRONMENTS = "8572b1fc-2482-47fa-8f74-7e3ed53ee54b"
 
 
 def refs(name: str) -> list[dict[str, Any]]:
@@ -447,6 +448,33 @@ def test_environments(devops: Any) -> None:
         service_error(lambda: ta.get_environment_by_id(PROJECT, env.id)).type_key
         == "EnvironmentNotFoundException"
     )
+
+
+def test_environments_are_paged_with_a_continuation_token(devops: Any) -> None:
+    ta = devops.get_task_agent_client()
+    made = [ta.add_environment({"name": f"env-{i:02d}"}, PROJECT).id for i in range(55)]
+
+    def page(**query: Any) -> Any:
+        return ta._send(
+            "GET", ENVIRONMENTS, "7.1-preview.1", route_values={"project": PROJECT}, query_parameters=query
+        )
+
+    first = page()  # the service's default page: 50
+    token = first.headers["X-MS-ContinuationToken"]
+    assert [e["id"] for e in first.json()["value"]] == made[:50] and first.json()["count"] == 50
+    last = page(continuationToken=token)
+    assert [e["id"] for e in last.json()["value"]] == made[50:]
+    assert "X-MS-ContinuationToken" not in last.headers  # no more pages
+    seen, token = [], None
+    while True:
+        r = page(**{"$top": 20, "name": "env-*", **({"continuationToken": token} if token else {})})
+        seen += [e["id"] for e in r.json()["value"]]
+        token = r.headers.get("x-ms-continuationtoken")
+        if not token:
+            break
+    assert seen == made
+    e = service_error(lambda: page(**{"$top": 0}))
+    assert e.type_key == "ArgumentException"
 
 
 def _raw_check(devops: Any, method: str, body: Any = None, check_id: int | None = None, **query: str) -> Any:

@@ -7,7 +7,8 @@ retry policy (msrest's) would retry POSTs on any error status; ``_retry_policy``
 429/503 for every method, other 5xx and connection errors for idempotent ones, Retry-After
 honoured. Authentication is a
 PAT, or an Entra bearer token that msrest asks for on every request (the credential caches and
-refreshes it, so a token expiring mid-run is replaced).
+refreshes it, so a token expiring mid-run is replaced). Paged lists (``PAGED``) are read whole
+with ``list_all``, which follows the continuation token.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from agentctl.cloud import DEVOPS_SCOPE, Target
 from agentctl.errors import AgentctlError, AuthError, CloudError, NotFound
 from agentctl.shared import SharedReads
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # name -> (HTTP method, location id, api-version), as the SDK's own clients send them.
 ROUTES: dict[str, tuple[str, str, str]] = {
@@ -53,6 +56,9 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "check.delete": ("DELETE", "86c8381e-5aee-4cde-8ae4-25c0c7f5eaea", "7.1-preview.1"),
     "identity.read": ("GET", "28010c54-d0c0-4c89-a5b0-1c9e188b9fb7", "7.1-preview.1"),
 }
+# the lists the service pages (their specs take continuationToken): read them with list_all
+PAGED = frozenset({"environment.list"})
+MAX_PAGES = 100
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE", "HEAD", "OPTIONS"})
 TRANSIENT = "the service failed or throttled after retries; run the same command again"
 
@@ -159,17 +165,64 @@ class DevOps:
         body: Any = None,
     ) -> Any:
         """One REST call; returns the parsed JSON (or None for no content). 404 -> NotFound."""
-        method = ROUTES[route][0]
+        assert route not in PAGED, f"{route} is paged: read it with list_all"
+        values, params = self._args(route_values, query)
+        if ROUTES[route][0] != "GET":
+            return self._json(self._send(route, values, params, body))
+        return self._shared_read(
+            route, values, params, lambda: self._json(self._send(route, values, params, None))
+        )
+
+    def list_all(
+        self, route: str, route_values: dict[str, Any] | None = None, query: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every item of a paged list: each answer's ``X-MS-ContinuationToken`` header is sent back as
+        ``continuationToken`` until there is none, for at most ``MAX_PAGES`` pages."""
+        values, params = self._args(route_values, query)
+
+        def read() -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = []
+            page = params
+            for _ in range(MAX_PAGES):
+                response = self._send(route, values, page, None)
+                items += self.values(self._json(response))
+                token = response.headers.get("x-ms-continuationtoken")
+                if not token:
+                    return items
+                page = {**params, "continuationToken": token}
+            raise CloudError(
+                f"Azure DevOps {route}: still more after {MAX_PAGES} pages ({len(items)} items); "
+                "agentctl reads no further",
+                hint="run the same command again; if it stops here again, delete unused ones",
+            )
+
+        return self._shared_read(route, values, params, read)
+
+    def _args(
+        self, route_values: dict[str, Any] | None, query: dict[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         values = dict(route_values or {})
         if "project" in values and values["project"] is None:
             values["project"] = self.project_name
-        params = {k: v for k, v in (query or {}).items() if v is not None}
-        if self.shared is None or method != "GET":
-            return self._call(route, values, params, body)
-        key = ("devops", self.org_url, route, tuple(sorted(values.items())), tuple(sorted(params.items())))
-        return self.shared.get(key, lambda: self._call(route, values, params, None))
+        return values, {k: v for k, v in (query or {}).items() if v is not None}
 
-    def _call(self, route: str, values: dict[str, Any], params: dict[str, Any], body: Any) -> Any:
+    def _shared_read(
+        self, route: str, values: dict[str, Any], params: dict[str, Any], read: Callable[[], T]
+    ) -> T:
+        """``read()``, sent once per command when reads are shared (see agentctl.shared)."""
+        if self.shared is None:
+            return read()
+        key = ("devops", self.org_url, route, tuple(sorted(values.items())), tuple(sorted(params.items())))
+        return self.shared.get(key, read)
+
+    @staticmethod
+    def _json(response: Any) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def _send(self, route: str, values: dict[str, Any], params: dict[str, Any], body: Any) -> Any:
+        """The HTTP response of one call; failures become agentctl's errors (404 -> NotFound)."""
         from azure.devops.exceptions import AzureDevOpsAuthenticationError, AzureDevOpsClientRequestError
 
         method, location, version = ROUTES[route]
@@ -213,9 +266,7 @@ class DevOps:
                     hint="check the network path to Azure DevOps, then run the same command again",
                 ) from None
             raise
-        if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+        return response
 
     def read(
         self, route: str, route_values: dict[str, Any] | None = None, query: dict[str, Any] | None = None

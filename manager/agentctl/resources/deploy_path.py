@@ -167,9 +167,9 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> DeployPathFacts:
     envs_wanted, conns_wanted = spec.devops.environments, spec.devops.kubernetes
     out = DeployPathFacts()
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="observe-deploy") as pool:
-        env_list = pool.submit(dev.call, "environment.list", {"project": project_id})
+        env_list = pool.submit(dev.list_all, "environment.list", {"project": project_id})
         named = [
-            pool.submit(dev.call, "environment.list", {"project": project_id}, {"name": e.name})
+            pool.submit(dev.list_all, "environment.list", {"project": project_id}, {"name": e.name})
             for e in envs_wanted
         ]
         endpoints = pool.submit(dev.call, "endpoint.list", {"project": project_id}, {"type": "kubernetes"})
@@ -184,7 +184,7 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> DeployPathFacts:
         }
 
         wanted_envs = {e.name.lower() for e in envs_wanted}
-        found = [*dev.values(env_list.result()), *(v for f in named for v in dev.values(f.result()))]
+        found = [*env_list.result(), *(v for f in named for v in f.result())]
         seen: set[str] = set()
         for e in found:
             mine = e["name"].lower() in wanted_envs or desired.owned(e.get("description"), spec)

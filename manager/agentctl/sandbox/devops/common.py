@@ -1,11 +1,11 @@
 """Azure DevOps state helpers: the organization's collections, projects, identity references,
-ids, URLs and the ``{count, value}`` list wrapper."""
+ids, URLs, the ``{count, value}`` list wrapper and continuation-token paging."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from agentctl.sandbox.http import ServiceError, devops_error
+from agentctl.sandbox.http import Response, ServiceError, devops_error
 from agentctl.sandbox.registry import Ctx, State
 
 Item = dict[str, Any]
@@ -32,6 +32,26 @@ def org_url(ctx: Ctx) -> str:
 
 def wrap(items: list[Any]) -> dict[str, Any]:
     return {"count": len(items), "value": items}
+
+
+CONTINUATION = "X-MS-ContinuationToken"
+
+
+def paged(ctx: Ctx, items: list[Item], default_top: int) -> Response:
+    """One page of ``items`` (ordered by their integer ``id``), as the service pages a list:
+    at most ``$top`` (else ``default_top``) from the ``continuationToken`` on, and the token of the
+    next page in the ``X-MS-ContinuationToken`` header while there is one. The token is opaque to
+    clients; here it is the id of the next page's first item."""
+    try:
+        top = int(ctx.req.arg("$top") or default_top)
+        start = int(ctx.req.arg("continuationToken") or 0)
+    except ValueError:
+        top = 0
+    if top < 1:
+        raise bad_request("$top must be a positive number and continuationToken one the service returned.")
+    rest = sorted((i for i in items if int(i["id"]) >= start), key=lambda i: int(i["id"]))
+    page, more = rest[:top], rest[top:]
+    return Response(200, wrap(page), {CONTINUATION: str(more[0]["id"])} if more else {})
 
 
 def project(ctx: Ctx, ref: str | None = None) -> Item:

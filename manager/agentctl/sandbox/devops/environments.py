@@ -132,8 +132,7 @@ def list_environments(ctx: Ctx) -> Response:
         if e["project"]["id"] == proj["id"]
         and (not name or re.fullmatch(re.escape(name).replace(r"\*", ".*"), e["name"].lower()))
     ]
-    top = int(ctx.req.arg("$top") or 50)
-    return Response(200, common.wrap(sorted(out, key=lambda e: e["id"])[:top]))
+    return common.paged(ctx, out, default_top=50)
 
 
 @devops(ENVIRONMENTS, "PATCH", "devops.environments.update", key="environmentId")
