@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from agentctl.config import PoolSpec, parse_id
+from agentctl.errors import PreconditionFailed
 
 MANAGED_BY = "agentctl"
 TAG_MANAGED = "managed-by"
@@ -25,6 +26,23 @@ def marker(spec: PoolSpec) -> str:
 
 def owned(description: str | None, spec: PoolSpec) -> bool:
     return marker(spec) in (description or "")
+
+
+def owner(description: str | None) -> str | None:
+    """The agentctl pool whose marker ``description`` carries, if any."""
+    found = re.search(r"Managed by agentctl \(pool (.+?)\)", description or "")
+    return found.group(1) if found else None
+
+
+def not_ours(what: str, description: str | None, hint: str) -> PreconditionFailed:
+    """The error for an existing object this pool did not make (another pool may have)."""
+    other = owner(description)
+    if other:
+        return PreconditionFailed(
+            f"{what} belongs to agentctl's pool '{other}'",
+            hint="to rename a pool, destroy it with its old file first; else choose another name",
+        )
+    return PreconditionFailed(f"{what} exists but agentctl did not create it", hint=hint)
 
 
 def tags(spec: PoolSpec) -> dict[str, str]:

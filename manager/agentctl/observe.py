@@ -16,7 +16,7 @@ from agentctl import desired, resources
 from agentctl.azure import Arm
 from agentctl.config import PoolSpec, parse_id
 from agentctl.devops import DevOps
-from agentctl.errors import NotFound
+from agentctl.errors import NotFound, PreconditionFailed, Problem
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,30 @@ def version_key(name: str) -> tuple[int, ...]:
         return (-1,)
 
 
+def _region(name: str) -> str:
+    return name.replace(" ", "").lower()
+
+
+def _check_region(spec: PoolSpec, vnet: dict[str, Any]) -> None:
+    """A scale set lives in its subnet's region: stop before writing anything when it is not the pool's."""
+    where = str(vnet.get("location") or "")
+    if where and _region(where) != _region(spec.azure.location):
+        line = spec.line("azure.location")
+        raise PreconditionFailed(
+            f"azure.location is {spec.azure.location}, but the virtual network of network.subnetId "
+            f"is in {where}: a scale set must be in its subnet's region",
+            hint=f"set azure.location to {where}, or use a subnet in {spec.azure.location}",
+            problems=[
+                Problem(
+                    f"{spec.azure.location}, but the subnet's virtual network is in {where}",
+                    "azure.location",
+                    line,
+                    spec.source,
+                )
+            ],
+        )
+
+
 def observe(spec: PoolSpec, clients: Clients) -> Facts:
     arm, dev = clients.arm, clients.devops
     rg = spec.azure.resourceGroup
@@ -83,7 +107,7 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
             "resource_group": pool.submit(arm.get_resource_group, rg),
             "scale_set": pool.submit(arm.get_scale_set, rg, spec.scaleSet.name),
             "identity": pool.submit(arm.get_identity, id_rg, id_name),
-            "subnet": pool.submit(arm.get_subnet, subnet["rg"], subnet["vnet"], subnet["name"]),
+            "vnet": pool.submit(arm.get_virtual_network, subnet["rg"], subnet["vnet"]),
             "image": pool.submit(arm.get_gallery_image, image["rg"], image["gallery"], image["name"]),
             "versions": pool.submit(arm.list_image_versions, image["rg"], image["gallery"], image["name"]),
             "fics": pool.submit(arm.list_federated_credentials, id_rg, id_name),
@@ -95,7 +119,9 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
         got = {k: (f.result() if f is not None else None) for k, f in jobs.items()}
 
     missing = []
-    if got["subnet"] is None:
+    vnet = got["vnet"] or {}
+    subnets = (vnet.get("properties") or {}).get("subnets") or []
+    if not any(str(s.get("name", "")).lower() == subnet["name"].lower() for s in subnets):
         missing.append(f"subnet {spec.network.subnetId} (network.subnetId)")
     if got["image"] is None:
         missing.append(f"gallery image {spec.image.galleryImageId} (image.galleryImageId)")
@@ -112,6 +138,7 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
             hint="create them first (they are not agentctl's to make), or fix the ids in the pool file",
         )
 
+    _check_region(spec, vnet)
     facts = Facts(
         resource_group=got["resource_group"],
         scale_set=got["scale_set"],

@@ -156,8 +156,9 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
         add(Action("azureConnection", CREATE, "service connection", conn_spec.name))
     else:
         if not desired.owned(conn.get("description"), spec):
-            raise PreconditionFailed(
-                f"service connection '{conn_spec.name}' exists but agentctl did not create it",
+            raise desired.not_ours(
+                f"service connection '{conn_spec.name}'",
+                conn.get("description"),
                 hint="set devops.azureConnection.existing: true to use it as it is",
             )
         want = desired.connection_body(spec, facts.project, facts.tenant_id, facts.client_id, "", "")

@@ -80,6 +80,16 @@ def test_missing_reference_stops_before_any_write(world: Any, capsys: Any) -> No
     assert world.writes(world.new_requests()) == []
 
 
+def test_a_pool_in_another_region_than_its_subnet_stops_before_any_write(world: Any, capsys: Any) -> None:
+    world.edit("location: westeurope", "location: northeurope")
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 5, out
+    [error] = out["errors"]
+    assert "northeurope" in error["message"] and "westeurope" in error["message"]
+    assert error["field"] == "azure.location" and error["line"] == 5, error
+    assert world.writes(world.new_requests()) == []
+
+
 def test_text_output_has_no_traceback(world: Any, capsys: Any) -> None:
     assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
     captured = capsys.readouterr()

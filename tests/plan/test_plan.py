@@ -300,6 +300,17 @@ def test_a_scale_set_of_another_pool_is_neither_taken_nor_destroyed() -> None:
     assert "scaleSet" not in ops(plan_destroy(SPEC, facts))
 
 
+def test_a_connection_of_another_pool_is_named_as_such() -> None:
+    # the pool was renamed in the file: its old connection carries the old pool's marker
+    spec = with_spec(devops__pool=dataclasses.replace(SPEC.devops.pool, name="private-agents-2"))
+    facts = copy.deepcopy(converged())
+    facts.scale_set = None
+    facts.agent_pool = facts.elastic_pool = None
+    with pytest.raises(PreconditionFailed, match="belongs to agentctl's pool 'private-agents'") as e:
+        plan(spec, facts)
+    assert "destroy it with its old file" in e.value.hint
+
+
 def test_scale_set_capacity_is_never_a_change() -> None:
     facts = copy.deepcopy(converged())
     facts.scale_set["sku"]["capacity"] = 9

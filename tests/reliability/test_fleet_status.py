@@ -45,7 +45,7 @@ def test_status_of_two_pools_matches_each_alone(rig: Rig) -> None:
     asked = Counter(f"{e['method']} {e['path'].lower()}" for e in sent)
     for shared in (
         "/userassignedidentities/",
-        "/subnets/agents",
+        "/virtualnetworks/vnet-hub",
         "/images/ubuntu-24.04-agent",
         "/listclusterusercredential",
         "/_apis/projects/",

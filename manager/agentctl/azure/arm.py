@@ -247,15 +247,13 @@ class Arm:
     # --- network and images (read only) ---
 
     @_shareable
-    def get_subnet(self, rg: str, vnet: str, name: str) -> dict[str, Any] | None:
-        """Through the generic resources API: one GET does not justify importing the network SDK,
-        the largest of them (about a second of every command's start)."""
-        rid = (
-            f"/subscriptions/{self.subscription}/resourceGroups/{rg}"
-            f"/providers/Microsoft.Network/virtualNetworks/{vnet}/subnets/{name}"
-        )
+    def get_virtual_network(self, rg: str, name: str) -> dict[str, Any] | None:
+        """With its subnets. Through the generic resources API: one GET does not justify importing
+        the network SDK, the largest of them (about a second of every command's start)."""
+        group = f"/subscriptions/{self.subscription}/resourceGroups/{rg}"
+        rid = f"{group}/providers/Microsoft.Network/virtualNetworks/{name}"
         return self.read(
-            f"read subnet {vnet}/{name}",
+            f"read virtual network {name}",
             lambda: self.resources.resources.get_by_id(rid, api_version=NETWORK_API_VERSION),
         )
 
