@@ -28,11 +28,13 @@ PULL = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/
 PROJECT = {"id": "p1", "name": "platform"}
 
 
-def spec_with(access: str = "push", authorize_all: bool = False) -> config.PoolSpec:
+def spec_with(
+    access: str = "push", authorize_all: bool = False, conn: str = "acr-private"
+) -> config.PoolSpec:
     text = EXAMPLE_POOL.read_text() + (
         "registries:\n"
         f"  - id: {ACR_ID}\n"
-        "    connection: acr-private\n"
+        f"    connection: {conn}\n"
         f"    access: {access}\n"
         f"    authorizeAllPipelines: {str(authorize_all).lower()}\n"
     )
@@ -57,14 +59,16 @@ def registry(sku: str = "Premium", data_hosts: list[str] | None = None) -> dict[
     }
 
 
-def assignment(name: str, role_id: str, scope: str = ACR_ID, ours: bool = True) -> dict[str, Any]:
+def assignment(
+    name: str, role_id: str, scope: str = ACR_ID, ours: bool = True, description: str = ""
+) -> dict[str, Any]:
     return {
         "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
         "name": name,
         "properties": {
             "roleDefinitionId": role_id,
             "principalId": PRINCIPAL,
-            "description": desired.marker(SPEC) if ours else "made by hand",
+            "description": description or (desired.marker(SPEC) if ours else "made by hand"),
         },
     }
 
@@ -86,10 +90,16 @@ def facts(
     conn: dict[str, Any] | None = None,
     perms: dict[str, Any] | None = None,
     zones: list[regs.Zone] | None = None,
+    mine: list[dict[str, Any]] | None = None,
+    conns: list[dict[str, Any]] | None = None,
 ) -> Facts:
+    """``mine`` and ``conns``: the identity's assignments in the subscription, the project's
+    dockerregistry connections (where leftovers are found)."""
     observed = regs.Observed(
         {ACR_ID.lower(): regs.RegistryFacts(reg, assignments or [], conn, perms or {})},
         [zone()] if zones is None else zones,
+        mine or [],
+        conns or [],
     )
     return Facts(
         identity={"properties": {"principalId": PRINCIPAL, "clientId": "c1", "tenantId": "t1"}},
@@ -274,6 +284,14 @@ def test_every_planned_change_has_a_handler() -> None:
         (SPEC, facts(registry())),
         (spec_with(authorize_all=True), facts(registry())),
         (spec_with("pull", True), facts(registry(), [assignment("old", PUSH)], connection())),
+        (
+            spec_with(conn="acr-new"),
+            facts(
+                registry(),
+                mine=[assignment("x", PULL, ACR_ID.replace("acrplatform", "acrold"))],
+                conns=[connection()],
+            ),
+        ),
     ]
     actions = [a for spec, f in worlds for a in regs.plan(spec, f) + regs.plan_destroy(spec, f)]
     pending = {(a.key.split(":", 1)[0], a.op) for a in actions if a.op != "noop"}
@@ -287,3 +305,95 @@ def test_status_names_the_missing_record() -> None:
     assert item["roleAssigned"] is False and item["connection"]["exists"] is False
     assert item["dnsZone"] == ZONE_ID and item["missingRecords"] == ["acrplatform.westeurope.data"]
     assert out["warnings"] == item["warnings"] and "acrplatform.westeurope.data" in out["warnings"][0]
+
+
+# --- leftovers: what the pool made for registries or connections the file no longer names ----
+
+BARE = config.loads(EXAMPLE_POOL.read_text(), "pool.yaml")  # the same pool, no registries
+OTHER_ACR = ACR_ID.replace("acrplatform", "acrold")
+OTHER_POOL = "Managed by agentctl (pool other-agents)"
+RG_SCOPE = ACR_ID.split("/providers/")[0]
+CONTRIBUTOR = PUSH.replace(regs.ROLES["push"], "b24988ac-6180-42a0-ab88-20f7382dd24c")
+ROLE_OLD = "registryRole:acrold/old"
+CONN_OLD = "registryConnection:acr-old"
+
+
+def old_connection(**overrides: Any) -> dict[str, Any]:
+    return {**connection(), "id": "e7", "name": "acr-old", **overrides}
+
+
+@pytest.mark.parametrize(
+    "spec, mine, conns, expected",
+    [
+        # registries removed from the file: the assignment and the connection go
+        (
+            BARE,
+            [assignment("old", PUSH, OTHER_ACR)],
+            [old_connection()],
+            {ROLE_OLD: "delete", CONN_OLD: "delete"},
+        ),
+        (BARE, [assignment("old", PULL, OTHER_ACR)], [], {ROLE_OLD: "delete"}),
+        # never what lacks this pool's marker
+        (BARE, [assignment("old", PUSH, OTHER_ACR, ours=False)], [old_connection(description="by hand")], {}),
+        (
+            BARE,
+            [assignment("old", PUSH, OTHER_ACR, description=OTHER_POOL)],
+            [old_connection(description=OTHER_POOL)],
+            {},
+        ),
+        # not a registry assignment of agentctl's: another role, or not at a registry
+        (
+            BARE,
+            [assignment("old", CONTRIBUTOR, OTHER_ACR)],
+            [],
+            {},
+        ),
+        (BARE, [assignment("old", PULL, RG_SCOPE)], [], {}),
+        (BARE, [], [old_connection(type="kubernetes")], {}),
+        # still listed: judged by the registry's own actions, not a leftover
+        (SPEC, [assignment("a1", PUSH)], [connection()], {}),
+        # one registry of two removed, the other still listed
+        (
+            SPEC,
+            [assignment("a1", PUSH), assignment("old", PUSH, OTHER_ACR)],
+            [connection(), old_connection()],
+            {ROLE_OLD: "delete", CONN_OLD: "delete"},
+        ),
+    ],
+)
+def test_leftovers_of_the_pool_are_deleted(
+    spec: config.PoolSpec,
+    mine: list[dict[str, Any]],
+    conns: list[dict[str, Any]],
+    expected: dict[str, str],
+) -> None:
+    world = converged() if spec.registries else facts()
+    world.extra[regs.NAME].assignments, world.extra[regs.NAME].connections = mine, conns
+    actions = regs.plan(spec, world)
+    assert {k: v for k, v in ops(actions).items() if v != "noop"} == expected
+    for a in actions:
+        if a.key == ROLE_OLD:
+            assert a.data == {"scope": OTHER_ACR, "name": "old"} and a.needs == ()
+            assert a.name.endswith(" on acrold") and a.kind == "role assignment"
+        if a.key == CONN_OLD:
+            assert a.data == {"id": "e7"} and a.needs == () and a.name == "acr-old"
+    # destroy deletes the same leftovers, after the pool
+    leftovers = [a for a in regs.plan_destroy(spec, world) if a.key in (ROLE_OLD, CONN_OLD)]
+    assert {a.key: a.op for a in leftovers} == expected
+    assert all(a.needs == ("pool",) for a in leftovers)
+
+
+def test_renamed_connection_creates_the_new_one_and_deletes_the_old() -> None:
+    spec = spec_with(conn="acr-new")
+    world = facts(registry(), [assignment("a1", PUSH)], conns=[connection()])
+    actions = regs.plan(spec, world)
+    assert {k: v for k, v in ops(actions).items() if v != "noop"} == {
+        "registryConnection:acr-new": "create",
+        "registryConnection:acr-private": "delete",
+    }
+    assert next(a for a in actions if a.op == "delete").data == {"id": "e9"}
+
+
+def test_after_the_leftovers_are_gone_nothing_is_planned() -> None:
+    assert regs.plan(BARE, facts()) == []
+    assert regs.plan_destroy(BARE, facts()) == []

@@ -169,3 +169,73 @@ def test_missing_registry_exits_5_naming_the_field_before_any_write(tmp_path: Pa
     (error,) = out["errors"]
     assert "registries[0].id" in error["message"] and "acrnothere" in error["message"]
     assert sb.new_writes() == []
+
+
+def test_removed_registry_is_cleaned_up_then_nothing_changes(tmp_path: Path, capsys: Any) -> None:
+    sb = Sandbox(tmp_path, default_world())
+    code, out = sb.json(capsys, "deploy-pool", "--yes")
+    assert code == 0, out["errors"]
+    writes = sb.new_writes()
+    (role_put,) = at_registry(writes)
+    endpoint_id = connection_writes(writes)[0]["response"]["id"]
+
+    # The registries block goes: plan shows the two deletes, deploy makes them, and nothing else.
+    sb.pool.write_text(EXAMPLE_POOL.read_text())
+    code, out = sb.json(capsys, "plan")
+    assert code == 2, out
+    deletes = {a["key"] for a in out["data"]["actions"] if a["op"] == "delete"}
+    assert deletes == {
+        f"registryRole:acrprivate/{role_put.rsplit('/', 1)[1]}",
+        "registryConnection:acr-private",
+    }
+    sb.new_entries()
+    code, out = sb.json(capsys, "deploy-pool", "--yes")
+    assert code == 0, out["errors"]
+    writes = sb.new_writes()
+    assert at_registry(writes) == ["DELETE " + role_put.split(" ", 1)[1]]
+    assert [e["method"] for e in connection_writes(writes, endpoint_id)] == ["DELETE"]
+    assert len(writes) == 2, [f"{e['method']} {e['path']}" for e in writes]
+
+    # A second run changes nothing, and plan agrees.
+    code, out = sb.json(capsys, "deploy-pool", "--yes")
+    assert code == 0 and out["status"] == "ok", out
+    assert sb.new_writes() == []
+    code, out = sb.json(capsys, "plan")
+    assert code == 0 and not any(a["op"] != "noop" for a in out["data"]["actions"]), out
+
+
+def test_destroy_after_rename_and_removal_leaves_nothing_of_the_pools(tmp_path: Path, capsys: Any) -> None:
+    sb = Sandbox(tmp_path, default_world())
+    code, out = sb.json(capsys, "deploy-pool", "--yes")
+    assert code == 0, out["errors"]
+    first = connection_writes(sb.new_writes())[0]["response"]["id"]
+
+    # A renamed connection: the new one is made, the old one deleted.
+    sb.pool.write_text(sb.pool.read_text().replace("connection: acr-private", "connection: acr-renamed"))
+    code, out = sb.json(capsys, "deploy-pool", "--yes")
+    assert code == 0, out["errors"]
+    writes = sb.new_writes()
+    endpoint_writes = [e for e in writes if "/_apis/serviceendpoint/endpoints" in e["path"]]
+    assert sorted(e["method"] for e in endpoint_writes) == ["DELETE", "POST"]
+    created = next(e for e in endpoint_writes if e["method"] == "POST")
+    assert created["request"]["name"] == "acr-renamed"
+    assert first in next(e for e in endpoint_writes if e["method"] == "DELETE")["path"]
+    assert at_registry(writes) == []
+
+    # The registry leaves the file, then the pool is destroyed: its assignment and connection go too.
+    sb.pool.write_text(EXAMPLE_POOL.read_text())
+    code, out = sb.json(capsys, "destroy", "--yes")
+    assert code == 0, out["errors"]
+    writes = sb.new_writes()
+    removed = at_registry(writes)
+    assert len(removed) == 1 and removed[0].startswith("DELETE ") and "roleAssignments" in removed[0]
+    renamed = created["response"]["id"]
+    assert [e["method"] for e in connection_writes(writes, renamed)] == ["DELETE"]
+    code, out = sb.json(capsys, "destroy", "--yes")
+    assert code == 0 and out["data"]["plan"]["actions"] == []
+    # Nothing of the pool's is left at the registry or among the project's connections.
+    sb.pool.write_text(sb.pool.read_text() + f"registries:\n  - id: {ACR_ID}\n    connection: acr-renamed\n")
+    code, out = sb.json(capsys, "status")
+    assert code == 0, out["errors"]
+    (item,) = out["data"]["registries"]["items"]
+    assert not item["roleAssigned"] and not item["connection"]["exists"]

@@ -13,6 +13,10 @@ For each entry of ``registries:`` agentctl
 
 The checks never stop a run. ``plan`` carries them as a no-op action per registry with
 ``data["warnings"]``; ``status`` lists them under ``registries.warnings``.
+
+What the pool made for a registry or connection the file no longer names (an assignment of AcrPull
+or AcrPush at a registry with the pool's marker, a ``dockerregistry`` connection with the pool's
+marker) is deleted by ``plan`` and by ``plan_destroy``.
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ class Zone:
 class Observed:
     registries: dict[str, RegistryFacts] = field(default_factory=dict)  # by registry id, lower case
     zones: list[Zone] = field(default_factory=list)  # private DNS zones the registries need
+    # Of the agents' principal, at, above and below the pool's and the registries' subscriptions.
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    connections: list[dict[str, Any]] = field(default_factory=list)  # the project's dockerregistry ones
 
 
 # --- pure helpers ------------------------------------------------------------------------
@@ -104,8 +111,14 @@ def expected_records(registry: dict[str, Any]) -> list[str]:
     return [label] + [str(h).lower().removesuffix("." + suffix) for h in hosts]
 
 
+def _scope(assignment: dict[str, Any]) -> str:
+    rid = str(assignment.get("id", ""))
+    end = rid.lower().rfind(_ASSIGNMENTS)
+    return rid[:end] if end >= 0 else rid
+
+
 def _scope_of(assignment: dict[str, Any]) -> str:
-    return str(assignment.get("id", "")).lower().rsplit(_ASSIGNMENTS, 1)[0]
+    return _scope(assignment).lower()
 
 
 def _role_guid(assignment: dict[str, Any]) -> str:
@@ -199,8 +212,6 @@ def check(registry: dict[str, Any], zones: list[Zone], vnet_id: str) -> dict[str
 
 
 def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
-    if not spec.registries:
-        return Observed()
     arm, dev = clients.arm, clients.devops
 
     def one(reg: Registry) -> RegistryFacts:
@@ -218,8 +229,19 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
         return RegistryFacts(registry, assignments, conn, perms)
 
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="observe-acr") as pool:
+        # Also with no registry listed: what the pool made for registries it no longer names.
+        mine = pool.submit(_identity_assignments, spec, arm, facts.principal_id)
+        doc = pool.submit(
+            dev.call, "endpoint.list", {"project": dev.project["id"]}, {"type": "dockerregistry"}
+        )
         found = list(pool.map(one, spec.registries))
-    out = Observed({reg.id.lower(): f for reg, f in zip(spec.registries, found, strict=True)})
+    out = Observed(
+        {reg.id.lower(): f for reg, f in zip(spec.registries, found, strict=True)},
+        assignments=mine.result(),
+        connections=[
+            c for c in dev.values(doc.result()) if str(c.get("type", "")).lower() == "dockerregistry"
+        ],
+    )
     wanted = {zone_name(f.registry) for f in found if f.registry and login_server(f.registry)}
     zones = (
         [z for z in arm.list_private_dns_zones() if str(z.get("name", "")).lower() in wanted]
@@ -228,6 +250,21 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
     )
     out.zones = [_zone(arm, z) for z in zones]
     return out
+
+
+def _identity_assignments(spec: PoolSpec, arm: Arm, principal_id: str) -> list[dict[str, Any]]:
+    """Every assignment of the agents' identity in the pool's subscription and in those of the
+    listed registries: with a principalId filter, ARM also returns those below the scope."""
+    if not principal_id:
+        return []
+    subs = {spec.azure.subscription.lower()}
+    for reg in spec.registries:
+        parts = parse_id("registry", reg.id)
+        assert parts is not None  # validated by config
+        subs.add(parts["sub"].lower())
+    return [
+        a for sub in sorted(subs) for a in arm.list_role_assignments(f"/subscriptions/{sub}", principal_id)
+    ]
 
 
 def _zone(arm: Arm, zone: dict[str, Any]) -> Zone:
@@ -274,7 +311,7 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
             actions.append(
                 Action(f"registryCheck:{name}", NOOP, "registry check", name, data={"warnings": warnings})
             )
-    return actions
+    return actions + _leftovers(spec, observed, needs=())
 
 
 def _role_actions(spec: PoolSpec, facts: Facts, reg: Registry, f: RegistryFacts) -> list[Action]:
@@ -389,17 +426,56 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> list[Action]:
                 )
         conn = f.connection
         if conn is not None and desired.owned(conn.get("description"), spec):
-            actions.append(
-                Action(
-                    f"registryConnection:{reg.connection}",
-                    DELETE,
-                    "docker registry connection",
-                    reg.connection,
-                    needs=("pool",),
-                    data={"id": conn["id"]},
-                )
+            actions.append(_connection_delete(conn, needs=("pool",)))
+    observed: Observed = facts.extra.get(NAME) or Observed()
+    return actions + _leftovers(spec, observed, needs=("pool",))
+
+
+def _leftovers(spec: PoolSpec, observed: Observed, needs: tuple[str, ...]) -> list[Action]:
+    """Deletes of what this pool made for registries and connections the file no longer names:
+    AcrPull/AcrPush assignments at a registry, and dockerregistry connections, with its marker."""
+    listed = {reg.id.lower() for reg in spec.registries}
+    names = {reg.connection.lower() for reg in spec.registries}
+    actions: list[Action] = []
+    for a in observed.assignments:
+        scope = _scope(a)
+        parts = parse_id("registry", scope)
+        if (
+            parts is None
+            or scope.lower() in listed
+            or _role_guid(a) not in ACCESS_BY_ROLE
+            or not desired.owned((a.get("properties") or {}).get("description"), spec)
+        ):
+            continue
+        actions.append(
+            Action(
+                f"registryRole:{parts['name']}/{a['name']}",
+                DELETE,
+                "role assignment",
+                f"{ROLE_NAMES[ACCESS_BY_ROLE[_role_guid(a)]]} on {parts['name']}",
+                needs=needs,
+                data={"scope": scope, "name": a["name"]},
             )
+        )
+    for c in observed.connections:
+        if (
+            str(c.get("type", "")).lower() == "dockerregistry"
+            and str(c.get("name", "")).lower() not in names
+            and desired.owned(c.get("description"), spec)
+        ):
+            actions.append(_connection_delete(c, needs))
     return actions
+
+
+def _connection_delete(conn: dict[str, Any], needs: tuple[str, ...]) -> Action:
+    return Action(
+        f"registryConnection:{conn['name']}",
+        DELETE,
+        "docker registry connection",
+        str(conn["name"]),
+        needs=needs,
+        data={"id": conn["id"]},
+    )
 
 
 # --- apply -------------------------------------------------------------------------------
