@@ -155,9 +155,13 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
         )
         agent_pool = pool.submit(dev.pool_by_name, spec.devops.pool.name)
         queue = pool.submit(dev.queue_by_name, spec.devops.pool.name)
-        roles = (  # also without grantRole: a grant the file no longer asks for is taken back
-            pool.submit(arm.list_role_assignments, desired.resource_group_scope(spec), facts.principal_id)
-            if facts.resource_group is not None
+        # All of the identity's in the subscription (ARM lists those below the scope too), also
+        # without grantRole: a grant the file no longer asks for is taken back.
+        roles = (
+            pool.submit(
+                arm.list_role_assignments, f"/subscriptions/{spec.azure.subscription}", facts.principal_id
+            )
+            if facts.principal_id
             else None
         )
         facts.azure_connection = conn.result()

@@ -230,7 +230,7 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
 
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="observe-acr") as pool:
         # Also with no registry listed: what the pool made for registries it no longer names.
-        mine = pool.submit(_identity_assignments, spec, arm, facts.principal_id)
+        mine = pool.submit(_identity_assignments, spec, arm, facts)
         doc = pool.submit(
             dev.call, "endpoint.list", {"project": dev.project["id"]}, {"type": "dockerregistry"}
         )
@@ -252,19 +252,24 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
     return out
 
 
-def _identity_assignments(spec: PoolSpec, arm: Arm, principal_id: str) -> list[dict[str, Any]]:
-    """Every assignment of the agents' identity in the pool's subscription and in those of the
-    listed registries: with a principalId filter, ARM also returns those below the scope."""
-    if not principal_id:
+def _identity_assignments(spec: PoolSpec, arm: Arm, facts: Facts) -> list[dict[str, Any]]:
+    """Every assignment of the agents' identity in the pool's subscription (observed already) and
+    in those of the listed registries: with a principalId filter, ARM also returns those below the
+    scope."""
+    if not facts.principal_id:
         return []
-    subs = {spec.azure.subscription.lower()}
+    subs = set()
     for reg in spec.registries:
         parts = parse_id("registry", reg.id)
         assert parts is not None  # validated by config
         subs.add(parts["sub"].lower())
-    return [
-        a for sub in sorted(subs) for a in arm.list_role_assignments(f"/subscriptions/{sub}", principal_id)
+    subs.discard(spec.azure.subscription.lower())
+    others = [
+        a
+        for sub in sorted(subs)
+        for a in arm.list_role_assignments(f"/subscriptions/{sub}", facts.principal_id)
     ]
+    return [*facts.role_assignments, *others]
 
 
 def _zone(arm: Arm, zone: dict[str, Any]) -> Zone:
