@@ -224,7 +224,7 @@ def _fic_put(ctx: Context, a: Action) -> None:
 
 
 def _fic_delete(ctx: Context, a: Action) -> None:
-    rg, name = desired.identity_parts(ctx.spec)
+    rg, name = a.data.get("identity") or desired.identity_parts(ctx.spec)
     ctx.clients.arm.delete_federated_credential(rg, name, a.name)
 
 

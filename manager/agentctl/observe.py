@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
+class OldIdentity:
+    federated_credentials: list[dict[str, Any]]
+    role_assignments: list[dict[str, Any]]
+
+
+@dataclass
 class Facts:
     resource_group: dict[str, Any] | None = None
     scale_set: dict[str, Any] | None = None
@@ -41,6 +47,8 @@ class Facts:
     queue: dict[str, Any] | None = None
     queue_permissions: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # facts of the modules in agentctl.resources
+    # identities on the scale set that the file no longer names: id -> what agentctl left on them
+    old_identities: dict[str, OldIdentity] = field(default_factory=dict)
 
     @property
     def principal_id(self) -> str:
@@ -90,6 +98,21 @@ def _check_region(spec: PoolSpec, vnet: dict[str, Any]) -> None:
                 )
             ],
         )
+
+
+def _other_identities(spec: PoolSpec, facts: Facts) -> dict[str, str]:
+    """User-assigned identities on the scale set other than the file's: id -> principal id."""
+    attached = ((facts.scale_set or {}).get("identity") or {}).get("userAssignedIdentities") or {}
+    wanted = spec.scaleSet.identity.userAssigned.lower()
+    return {i: str((v or {}).get("principalId") or "") for i, v in attached.items() if i.lower() != wanted}
+
+
+def _old_identity(arm: Arm, spec: PoolSpec, identity_id: str, principal_id: str) -> OldIdentity:
+    parts = parse_id("identity", identity_id) or {}
+    fics = arm.list_federated_credentials(parts["rg"], parts["name"]) if parts else []
+    scope = f"/subscriptions/{spec.azure.subscription}"
+    roles = arm.list_role_assignments(scope, principal_id) if principal_id else []
+    return OldIdentity(fics, roles)
 
 
 def observe(spec: PoolSpec, clients: Clients) -> Facts:
@@ -174,6 +197,10 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
         facts.agent_pool = agent_pool.result()
         facts.queue = queue.result()
         facts.role_assignments = roles.result() if roles is not None else []
+        olds = {
+            i: pool.submit(_old_identity, arm, spec, i, p) for i, p in _other_identities(spec, facts).items()
+        }
+        facts.old_identities = {i: f.result() for i, f in olds.items()}
     if facts.agent_pool is not None:
         facts.elastic_pool = dev.read("elastic.get", {"poolId": facts.agent_pool["id"]})
     if facts.queue is not None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentctl import desired, resources
-from agentctl.config import PoolSpec
+from agentctl.config import PoolSpec, parse_id
 from agentctl.errors import PreconditionFailed
 from agentctl.observe import Facts
 
@@ -219,6 +219,8 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
 
     # Connections of ours the file no longer names (it was renamed), once the pool has left them
     actions += _stale_connections(spec, facts, ("pool",))
+    # What the pool left on an identity the scale set no longer uses
+    actions += _old_identities(spec, facts, ("scaleSet",))
 
     # Pipeline permissions on the pool's queue
     drift = desired.permissions_drift(pool.authorizeAllPipelines, pool.pipelines, facts.queue_permissions)
@@ -267,6 +269,39 @@ def _role_delete(assignment: dict[str, Any], scope: str, needs: tuple[str, ...])
         needs=needs,
         data={"scope": scope, "name": name},
     )
+
+
+def _old_identities(spec: PoolSpec, facts: Facts, needs: tuple[str, ...]) -> list[Action]:
+    """On identities the scale set is moving away from: agentctl's federated credentials (named
+    for one of this pool's connections, with its subject) and this pool's grant on the group."""
+    out: list[Action] = []
+    scope = desired.resource_group_scope(spec)
+    subjects = {
+        desired.wif_issuer_subject(c)[1] for c in [facts.azure_connection, *facts.stale_connections] if c
+    }
+    names = {
+        desired.federated_credential_name(c["name"])
+        for c in [facts.azure_connection, *facts.stale_connections]
+        if c
+    }
+    for identity_id, old in facts.old_identities.items():
+        parts = parse_id("identity", identity_id) or {}
+        for fic in old.federated_credentials:
+            subject = str((fic.get("properties") or {}).get("subject") or "")
+            if fic.get("name") in names and subject in subjects and parts:
+                out.append(
+                    Action(
+                        f"federatedCredential:{parts['name']}/{fic['name']}",
+                        DELETE,
+                        "federated credential",
+                        str(fic["name"]),
+                        needs=needs,
+                        data={"identity": (parts["rg"], parts["name"])},
+                    )
+                )
+        on_group = [a for a in old.role_assignments if _scope_of(a) == scope.lower()]
+        out += [_role_delete(a, scope, needs) for a in _role_assignments_of(spec, on_group)]
+    return out
 
 
 def _stale_connections(spec: PoolSpec, facts: Facts, needs: tuple[str, ...]) -> list[Action]:
@@ -320,6 +355,7 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
         needs = ("azureConnection",) if conn_owned else ()
         actions.append(Action("federatedCredential", DELETE, "federated credential", fic_name, needs=needs))
     actions += _stale_connections(spec, facts, after_pool)
+    actions += _old_identities(spec, facts, after_pool)
     scope = desired.resource_group_scope(spec)
     on_group = [a for a in facts.role_assignments if _scope_of(a) == scope.lower()]
     actions += [_role_delete(a, scope, after_pool) for a in _role_assignments_of(spec, on_group)]

@@ -141,3 +141,36 @@ def test_renamed_connection_and_dropped_grant_leave_nothing_behind(world: Any, c
     state = _state(world)
     assert not [e for e in state["devops"]["endpoints"].values() if e["name"].startswith("arm-agents")]
     assert not [k for k in state["arm"] if "/federatedidentitycredentials/" in k]
+
+
+def test_a_new_identity_leaves_nothing_on_the_old_one(world: Any, capsys: Any, tmp_path: Any) -> None:
+    from importlib import resources
+
+    default = resources.files("agentctl.sandbox.worlds").joinpath("default.yaml").read_text()
+    second = (
+        "      id-agents-2:\n"
+        "        principalId: 0c2d4e6f-8a1b-4c3d-9e5f-7a9b1c3d5e7f\n"
+        "        clientId: 1d3f5a7c-9b2d-4e6f-8a1c-3e5a7c9b1d3f\n"
+    )
+    world_file = tmp_path / "world.yaml"
+    world_file.write_text(default.replace("  rg-aks:\n", second + "\n  rg-aks:\n", 1))
+
+    def agentctl(*args: str) -> tuple[int, dict[str, Any]]:
+        return world.json(capsys, "--world", str(world_file), *args)  # type: ignore[no-any-return]
+
+    assert agentctl("deploy-pool", "-f", str(world.pool), "--yes")[0] == 0
+    world.edit("userAssignedIdentities/id-agents\n", "userAssignedIdentities/id-agents-2\n")
+    code, out = agentctl("deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    state = _state(world)
+    [vmss] = [r for k, r in state["arm"].items() if k.endswith("/virtualmachinescalesets/vmss-agents")]
+    assert [i.rsplit("/", 1)[1] for i in vmss["identity"]["userAssignedIdentities"]] == ["id-agents-2"]
+    fics = sorted(
+        k.split("/userassignedidentities/")[1] for k in state["arm"] if "/federatedidentitycredentials/" in k
+    )
+    assert fics == ["id-agents-2/federatedidentitycredentials/agentctl-arm-agents"]
+    principals = {a["properties"]["principalId"] for a in state["roleAssignments"].values()}
+    assert principals == {"0c2d4e6f-8a1b-4c3d-9e5f-7a9b1c3d5e7f"}
+    world.new_requests()
+    code, out = agentctl("deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0 and out["status"] == "ok" and world.writes(world.new_requests()) == []

@@ -252,6 +252,40 @@ def test_an_identity_change_detaches_the_old_one() -> None:
     }
 
 
+def test_what_the_pool_left_on_an_old_identity_goes_and_nothing_else() -> None:
+    from agentctl.observe import OldIdentity
+
+    facts = copy.deepcopy(converged())
+    old_id = SPEC.scaleSet.identity.userAssigned.replace("id-agents", "id-old")
+    fic = desired.federated_credential_name(SPEC.devops.azureConnection.name)
+    group = desired.resource_group_scope(SPEC)
+    facts.old_identities = {
+        old_id: OldIdentity(
+            federated_credentials=[
+                {"name": fic, "properties": {"issuer": ISSUER, "subject": SUBJECT}},
+                {"name": fic + "-x", "properties": {"issuer": ISSUER, "subject": SUBJECT}},  # not our name
+                {"name": "agentctl-arm-agents-other", "properties": {"subject": "sc://other/p/arm-agents"}},
+            ],
+            role_assignments=[
+                {"name": "old-ra", "properties": {"scope": group, "description": desired.marker(SPEC)}},
+                {
+                    "name": "theirs",
+                    "properties": {"scope": group, "description": "Managed by agentctl (pool x)"},
+                },
+            ],
+        )
+    }
+    p = plan(SPEC, facts)
+    assert {a.key: a.op for a in p.pending} == {
+        f"federatedCredential:id-old/{fic}": "delete",
+        "roleAssignment:old-ra": "delete",
+    }
+    assert p.get(f"federatedCredential:id-old/{fic}").data == {"identity": ("rg-identity", "id-old")}
+    assert {f"federatedCredential:id-old/{fic}", "roleAssignment:old-ra"} <= set(
+        ops(plan_destroy(SPEC, facts))
+    )
+
+
 def test_what_azure_cannot_change_in_place_is_a_warning_not_a_change() -> None:
     spec = with_spec(
         scaleSet__adminUsername="ops", scaleSet__zones=["1", "2"], scaleSet__osDisk=config.OsDisk(False, 128)
