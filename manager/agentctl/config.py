@@ -34,6 +34,12 @@ IMAGE_VERSION = r"^\d{1,10}\.\d{1,10}\.\d{1,10}$"
 MAX_INT32 = 2**31 - 1
 # Azure DevOps refuses these in agent pool, environment and service connection names.
 _DEVOPS_NAME = r"^[^\\/:*?\"<>|;#$%&'@^`~{}\[\]=+,]+$"
+# Names Azure refuses for a VM's admin user (osProfile.adminUsername, Compute REST API).
+RESERVED_ADMIN_NAMES = [
+    "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123",
+    "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john", "owner",
+    "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4", "user5",
+]  # fmt: skip
 
 
 def meta(description: str, **constraints: Any) -> dict[str, Any]:
@@ -106,11 +112,23 @@ class ScaleSet:
         )
     )
     identity: Identity = field(metadata=meta("Managed identity of the agents."))
-    sku: str = field(default="Standard_D4s_v5", metadata=meta("VM size.", pattern=r"^[A-Za-z0-9_]+$"))
+    sku: str = field(
+        default="Standard_D4s_v5",
+        metadata=meta(
+            "VM size, e.g. Standard_D4s_v5.",
+            pattern=r"^(Standard|Basic)_[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$",
+            maxLength=64,
+        ),
+    )
     osDisk: OsDisk = field(default_factory=OsDisk, metadata=meta("OS disk."))
     adminUsername: str = field(
         default="azureuser",
-        metadata=meta("Local admin user (SSH key only).", pattern=r"^[a-z_][a-z0-9_-]{0,31}$"),
+        metadata=meta(
+            "Local admin user (SSH key only): 1-32 lowercase letters, digits, - or _, "
+            "starting with a letter or _; not a name Azure reserves such as root or admin.",
+            pattern=r"^[a-z_][a-z0-9_-]{0,31}$",
+            **{"not": {"enum": RESERVED_ADMIN_NAMES}},
+        ),
     )
     sshPublicKey: str | None = field(
         default=None,
@@ -120,7 +138,8 @@ class ScaleSet:
         ),
     )
     zones: list[str] = field(
-        default_factory=list, metadata=meta("Availability zones.", items_enum=["1", "2", "3"])
+        default_factory=list,
+        metadata=meta("Availability zones.", items={"enum": ["1", "2", "3"]}, uniqueItems=True),
     )
     tags: dict[str, str] = field(default_factory=dict, metadata=meta("Extra tags for the scale set."))
 
@@ -139,7 +158,14 @@ class Pool:
     )
     agentInteractiveUI: bool = field(default=False, metadata=meta("Interactive UI on agents (Windows only)."))
     authorizeAllPipelines: bool = field(default=False, metadata=meta("Let every pipeline use the pool."))
-    pipelines: list[int] = field(default_factory=list, metadata=meta("Pipeline ids allowed to use the pool."))
+    pipelines: list[int] = field(
+        default_factory=list,
+        metadata=meta(
+            "Pipeline ids allowed to use the pool.",
+            items={"minimum": 1, "maximum": MAX_INT32},
+            uniqueItems=True,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -406,15 +432,19 @@ def _constrain(
         close = difflib.get_close_matches(str(value), m["enum"], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         errs.add(f"'{value}' is not one of {', '.join(m['enum'])}{hint}", path, line)
-    if "items_enum" in m:
-        for i, v in enumerate(value):
-            if v not in m["items_enum"]:
-                errs.add(f"'{v}' is not one of {', '.join(m['items_enum'])}", f"{path}[{i}]", line)
+    if isinstance(value, list):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(value) if v is not None]  # None: reported
+        for item_path, v in items:
+            _constrain({"description": m["description"], **m.get("items", {})}, v, item_path, lines, errs)
+        if m.get("uniqueItems"):
+            _unique(items, lambda msg, p: errs.add(msg, p, _line(lines, p)))
     if isinstance(value, str):
         if "maxLength" in m and len(value) > m["maxLength"]:
             errs.add(f"is {len(value)} characters long; the limit is {m['maxLength']}", path, line)
-        elif "pattern" in m and not re.match(m["pattern"], value):
+        elif "pattern" in m and not re.fullmatch(m["pattern"], value):
             errs.add(f"'{value}' is not a valid value ({m['description'].rstrip('.')})", path, line)
+        elif value in m.get("not", {}).get("enum", []):
+            errs.add(f"'{value}' is a name Azure reserves; choose another", path, line)
     if isinstance(value, int) and not isinstance(value, bool):
         if "minimum" in m and value < m["minimum"]:
             errs.add(f"{value} is below the minimum {m['minimum']}", path, line)
@@ -500,20 +530,19 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
         if name.lower() in names:
             add(f"connection name '{name}' is already used by {names[name.lower()]}", path)
         names[name.lower()] = path
-    _unique(
-        spec,
-        [(f"devops.environments[{i}].name", e.name) for i, e in enumerate(spec.devops.environments)],
-        add,
-    )
-    _unique(spec, [(f"registries[{i}].id", r.id) for i, r in enumerate(spec.registries)], add)
+    _unique([(f"devops.environments[{i}].name", e.name) for i, e in enumerate(spec.devops.environments)], add)
+    _unique([(f"registries[{i}].id", r.id) for i, r in enumerate(spec.registries)], add)
 
 
-def _unique(spec: PoolSpec, items: list[tuple[str, str]], add: typing.Callable[[str, str], None]) -> None:
-    seen: dict[str, str] = {}
+def _unique(items: list[tuple[str, Any]], add: typing.Callable[[str, str], None]) -> None:
+    """Report every value listed again (text compared without case) at its path."""
+    seen: dict[Any, str] = {}
     for path, value in items:
-        if value.lower() in seen:
-            add(f"'{value}' is listed twice (first at {seen[value.lower()]})", path)
-        seen[value.lower()] = path
+        key = value.lower() if isinstance(value, str) else value
+        if key in seen:
+            add(f"'{value}' is listed twice (first at {seen[key]})", path)
+        else:
+            seen[key] = path
 
 
 # --- JSON Schema ---------------------------------------------------------------------------
@@ -544,8 +573,8 @@ def _schema_of(tp: Any) -> dict[str, Any]:
             s = _schema_of(ftype)
             m = dict(f.metadata)
             s["description"] = m.pop("description")
-            if "items_enum" in m:
-                s["items"]["enum"] = m.pop("items_enum")
+            if "items" in m:
+                s["items"].update(m.pop("items"))
             s.update(m)
             if f.default is not dataclasses.MISSING and f.default is not None:
                 s["default"] = f.default

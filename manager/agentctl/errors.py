@@ -17,6 +17,7 @@ EXIT_USAGE = 2
 EXIT_INVALID = 3
 EXIT_AUTH = 4
 EXIT_NOT_FOUND = 5
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 @dataclass
@@ -121,6 +122,13 @@ class InternalError(AgentctlError):
 
     code = "internal"
     exit_code = EXIT_FAILED
+
+
+class Interrupted(AgentctlError):
+    """The user pressed Ctrl-C (or closed the confirmation prompt)."""
+
+    code = "interrupted"
+    exit_code = EXIT_INTERRUPTED
 
 
 class CloudError(AgentctlError):

@@ -99,6 +99,10 @@ class Finding:
     def problem(self) -> Problem:
         return Problem(f"{self.message} [{self.code}]", self.field, self.line, self.file)
 
+    def to_error(self) -> dict[str, Any]:
+        """The finding as an entry of a JSON envelope's ``errors``, under its own code."""
+        return {"code": self.code, **Problem(self.message, self.field, self.line, self.file).to_dict()}
+
 
 class Unreadable(InvalidInput):
     """The text cannot be read as a kubeconfig at all, so nothing can be repaired or converted."""

@@ -1,7 +1,8 @@
 """Logging set-up and secret redaction.
 
-Every module logs through ``logging.getLogger(__name__)``. ``--debug`` sends the HTTP log of
-the Azure SDKs to stderr; a filter redacts registered secret values and anything that looks
+Every module logs through ``logging.getLogger(__name__)``. Without ``--debug`` only agentctl's
+own warnings reach stderr; ``--debug`` sends every record, the HTTP log of the Azure SDKs
+included, to stderr. A filter redacts registered secret values and anything that looks
 like a credential (bearer/basic tokens, JWTs, PEM blocks, kubeconfig ``*-data`` fields) before
 a record is written.
 """
@@ -61,14 +62,32 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def enable_debug() -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    handler.addFilter(RedactingFilter())
+_handler: logging.Handler | None = None
+
+
+def configure(debug: bool) -> None:
+    """Send log records to stderr, redacted, through one handler on the root logger.
+
+    Without ``debug`` only agentctl's own warnings and errors are written: other libraries'
+    records (azure-identity's multi-line credential chain report, say) are dropped, where
+    Python's last-resort handler would print each one; the command's error says what failed.
+    With ``debug`` every record is written, with time and logger name. Calling it again (tests
+    run the CLI many times in one process) replaces the handler.
+    """
+    global _handler
     root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    # urllib3 logs full URLs only; azure.core's HTTP policy logs headers (already redacting
-    # Authorization) and we filter what remains.
-    for noisy in ("urllib3", "msal"):
-        logging.getLogger(noisy).setLevel(logging.INFO)
+    if _handler is not None:
+        root.removeHandler(_handler)
+    _handler = logging.StreamHandler()
+    _handler.addFilter(RedactingFilter())
+    if debug:
+        _handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        root.setLevel(logging.DEBUG)
+        # urllib3 logs full URLs only; azure.core's HTTP policy logs headers (already redacting
+        # Authorization) and we filter what remains.
+        for noisy in ("urllib3", "msal"):
+            logging.getLogger(noisy).setLevel(logging.INFO)
+    else:
+        _handler.setLevel(logging.WARNING)
+        _handler.addFilter(logging.Filter("agentctl"))
+    root.addHandler(_handler)

@@ -55,6 +55,7 @@ class Renderer:
         self.debug = debug
         self._out: Console | None = None
         self._err: Console | None = None
+        self._live: Any = None  # the running progress display, paused while a question is asked
 
     @property
     def out(self) -> Console:
@@ -107,7 +108,14 @@ class Renderer:
 
         if not sys.stdin.isatty():
             return False
-        return click.confirm(question, default=False, err=True)
+        live = self._live
+        if live is not None:  # it redraws its line and holds back output without a newline
+            live.stop()
+        try:
+            return click.confirm(question, default=False, err=True)
+        finally:
+            if live is not None:
+                live.start()
 
     @contextmanager
     def progress(self) -> Iterator[Any]:
@@ -120,7 +128,11 @@ class Renderer:
         with Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=self.err
         ) as bar:
-            yield bar
+            self._live = bar
+            try:
+                yield bar
+            finally:
+                self._live = None
 
 
 class _QuietProgress:

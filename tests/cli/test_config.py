@@ -211,6 +211,73 @@ CASES = [
         "sshPublicKey",
     ),
     (
+        "pipeline-id-negative",
+        edit(
+            "    authorizeAllPipelines: false\n",
+            "    authorizeAllPipelines: false\n    pipelines:\n      - 7\n      - -3\n",
+        ),
+        "devops.pool.pipelines[1]",
+        "-3 is below the minimum 1",
+        "- -3",
+    ),
+    (
+        "pipeline-id-zero",
+        edit("    authorizeAllPipelines: false\n", "    authorizeAllPipelines: false\n    pipelines: [0]\n"),
+        "devops.pool.pipelines[0]",
+        "0 is below the minimum 1",
+        "pipelines: [0]",
+    ),
+    (
+        "pipeline-id-twice",
+        edit(
+            "    authorizeAllPipelines: false\n", "    authorizeAllPipelines: false\n    pipelines: [7, 7]\n"
+        ),
+        "devops.pool.pipelines[1]",
+        "'7' is listed twice (first at devops.pool.pipelines[0])",
+        "pipelines: [7, 7]",
+    ),
+    (
+        "zone-twice",
+        edit("sku: Standard_D4s_v5", "sku: Standard_D4s_v5\n  zones: ['2', '2']"),
+        "scaleSet.zones[1]",
+        "listed twice",
+        "zones:",
+    ),
+    *[
+        (
+            f"admin-reserved-{name}",
+            edit("sku: Standard_D4s_v5", f"sku: Standard_D4s_v5\n  adminUsername: {name}"),
+            "scaleSet.adminUsername",
+            f"'{name}' is a name Azure reserves",
+            "adminUsername",
+        )
+        for name in ("root", "admin", "administrator", "user", "guest", "test")
+    ],
+    *[
+        (
+            f"admin-pattern-{i}",
+            edit("sku: Standard_D4s_v5", f"sku: Standard_D4s_v5\n  adminUsername: '{name}'"),
+            "scaleSet.adminUsername",
+            "not a valid value",
+            "adminUsername",
+        )
+        for i, name in enumerate(("Ops", "-ops", "9ops", "o" * 33, "ops@x"))
+    ],
+    (
+        "sku-too-long",
+        edit("sku: Standard_D4s_v5", "sku: Standard_" + "D" * 60),
+        "scaleSet.sku",
+        "the limit is 64",
+        "sku:",
+    ),
+    (
+        "sku-not-a-size",
+        edit("sku: Standard_D4s_v5", "sku: D4s_v5"),
+        "scaleSet.sku",
+        "not a valid value",
+        "sku:",
+    ),
+    (
         "list-expected",
         edit("approvers: [platform-leads@contoso.com]", "approvers: platform-leads@contoso.com"),
         "devops.environments[0].approvers",
@@ -249,6 +316,29 @@ def test_json_errors_name_line_and_field(tmp_path) -> None:
     assert err["code"] == "input.invalid" and err["file"] == str(path)
 
 
+def test_a_wrong_item_type_is_reported_once() -> None:
+    with pytest.raises(config.InvalidInput) as info:
+        config.loads(edit("sku: Standard_D4s_v5", "sku: Standard_D4s_v5\n  zones: [1, 2]"), "pool.yaml")
+    assert [(p.field, p.message) for p in info.value.problems] == [
+        ("scaleSet.zones[0]", "expected a string, got a number (1)"),
+        ("scaleSet.zones[1]", "expected a string, got a number (2)"),
+    ]
+
+
+def test_a_pattern_matches_the_whole_value() -> None:
+    with pytest.raises(config.InvalidInput) as info:  # `$` alone would let a final newline through
+        config.loads(
+            edit("sku: Standard_D4s_v5", 'sku: Standard_D4s_v5\n  adminUsername: "ops\\n"'), "pool.yaml"
+        )
+    (problem,) = info.value.problems
+    assert problem.field == "scaleSet.adminUsername" and "not a valid value" in problem.message
+
+
+@pytest.mark.parametrize("sku", ["Standard_D4s_v5", "Standard_NC24ads_A100_v4", "Standard_M416-208s_v2"])
+def test_real_vm_sizes_are_accepted(sku: str) -> None:
+    assert config.loads(edit("sku: Standard_D4s_v5", f"sku: {sku}"), "pool.yaml").scaleSet.sku == sku
+
+
 def test_missing_file_and_directory(tmp_path) -> None:
     result = CliRunner().invoke(cli, ["validate", "-f", str(tmp_path / "none.yaml")])
     assert result.exit_code == 3 and "no such file" in result.output
@@ -281,7 +371,9 @@ def test_defaults_fill_in() -> None:
 
 def test_schema_file_is_current() -> None:
     committed = json.loads(config.schema_path().read_text())
-    assert committed == config.json_schema(), "run: agentctl schema -o json > ... (see docs/configuration.md)"
+    assert committed == config.json_schema(), (
+        "run: agentctl -o json schema | jq .data > manager/agentctl/schemas/pool.schema.json"
+    )
 
 
 def test_schema_accepts_examples_and_rejects_typos() -> None:

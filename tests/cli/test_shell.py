@@ -84,3 +84,108 @@ def test_init_refuses_to_overwrite(tmp_path) -> None:
     assert target.read_text() == "keep me"
     assert CliRunner().invoke(cli, ["init", "--force", str(target)]).exit_code == 0
     assert "azure:" in target.read_text()
+
+
+def test_init_creates_missing_parent_directories(tmp_path) -> None:
+    target = tmp_path / "envs" / "prod" / "pool.yaml"
+    result = CliRunner().invoke(cli, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "azure:" in target.read_text()
+
+
+def test_init_where_a_file_is_in_the_way_is_invalid_input(tmp_path) -> None:
+    (tmp_path / "envs").write_text("a file, not a directory")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "envs" / "pool.yaml")])
+    assert result.exit_code == 3 and "Traceback" not in result.output
+    assert (
+        f"cannot write {tmp_path / 'envs' / 'pool.yaml'}: {tmp_path / 'envs'}: not a directory"
+        in result.output
+    )
+
+
+USAGE_ERRORS = [
+    (["validate", "--bogus"], "validate", "No such option '--bogus'"),
+    (["nosuchcmd"], "agentctl", "No such command 'nosuchcmd'"),
+    (["validate", "-f", "/tmp"], "validate", "is a directory"),
+]
+
+
+@pytest.mark.parametrize(("argv", "command", "message"), USAGE_ERRORS, ids=["option", "command", "value"])
+def test_usage_errors_in_json_are_envelopes(argv: list[str], command: str, message: str, capsys) -> None:
+    from agentctl.cli import run
+
+    assert run(["-o", "json", *argv]) == 2
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schemaVersion"] == 1 and doc["command"] == command and doc["status"] == "error"
+    (err,) = doc["errors"]
+    assert err["code"] == "usage" and message in err["message"]
+
+
+def test_usage_error_in_json_from_the_installed_command(monkeypatch) -> None:
+    monkeypatch.setenv("AGENTCTL_OUTPUT", "json")  # main() too, and the mode from the environment
+    out = subprocess.run(
+        [sys.executable, "-m", "agentctl", "validate", "--bogus"], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 2 and json.loads(out.stdout)["errors"][0]["code"] == "usage", out
+
+
+def test_usage_errors_in_text_keep_the_usage_line(capsys) -> None:
+    from agentctl.cli import run
+
+    assert run(["validate", "--bogus"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Usage: agentctl validate" in captured.err and "--bogus" in captured.err
+
+
+# Stands in for a command that is slow (Ctrl-C), or whose SDK logs while it fails.
+SCRIPT = """
+import logging, os, signal, sys, time
+from agentctl import config
+from agentctl.cli import main
+from agentctl.errors import AuthError
+
+def interrupted(path):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(30)
+
+def noisy(path):
+    for _ in range(2):  # once per concurrent read, 13 lines each
+        logging.getLogger("azure.identity").warning("DefaultAzureCredential failed\\n\\tCredential: ...")
+    logging.getLogger("agentctl.images").warning("deleting version 1.0.0 failed")
+    raise AuthError("read resource group rg-agents: authentication failed")
+
+config.load = {"interrupted": interrupted, "noisy": noisy}[sys.argv.pop(1)]
+main()
+"""
+
+
+def _script(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT, *argv], capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+@pytest.mark.parametrize("output", ["table", "json"])
+def test_ctrl_c_is_exit_130_with_one_line(output: str) -> None:
+    out = _script("interrupted", "-o", output, "validate")
+    assert out.returncode == 130, out
+    assert "Aborted" not in out.stderr and "Traceback" not in out.stderr
+    if output == "json":
+        doc = json.loads(out.stdout)
+        assert doc["status"] == "error" and doc["errors"][0]["code"] == "interrupted"
+    else:
+        assert out.stderr.strip() == "error: interrupted"
+
+
+def test_library_logs_are_shown_only_with_debug() -> None:
+    quiet = _script("noisy", "validate")
+    assert quiet.returncode == 4
+    assert quiet.stderr.splitlines() == [
+        "deleting version 1.0.0 failed",  # agentctl's own warnings still reach stderr
+        "error: read resource group rg-agents: authentication failed",
+    ]
+    loud = _script("noisy", "--debug", "validate")
+    assert (
+        loud.returncode == 4
+        and loud.stderr.count("azure.identity WARNING DefaultAzureCredential failed") == 2
+    )

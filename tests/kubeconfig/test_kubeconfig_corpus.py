@@ -79,11 +79,17 @@ def test_cli_reports_and_repairs(case: Case, tmp_path: Path, capsys: pytest.Capt
     assert {(f["code"], f["line"], f["field"]) for f in doc["data"]["findings"]} == {
         (code_, line, field) for code_, line, field, _ in case.expected
     }
+    # the same problems are the envelope's errors, located like any invalid input's
+    assert [
+        (e["code"], e["message"], e["file"], e.get("line"), e.get("field", "")) for e in doc["errors"]
+    ] == [(f["code"], f["message"], f["file"], f["line"], f["field"]) for f in doc["data"]["findings"]]
 
     target = tmp_path / "fixed.yaml"
-    code, out, _ = _run(["-o", "json", "kubeconfig", "check", str(src), "--fix", "-o", str(target)], capsys)
+    code, out, _ = _run(
+        ["-o", "json", "kubeconfig", "check", str(src), "--fix", "--out", str(target)], capsys
+    )
     data = json.loads(out)["data"]
-    assert src.read_bytes() == case.text  # -o leaves the original alone
+    assert src.read_bytes() == case.text  # --out leaves the original alone
     if case.repairable:
         assert code == 0 and data["fixed"] is True and data["findings"] == []
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -173,9 +179,9 @@ def test_fix_with_only_unfixable_problems_writes_nothing(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["-o", "x.yaml"], "only apply with --fix"),
+        (["--out", "x.yaml"], "only apply with --fix"),
         (["--context", "aks-dev"], "only apply with --fix"),
-        (["--fix", "-o", "-"], "never written to stdout"),
+        (["--fix", "--out", "-"], "never written to stdout"),
     ],
 )
 def test_usage_errors(
@@ -186,6 +192,15 @@ def test_usage_errors(
     code, out, err = _run(["kubeconfig", "check", str(src), *argv], capsys)
     assert code == 2 and message in err and out == ""
     assert "Traceback" not in err
+
+
+def test_out_has_no_short_form(tmp_path: Path, capsys: pytest.CaptureFixture[str], m: Material) -> None:
+    # -o is the global output format; `--fix -o json` must not write credentials to ./json
+    src = tmp_path / "kube.yaml"
+    src.write_text(base(m).replace("\n", "\r\n"))
+    code, _, err = _run(["kubeconfig", "check", str(src), "--fix", "-o", str(tmp_path / "json")], capsys)
+    assert code == 2 and "No such option '-o'" in err
+    assert not (tmp_path / "json").exists() and b"\r\n" in src.read_bytes()
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,10 +61,10 @@ def _inputs(m: Material) -> list[tuple[str, bytes]]:
 ARGVS = [
     ["-o", "table", "kubeconfig", "check", "{src}"],
     ["-o", "json", "--debug", "kubeconfig", "check", "{src}"],
-    ["-o", "table", "--debug", "kubeconfig", "check", "{src}", "--fix", "-o", "{out}"],
+    ["-o", "table", "--debug", "kubeconfig", "check", "{src}", "--fix", "--out", "{out}"],
     ["-o", "json", "kubeconfig", "check", "{src}", "--fix"],
     ["-o", "table", "--debug", "kubeconfig", "check", "{src}", "--fix", "--context", "no-such-context"],
-    ["-o", "json", "kubeconfig", "check", "{src}", "--fix", "--context", "x", "-o", "{out}"],
+    ["-o", "json", "kubeconfig", "check", "{src}", "--fix", "--context", "x", "--out", "{out}"],
 ]
 
 

@@ -8,13 +8,15 @@ Commands are thin: parse options, call one core function, hand its ``Result`` to
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import os
+import sys
+from typing import Any, NoReturn
 
 import click
 
 from agentctl import __version__
-from agentctl.cli.app import App, current_app, set_app
-from agentctl.errors import EXIT_USAGE, AgentctlError, InternalError
+from agentctl.cli.app import App, command_name, current_app, set_app
+from agentctl.errors import AgentctlError, InternalError, Interrupted, UsageError
 
 # name -> "module:attribute"; the module is imported on first use.
 COMMANDS: dict[str, str] = {
@@ -53,32 +55,39 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; map domain errors and non-zero results to exit codes."""
+        """Run the command; map domain errors, Ctrl-C and non-zero results to exit codes."""
         try:
             rv = super().invoke(ctx)
-        except AgentctlError as err:
-            app = current_app()
-            app.renderer.error(app.command, err)
-            if app.debug:
-                import traceback
-
-                traceback.print_exc()
-            ctx.exit(err.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException):
             raise
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            _fail(ctx, Interrupted("interrupted"))
+        except AgentctlError as err:
+            _fail(ctx, err)
         except Exception as bug:  # a bug: say so plainly, traceback only with --debug
-            app = current_app()
-            if app.debug:
+            if current_app().debug:
                 raise
-            internal = InternalError(
-                f"internal error: {type(bug).__name__}: {bug}",
-                hint="this is a bug in agentctl; run again with --debug for the traceback and report it",
+            _fail(
+                ctx,
+                InternalError(
+                    f"internal error: {type(bug).__name__}: {bug}",
+                    hint="this is a bug in agentctl; run again with --debug for the traceback and report it",
+                ),
             )
-            app.renderer.error(app.command, internal)
-            ctx.exit(internal.exit_code)
         if isinstance(rv, int) and rv:
             ctx.exit(rv)
         return rv
+
+
+def _fail(ctx: click.Context, err: AgentctlError) -> NoReturn:
+    """Report ``err`` (the one error line, or the JSON envelope) and exit with its code."""
+    app = current_app()
+    app.renderer.error(app.command, err)
+    if app.debug:
+        import traceback
+
+        traceback.print_exc()
+    ctx.exit(err.exit_code)
 
 
 def _module_exists(module: str) -> bool:
@@ -129,29 +138,47 @@ def cli(
     """Private Azure DevOps scale-set agents for private AKS clusters and registries.
 
     Exit codes: 0 ok, 1 failed while applying, 2 plan has changes or usage error,
-    3 invalid input, 4 authentication or permission, 5 not found or precondition unmet.
+    3 invalid input, 4 authentication or permission, 5 not found or precondition unmet,
+    130 interrupted (Ctrl-C).
     """
+    from agentctl import logs
+
     app = App(output=output, debug=debug, sandbox=sandbox, sandbox_dir=sandbox_dir, world=world)
     set_app(app)
     ctx.obj = app
     ctx.call_on_close(app.close)
-    if debug:
-        from agentctl.logs import enable_debug
-
-        enable_debug()
+    logs.configure(debug)
 
 
 def main() -> None:
-    cli.main(prog_name="agentctl")
+    sys.exit(run(sys.argv[1:]))
 
 
 def run(argv: list[str]) -> int:
-    """Run the CLI in-process and return its exit code (for tests and embedding)."""
+    """Run the CLI in-process and return its exit code (``main``, tests and embedding)."""
     try:
         rv = cli.main(args=argv, prog_name="agentctl", standalone_mode=False)
-    except click.exceptions.Abort:
-        return 1
+    except click.exceptions.Abort:  # Ctrl-C before a command started
+        return _report(Interrupted("interrupted"), None)
+    except click.UsageError as err:
+        if _output(err.ctx) == "json":
+            return _report(UsageError(err.format_message()), err.ctx)
+        err.show()  # usage line, "Try ... --help" and the message, as click prints them
+        return err.exit_code
     except click.ClickException as err:
         err.show()
-        return EXIT_USAGE if isinstance(err, click.UsageError) else err.exit_code
+        return err.exit_code
     return rv if isinstance(rv, int) else 0
+
+
+def _output(ctx: click.Context | None) -> str:
+    """The output mode asked for, when parsing stopped before the App existed."""
+    given = ctx.find_root().params.get("output") if ctx else None
+    return str(given or os.environ.get("AGENTCTL_OUTPUT") or "table")
+
+
+def _report(err: AgentctlError, ctx: click.Context | None) -> int:
+    from agentctl.output import Renderer
+
+    Renderer(_output(ctx)).error(command_name(ctx), err)
+    return err.exit_code

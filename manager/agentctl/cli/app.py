@@ -61,13 +61,18 @@ def current_app() -> App:
     return _APP
 
 
+def command_name(ctx: click.Context | None) -> str:
+    """The command's name in envelopes: ``kubeconfig check``; ``agentctl`` for the group itself."""
+    return (ctx.command_path.removeprefix("agentctl ").strip() if ctx else "") or "agentctl"
+
+
 def pass_app(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Give a command the App, and remember the command's full name for error envelopes."""
 
     @click.pass_context
     def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
         app = ctx.find_object(App) or current_app()
-        app.command = ctx.command_path.removeprefix("agentctl ").strip() or "agentctl"
+        app.command = command_name(ctx)
         return fn(app, *args, **kwargs)
 
     wrapper.__name__ = fn.__name__

@@ -1,4 +1,4 @@
-"""`agentctl kubeconfig check FILE [--fix [-o OUT]] [--context NAME]`: find and repair what breaks
+"""`agentctl kubeconfig check FILE [--fix [--out OUT]] [--context NAME]`: find and repair what breaks
 a kubeconfig. Never prints a certificate, key or token; writes repaired files owner-only."""
 
 from __future__ import annotations
@@ -30,10 +30,9 @@ def kubeconfig() -> None:
 @click.option(
     "--fix",
     is_flag=True,
-    help="Repair what is safe and keep only one context; rewrites FILE in place unless -o is given.",
+    help="Repair what is safe and keep only one context; rewrites FILE in place unless --out is given.",
 )
 @click.option(
-    "-o",
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --fix: write the repaired kubeconfig here (mode 0600) and leave FILE alone.",
@@ -53,10 +52,10 @@ def check(app: App, file: Path, fix: bool, out: Path | None, context: str | None
     from agentctl import kubeconfig as kc
 
     if not fix and (out is not None or context is not None):
-        raise UsageError("-o and --context only apply with --fix")
+        raise UsageError("--out and --context only apply with --fix")
     if out is not None and str(out) == "-":
         raise UsageError(
-            "a kubeconfig holds credentials: it is never written to stdout", hint="give -o a path"
+            "a kubeconfig holds credentials: it is never written to stdout", hint="give --out a path"
         )
     raw = _read(file, kc.MAX_BYTES + 1)
     findings = kc.check(raw, str(file))
@@ -74,7 +73,10 @@ def check(app: App, file: Path, fix: bool, out: Path | None, context: str | None
         "output": str(written) if written is not None else None,
     }
     status = "error" if findings else "changed" if written is not None else "ok"
-    return app.finish(Result(app.command, data, status, EXIT_INVALID if findings else 0, view=_view))
+    errors = [f.to_error() for f in findings]
+    return app.finish(
+        Result(app.command, data, status, EXIT_INVALID if findings else 0, view=_view, errors=errors)
+    )
 
 
 def _read(path: Path, limit: int) -> bytes:

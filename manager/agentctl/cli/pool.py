@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 import click
 
 from agentctl.cli.app import App, pass_app
-from agentctl.errors import UsageError
-from agentctl.output import Result
+from agentctl.errors import InvalidInput, UsageError
+from agentctl.output import Result, View
 
 FILE = click.option(
     "-f",
@@ -29,12 +30,17 @@ FILE = click.option(
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @pass_app
 def init(app: App, path: str, force: bool) -> int:
-    """Write an annotated pool.yaml to start from."""
+    """Write an annotated pool.yaml to start from (missing parent directories are created)."""
     target = Path(path)
     if target.exists() and not force:
         raise UsageError(f"{target} exists", hint="use --force to overwrite it")
     text = resources.files("agentctl").joinpath("templates/pool.yaml").read_text()
-    target.write_text(text)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    except OSError as e:  # mkdir meets a file on the way: FileExistsError
+        reason = "not a directory" if isinstance(e, FileExistsError) else e.strerror
+        raise InvalidInput(f"cannot write {target}: {e.filename}: {reason}") from None
     return app.finish(
         Result(
             "init",
@@ -82,16 +88,27 @@ def _short(value: Any) -> str:
     return text if len(text) <= 70 else text[:67] + "..."
 
 
+def _change(c: dict[str, Any]) -> str:
+    """``field: old -> new``; two resource ids are shown from the last segment they share, so an
+    image pinned to a version reads ``.../ubuntu-agent -> .../ubuntu-agent/versions/1.2.3``."""
+    old, new = c["old"], c["new"]
+    if isinstance(old, str) and isinstance(new, str) and old.startswith("/") and new.startswith("/"):
+        cut = os.path.commonpath([old, new]).rfind("/")
+        if cut > 0:
+            old, new = "..." + old[cut:], "..." + new[cut:]
+    return f"{c['field']}: {_short(old)} -> {_short(new)}"
+
+
 def _plan_table(console: Any, plan: dict[str, Any], title: str = "Plan") -> None:
     from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_edge=False)
     for col in ("", "resource", "name", "changes"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # wrap long values, never cut them off
     for a in plan["actions"]:
         sym, style = OP_STYLE[a["op"]]
-        changes = "\n".join(f"{c['field']}: {_short(c['old'])} -> {_short(c['new'])}" for c in a["changes"])
+        changes = "\n".join(_change(c) for c in a["changes"])
         table.add_row(f"[{style}]{sym}[/]", a["kind"], escape(a["name"]), escape(changes))
     console.print(table)
     for a in plan["actions"]:
@@ -103,14 +120,14 @@ def _plan_table(console: Any, plan: dict[str, Any], title: str = "Plan") -> None
     )
 
 
-def _confirm(app: App, yes: bool, verb: str) -> Any:
+def _confirm(app: App, yes: bool, question: str) -> Any:
     def confirm(plan: Any) -> bool:
         if yes:
             return True
         if app.renderer.json or not app.renderer.err.is_terminal:
-            raise UsageError(f"{verb} needs confirmation", hint="pass --yes when not on a terminal")
+            raise UsageError(f"{app.command} needs confirmation", hint="pass --yes when not on a terminal")
         _plan_table(app.renderer.err, plan.to_dict())
-        return app.renderer.confirm(f"{verb} these changes?")
+        return app.renderer.confirm(question)
 
     return confirm
 
@@ -130,16 +147,21 @@ def _run_with_progress(app: App, fn: Any, *args: Any) -> Any:
         return fn(*args, on_event, app.renderer.note)
 
 
-def _applied_view(console: Any, data: dict[str, Any]) -> None:
-    if not data["plan"]["changed"]:
-        console.print("Nothing to change: everything matches the pool file.")
-        return
-    if data.get("cancelled"):
-        console.print("Cancelled; nothing was changed.")
-        return
-    _plan_table(console, data["plan"], "Applied")
-    total = sum(o["seconds"] for o in data["outcomes"])
-    console.print(f"{len(data['outcomes'])} change(s) applied ({total:.1f} s of work).")
+def _applied_view(nothing: str) -> View:
+    """The view of deploy-pool or destroy; ``nothing`` is what it says when there is nothing to do."""
+
+    def view(console: Any, data: dict[str, Any]) -> None:
+        if not data["plan"]["changed"]:
+            console.print(nothing)
+            return
+        if data.get("cancelled"):
+            console.print("Cancelled; nothing was changed.")
+            return
+        _plan_table(console, data["plan"], "Applied")
+        total = sum(o["seconds"] for o in data["outcomes"])
+        console.print(f"{len(data['outcomes'])} change(s) applied ({total:.1f} s of work).")
+
+    return view
 
 
 @click.command()
@@ -164,7 +186,8 @@ def deploy_pool(app: App, path: str, yes: bool) -> int:
     """Create or converge the scale set, agent pool and connections of a pool file."""
     from agentctl import pools
 
-    return _converge(app, path, yes, pools.deploy)
+    nothing = "Nothing to change: everything matches the pool file."
+    return _converge(app, path, yes, pools.deploy, "Apply these changes?", nothing)
 
 
 @click.command()
@@ -175,15 +198,17 @@ def destroy(app: App, path: str, yes: bool) -> int:
     """Remove what agentctl created for a pool file, in reverse order."""
     from agentctl import pools
 
-    return _converge(app, path, yes, pools.destroy)
+    nothing = "Nothing to delete: nothing agentctl created for this pool exists."
+    return _converge(app, path, yes, pools.destroy, "Delete these resources?", nothing)
 
 
-def _converge(app: App, path: str, yes: bool, use_case: Any) -> int:
+def _converge(app: App, path: str, yes: bool, use_case: Any, question: str, nothing: str) -> int:
     from agentctl import config
 
     spec = config.load(path)
-    data = _run_with_progress(app, use_case, spec, app.target(spec), _confirm(app, yes, app.command))
-    return app.finish(Result(app.command, data, "changed" if data["applied"] else "ok", view=_applied_view))
+    data = _run_with_progress(app, use_case, spec, app.target(spec), _confirm(app, yes, question))
+    status = "changed" if data["applied"] else "ok"
+    return app.finish(Result(app.command, data, status, view=_applied_view(nothing)))
 
 
 def _status_view(console: Any, d: dict[str, Any]) -> None:
@@ -207,7 +232,11 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
     for vm in ss["instances"]:
         table.add_row("", f"instance {vm['instanceId']}: {vm['provisioningState']}")
     drift = " [yellow](newer version available)[/]" if img["drift"] else ""
-    table.add_row("image", f"{img['modelVersion'] or '-'} in the model, newest {img['newest'] or '-'}{drift}")
+    if img["modelVersion"]:
+        model = f"{img['modelVersion']} in the model"
+    else:
+        model = "no gallery image in the model" if ss["exists"] else "not deployed"
+    table.add_row("image", f"{model}, newest {img['newest'] or 'none'}{drift}")
     table.add_row(
         "connection", f"{conn['name']}: " + ("ready" if conn["isReady"] else "missing or not ready")
     )

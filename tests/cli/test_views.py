@@ -1,0 +1,98 @@
+"""What people read: the text views of destroy, status and plan, and the confirmation prompt."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from agentctl.cli import run
+from agentctl.cli.pool import _plan_table
+from testlib import EXAMPLE_POOL
+
+IMAGE = (
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-images/providers"
+    "/Microsoft.Compute/galleries/agents/images/ubuntu-24.04-agent"
+)
+
+
+def _text(tmp_path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    code = run(["--sandbox", "--sandbox-dir", str(tmp_path / "sandbox"), *argv, "-f", str(EXAMPLE_POOL)])
+    assert code == 0
+    return capsys.readouterr().out
+
+
+def test_destroy_with_nothing_to_delete_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _text(tmp_path, capsys, "destroy", "--yes")
+    assert "Nothing to delete: nothing agentctl created for this pool exists." in out
+
+
+def test_status_of_a_pool_not_deployed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (image,) = [
+        line for line in _text(tmp_path, capsys, "status").splitlines() if line.lstrip().startswith("image")
+    ]
+    assert "not deployed, newest 2026.1129.1" in image and "- in the model" not in image
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "shown"),
+    [
+        (
+            IMAGE,
+            IMAGE + "/versions/2026.1115.1",
+            ".../ubuntu-24.04-agent -> .../ubuntu-24.04-agent/versions/2026.1115.1",
+        ),
+        (
+            IMAGE + "/versions/2026.1101.1",
+            IMAGE + "/versions/2026.1115.1",
+            ".../versions/2026.1101.1 -> .../versions/2026.1115.1",
+        ),
+    ],
+    ids=["latest-to-pinned", "version-to-version"],
+)
+def test_plan_shows_where_two_resource_ids_differ(old: str, new: str, shown: str) -> None:
+    change = {"field": "image", "old": old, "new": new}
+    action = {"op": "update", "kind": "scale set", "name": "vmss-agents", "changes": [change]}
+    plan = {"actions": [action], "summary": {"create": 0, "update": 1, "delete": 0, "noop": 0}}
+    console = Console(width=200, record=True)
+    _plan_table(console, plan)
+    assert f"image: {shown}" in console.export_text()
+
+
+def _on_a_terminal(argv: list[str], answer: bytes, deadline: float = 60) -> tuple[int, str]:
+    """Run agentctl on a pseudo-terminal; answer once the question is on screen."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: agentctl with the terminal as stdin, stdout and stderr
+        os.environ["COLUMNS"] = "120"
+        os.execv(sys.executable, [sys.executable, "-m", "agentctl", *argv])
+    screen, answered, stop = b"", False, time.monotonic() + deadline
+    while time.monotonic() < stop:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child has exited
+                break
+            if not chunk:
+                break
+            screen += chunk
+        if not answered and b"[y/N]: " in screen:
+            os.write(fd, answer)
+            answered = True
+    else:
+        os.kill(pid, 9)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
+
+
+def test_the_question_is_readable_under_the_progress_display(tmp_path: Path) -> None:
+    argv = ["--sandbox", "--sandbox-dir", str(tmp_path), "deploy-pool", "-f", str(EXAMPLE_POOL)]
+    code, screen = _on_a_terminal(argv, b"n\r")
+    assert "Apply these changes? [y/N]: " in screen, screen[-2000:]
+    assert code == 0 and "Cancelled; nothing was changed." in screen
