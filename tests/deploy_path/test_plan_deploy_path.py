@@ -266,6 +266,19 @@ def test_status_counts_a_second_check_as_not_current() -> None:
     assert [(e["check"], e["checkCurrent"]) for e in got["environments"]] == [(True, True), (True, False)]
 
 
+def test_a_name_that_differs_only_in_case_is_renamed_to_the_files() -> None:
+    deploy = converged()
+    deploy.environments[0]["name"] = deploy.environments[0]["name"].upper()
+    deploy.connections[0]["name"] = deploy.connections[0]["name"].upper()
+    actions = {a.key: a for a in dp.plan(SPEC, facts(deploy)) if a.op != "noop"}
+    env, conn = SPEC.devops.environments[0].name, SPEC.devops.kubernetes[0].connection
+    assert set(actions) == {f"environment:{env}", f"kubernetesConnection:{conn}"}
+    assert [(c.field, c.old, c.new) for c in actions[f"environment:{env}"].changes] == [
+        ("name", env.upper(), env)
+    ]
+    assert actions[f"kubernetesConnection:{conn}"].changes[0] == dp.Change("name", conn.upper(), conn)
+
+
 def test_environments_and_connections_dropped_from_the_file_are_deleted_when_ours() -> None:
     deploy = converged()
     marker = desired.marker(SPEC)

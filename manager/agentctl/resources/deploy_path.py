@@ -419,8 +419,11 @@ def _plan_environment(
             hint=f"choose another name, or add '{desired.marker(spec)}' to its description to adopt it",
         )
     description = environment_description(spec, env)
-    drift = [("description", observed.get("description"), description)]
-    drift = [d for d in drift if d[1] != d[2]]
+    drift = [
+        ("name", observed.get("name"), env.name),
+        ("description", observed.get("description"), description),
+    ]
+    drift = [d for d in drift if d[1] != d[2]]  # a name differs only in case: the file's case wins
     data = {"id": observed["id"]}
     out = [Action(env_key, UPDATE if drift else NOOP, "environment", env.name, _changes(drift), data=data)]
     check, extras = approval_check(env, ids, dp.checks.get(str(observed["id"]), []))
@@ -480,6 +483,8 @@ def _plan_connection(
             hint="choose another devops.kubernetes[].connection name, or delete the existing connection",
         )
     drift = connection_drift(dp.kubeconfigs[k.connection], observed)
+    if observed.get("name") != k.connection:  # differs only in case: the file's case wins
+        drift.insert(0, ("name", observed.get("name"), k.connection))
     data = {"id": observed["id"]}
     out.append(
         Action(
