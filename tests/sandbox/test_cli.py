@@ -289,3 +289,33 @@ def test_servers_starting_together_share_one_ca_and_secret(tmp_path: Path) -> No
     finally:
         for sb in sandboxes:
             sb.stop()
+
+
+def test_a_world_given_for_an_existing_state_is_named_as_unused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from testlib import EXAMPLE_POOL
+
+    custom = tmp_path / "world.yaml"
+    custom.write_text(_default_world())
+    argv = [
+        "--sandbox",
+        "--sandbox-dir",
+        str(tmp_path / "sb"),
+        "--world",
+        str(custom),
+        "plan",
+        "-f",
+        str(EXAMPLE_POOL),
+    ]
+    assert run(argv) == 2
+    assert "--world is not used" not in capsys.readouterr().err  # a new state: seeded from it
+    assert run(argv) == 2
+    err = capsys.readouterr().err
+    assert "--world is not used" in err and "sandbox reset" in err
+
+
+def _default_world() -> str:
+    from importlib import resources
+
+    return resources.files("agentctl.sandbox.worlds").joinpath("default.yaml").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -35,6 +36,13 @@ class App:
         from agentctl import cloud
 
         if self.sandbox:
+            from agentctl.sandbox.store import STATE_FILE
+
+            if self.world and (Path(self.sandbox_dir) / STATE_FILE).exists():
+                self.renderer.note(
+                    f"note: --world is not used: the sandbox in {self.sandbox_dir} has its state already "
+                    "(`agentctl sandbox reset` clears it, and the next run seeds the world)"
+                )
             target = cloud.sandbox_target(self.sandbox_dir, self.world)
             if target.sandbox is not None:
                 self.on_close(target.sandbox.stop)
