@@ -154,7 +154,7 @@ variable "tags" {
 
 locals {
   # Gallery versions are three 32-bit integers: the month-day part drops its leading zero (2026.105.1).
-  image_version = var.image_version != "" ? var.image_version : format("%s.%d.1", formatdate("YYYY", timestamp()), tonumber(formatdate("MMDD", timestamp())))
+  image_version = var.image_version != "" ? var.image_version : format("%s.%d.1", formatdate("YYYY", timestamp()), parseint(formatdate("MMDD", timestamp()), 10))
   image_dir     = "/tmp/agent-image"
   report_dir    = "${var.artifacts_dir}/${var.gallery_image_name}/${local.image_version}"
 }

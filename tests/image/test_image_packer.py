@@ -336,7 +336,119 @@ def test_default_version_is_date_based() -> None:
     ((_, locals_),) = top("locals")
     expression = locals_["image_version"]
     assert 'formatdate(\\"YYYY\\", timestamp())' in json.dumps(expression)
-    assert "tonumber(formatdate" in expression and "%s.%d.1" in expression
+    assert "parseint(formatdate" in expression and "%s.%d.1" in expression
+
+
+# Packer's HCL2 functions (developer.hashicorp.com/packer/docs/templates/hcl_templates/functions):
+# Terraform has more (tonumber, tostring, ...), and python-hcl2 parses any name, so a call Packer
+# does not know is only caught here or by `packer validate` at bake time.
+PACKER_FUNCTIONS = frozenset(
+    {
+        "abs",
+        "ceil",
+        "floor",
+        "log",
+        "max",
+        "min",
+        "parseint",
+        "pow",
+        "signum",
+        "chomp",
+        "endswith",
+        "format",
+        "formatlist",
+        "indent",
+        "join",
+        "lower",
+        "regex",
+        "regex_replace",
+        "regexall",
+        "replace",
+        "split",
+        "startswith",
+        "strcontains",
+        "strrev",
+        "substr",
+        "title",
+        "trim",
+        "trimprefix",
+        "trimspace",
+        "trimsuffix",
+        "upper",
+        "chunklist",
+        "coalesce",
+        "coalescelist",
+        "compact",
+        "concat",
+        "contains",
+        "distinct",
+        "element",
+        "flatten",
+        "index",
+        "keys",
+        "length",
+        "lookup",
+        "merge",
+        "range",
+        "reverse",
+        "setintersection",
+        "setproduct",
+        "setunion",
+        "slice",
+        "sort",
+        "sum",
+        "values",
+        "zipmap",
+        "base64decode",
+        "base64encode",
+        "base64gzip",
+        "csvdecode",
+        "jsondecode",
+        "jsonencode",
+        "textdecodebase64",
+        "textencodebase64",
+        "urlencode",
+        "yamldecode",
+        "yamlencode",
+        "abspath",
+        "basename",
+        "dirname",
+        "file",
+        "fileexists",
+        "fileset",
+        "pathexpand",
+        "templatefile",
+        "formatdate",
+        "legacy_isotime",
+        "legacy_strftime",
+        "timeadd",
+        "timestamp",
+        "bcrypt",
+        "md5",
+        "rsadecrypt",
+        "sha1",
+        "sha256",
+        "sha512",
+        "uuidv4",
+        "uuidv5",
+        "cidrhost",
+        "cidrnetmask",
+        "cidrsubnet",
+        "cidrsubnets",
+        "can",
+        "convert",
+        "try",
+    }
+)
+TYPE_CONSTRUCTORS = frozenset({"list", "map", "set", "object", "tuple", "optional"})
+
+
+def test_templates_call_only_functions_packer_has() -> None:
+    calls: set[str] = set()
+    for path in sorted((REPO / "packer").glob("*.pkr.hcl")):
+        code = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
+        calls |= set(re.findall(r"\b([a-z_][a-z0-9_]*)\(", code)) - TYPE_CONSTRUCTORS
+    assert calls and calls <= PACKER_FUNCTIONS, sorted(calls - PACKER_FUNCTIONS)
 
 
 def test_packer_fmt_check_passes() -> None:
