@@ -20,6 +20,7 @@ build {
       "${path.root}/../images/ubuntu/scripts/install-ubuntu-packages.sh",
       "${path.root}/../images/ubuntu/scripts/install-docker.sh",
       "${path.root}/../images/ubuntu/scripts/install-azure-cli.sh",
+      "${path.root}/../images/ubuntu/scripts/install-packer.sh",
       "${path.root}/../images/ubuntu/scripts/install-kubectl.sh",
       "${path.root}/../images/ubuntu/scripts/install-kubelogin.sh",
       "${path.root}/../images/ubuntu/scripts/install-helm.sh",

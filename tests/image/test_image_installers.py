@@ -171,11 +171,13 @@ def fake_image(box: Box) -> None:
         "az", """[ "$*" = "version --output json" ] && echo '{"azure-cli": "2.90.0", "extensions": {}}'\n"""
     )
     box.fake("docker", """[ "$*" = "version --format {{.Server.Version}}" ] && echo 29.8.2\n""")
+    box.fake("packer", """[ "$*" = version ] && echo 'Packer v1.16.1'\n""")
     box.fake(
         "dpkg-query",
         """case "$*" in
   *docker-ce|*docker-ce-cli) echo -n 5:29.8.2-1~ubuntu.24.04~noble ;;
   *azure-cli) echo -n 2.90.0-1~noble ;;
+  *packer) echo -n 1.16.1-1 ;;
   *jq) echo -n 1.7.1-3build1 ;;
   *'${Version}'*) exit 1 ;;
   *) echo -n 'install ok installed' ;;

@@ -462,3 +462,14 @@ def test_packer_fmt_check_passes() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_carries_a_packer_the_templates_accept() -> None:
+    """The nightly bakes on agents booted from this image, so the toolset pins a Packer that meets
+    required_version (installed from HashiCorp's signed apt repository)."""
+    ((_, packer),) = top("packer")
+    minimum = re.sub(r"[^0-9.]", "", unquote(packer["required_version"]))
+    tool = json.loads((IMAGE_DIR / "toolset.json").read_text(encoding="utf-8"))["tools"]["packer"]
+    assert tool["install"] == "apt" and tool["repository"]["url"] == "https://apt.releases.hashicorp.com"
+    assert tool["repository"]["key_fingerprint"] == "798AEC654E5C15428C8E42EEAA16FCBCA621E701"
+    assert tuple(map(int, tool["version"].split("."))) >= tuple(map(int, minimum.split(".")))

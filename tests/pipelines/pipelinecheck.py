@@ -7,7 +7,8 @@ YAML differently from a plain JSON Schema validator. This module reads it the sa
 - every scalar is text, as Azure Pipelines sees it; text that spells a YAML boolean or number also
   satisfies ``type: boolean`` / ``integer`` / ``number``, and a macro or template expression
   (``$(...)``, ``${{ ... }}``, ``$[ ... ]``) satisfies any scalar type, because it is replaced later;
-- entries under a ``${{ if/each ... }}`` key are hoisted into the enclosing mapping or sequence;
+- entries under a ``${{ if/elseif/else/each/insert }}`` key are hoisted into the enclosing mapping or
+  sequence; any other ``${{ ... }}`` key is a key whose name is computed and stays a key;
 - ``firstProperty`` (the key that must come first, e.g. ``task`` in a task step) is enforced;
 - ``required`` is dropped from each task's ``inputs`` (the specs README explains why); everything
   else, including ``additionalProperties: false`` on inputs and the enums, is kept.
@@ -44,7 +45,7 @@ def path_id(path: Path) -> str:
 
 
 EXPRESSION = re.compile(r"^\s*(\$\{\{.*\}\}|\$\[.*\]|\$\(.*\))\s*$", re.DOTALL)
-TEMPLATE_KEY = re.compile(r"^\$\{\{.*\}\}$", re.DOTALL)
+TEMPLATE_KEY = re.compile(r"^\$\{\{\s*(if|elseif|else|each|insert)\b.*\}\}$", re.DOTALL)
 YAML_BOOLEAN = re.compile(r"^(true|false|yes|no|on|off|y|n)$", re.IGNORECASE)
 YAML_INTEGER = re.compile(r"^[-+]?(0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|0o?[0-7_]+)$")
 YAML_NUMBER = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
@@ -391,8 +392,10 @@ def scripts(doc: Doc, repo: Path) -> Iterator[Script]:
                 yield Script(doc.at((*where, key)), text, env, inline=True)
         if isinstance(inputs.get("inlineScript"), str):
             yield Script(doc.at((*where, "inputs", "inlineScript")), inputs["inlineScript"], env, inline=True)
-        if isinstance(inputs.get("scriptPath"), str):
-            path = _strip_repo_root(inputs["scriptPath"])
+        for key in ("scriptPath", "filePath"):
+            if not isinstance(inputs.get(key), str):
+                continue
+            path = _strip_repo_root(inputs[key])
             if (repo / path).is_file():
                 yield Script(path, (repo / path).read_text(encoding="utf-8"), env, inline=False)
 

@@ -45,23 +45,84 @@ def test_nightly_runs_on_its_schedule_only() -> None:
     assert schedule["branches"]["include"] == ["main"]
 
 
-def test_nightly_bakes_both_ubuntu_versions_and_publishes_the_report() -> None:
+def bake_step(job: dict[str, Any]) -> dict[str, Any]:
+    [step] = tasks(job, "Bash@3")
+    return step
+
+
+def test_nightly_bakes_the_images_and_publishes_the_report() -> None:
     bake = stage(NIGHTLY, "bake")
     [job] = bake["jobs"]
-    var_files = {leg["varFile"] for leg in job["strategy"]["matrix"].values()}
-    assert var_files == {"packer/ubuntu-22.04.pkrvars.hcl", "packer/ubuntu-24.04.pkrvars.hcl"}
-    [cli] = tasks(job, "AzureCLI@2")
-    assert cli["inputs"]["scriptPath"].endswith("pipelines/scripts/bake-image.sh")
-    assert cli["inputs"]["azureSubscription"] == "${{ parameters.azureConnection }}"
-    assert cli["env"]["PKR_VAR_FILE"] == "$(varFile)"
+    [leg] = job["strategy"]["matrix"].values()
+    assert leg["varFile"] == "packer/${{ image }}.pkrvars.hcl"
+    for image in default(NIGHTLY, "images"):
+        assert (REPO / "packer" / f"{image}.pkrvars.hcl").is_file()
+    step = bake_step(job)
+    assert step["inputs"]["filePath"].endswith("pipelines/scripts/bake-image.sh")
+    assert step["env"]["PKR_VAR_FILE"] == "$(varFile)"
     report_dir = "$(Build.SourcesDirectory)/$(softwareReportDir)"
-    assert cli["env"]["ARTIFACTS_DIR"] == report_dir
-    assert cli["env"]["DURATION_FILE"].startswith(report_dir + "/")
+    assert step["env"]["ARTIFACTS_DIR"] == report_dir
+    assert step["env"]["DURATION_FILE"].startswith(report_dir + "/")
     [publish] = tasks(job, "PublishPipelineArtifact@1")
     assert publish["inputs"]["targetPath"] == report_dir
     assert publish["condition"] == "succeededOrFailed()"
     assert data(NIGHTLY)["variables"]["softwareReportDir"] == "images/artifacts"
     assert job["steps"][0] == {"checkout": "self", "clean": "true"}
+
+
+def test_nightly_bakes_what_the_pool_files_use() -> None:
+    """Every baked image is rolled and pruned through a pool file, and every pool's image is baked."""
+    used = set()
+    for pool_file in default(NIGHTLY, "poolFiles"):
+        pool = yaml.safe_load((REPO / pool_file).read_text(encoding="utf-8"))
+        used.add(pool["image"]["galleryImageId"].rsplit("/", 1)[1])
+    baked = set()
+    for image in default(NIGHTLY, "images"):
+        hcl = (REPO / "packer" / f"{image}.pkrvars.hcl").read_text(encoding="utf-8")
+        baked.update(re.findall(r'^gallery_image_name\s*=\s*"([^"]+)"', hcl, re.MULTILINE))
+    assert baked == used
+
+
+def required_packer_variables() -> set[str]:
+    """Packer variables without a default that the per-OS var files do not set."""
+    text = (REPO / "packer" / "variables.pkr.hcl").read_text(encoding="utf-8")
+    blocks = re.findall(r'^variable "(\w+)" \{(.*?)^\}', text, re.MULTILINE | re.DOTALL)
+    required = {name for name, body in blocks if not re.search(r"^\s*default\s*=", body, re.MULTILINE)}
+    for var_file in (REPO / "packer").glob("*.pkrvars.hcl"):
+        required -= set(re.findall(r"^(\w+)\s*=", var_file.read_text(encoding="utf-8"), re.MULTILINE))
+    return required
+
+
+def test_the_bake_step_maps_every_required_packer_variable_in_lower_case() -> None:
+    """Azure Pipelines upper-cases the variables it exports (PKR_VAR_LOCATION), which Packer ignores:
+    only a step's env map keeps the name as written."""
+    [job] = stage(NIGHTLY, "bake")["jobs"]
+    env = bake_step(job)["env"]
+    required = required_packer_variables()
+    assert required >= {"location", "gallery_resource_group", "gallery_name"}
+    for name in sorted(required):
+        value = env.get(f"PKR_VAR_{name}", "")
+        assert value.startswith("${{ parameters."), f"PKR_VAR_{name} is not mapped from a parameter"
+        assert default(NIGHTLY, value[len("${{ parameters.") : -len(" }}")])
+
+
+def test_the_bake_uses_the_agent_identity_and_keeps_the_version_out_of_latest() -> None:
+    """A federated token lasts about an hour and az cannot refresh it: bakes use the VM's identity."""
+    [job] = stage(NIGHTLY, "bake")["jobs"]
+    assert tasks(job, "AzureCLI@2") == []
+    env = bake_step(job)["env"]
+    assert env["PKR_VAR_use_azure_cli_auth"] == "false"
+    assert env["PKR_VAR_managed_identity_client_id"] == "${{ parameters.bakeIdentityClientId }}"
+    assert env["PKR_VAR_exclude_from_latest"] == "true"
+    assert env["IMAGE_VERSION"] == "$(imageVersion)"
+    assert "counter(" in data(NIGHTLY)["variables"]["imageVersion"]
+
+
+def test_the_bake_installs_packer_from_the_toolset_first() -> None:
+    [job] = stage(NIGHTLY, "bake")["jobs"]
+    installs = [i for i, step in enumerate(job["steps"]) if "install-packer.sh" in step.get("bash", "")]
+    assert installs and installs[0] < job["steps"].index(bake_step(job))
+    assert (REPO / "images" / "ubuntu" / "scripts" / "install-packer.sh").is_file()
 
 
 def test_the_image_build_writes_its_report_where_the_bake_step_says() -> None:
@@ -84,12 +145,18 @@ def test_nightly_rolls_every_pool_behind_an_environment_then_prunes() -> None:
     assert deployment["environment"] == "agent-images" and "deployment" in deployment
     pool_files = default(NIGHTLY, "poolFiles")
     calls = [call["args"] for call in template_arguments(NIGHTLY, AGENTCTL_TEMPLATE)]
-    rolls = [f"image roll -f {pool_file} --latest --yes" for pool_file in pool_files]
+    rolls = [f"image roll -f {pool_file} --version $(imageVersion) --yes" for pool_file in pool_files]
     keep = default(NIGHTLY, "keepVersions")
     prune_call = f"image prune --keep {keep} " + " ".join(f"-f {f}" for f in pool_files) + " --yes"
     assert calls == [*rolls, prune_call]
     assert all(call.get("jsonFile") for call in template_arguments(NIGHTLY, AGENTCTL_TEMPLATE))
     assert keep == "5"
+    [publish] = tasks(deployment, "AzureCLI@2")
+    assert publish["inputs"]["scriptPath"].endswith("pipelines/scripts/publish-image.sh")
+    assert publish["env"]["IMAGE_VERSION"] == "$(imageVersion)"
+    steps = deployment["strategy"]["runOnce"]["deploy"]["steps"]
+    rolled = [i for i, step in enumerate(steps) if step.get("template") == AGENTCTL_TEMPLATE]
+    assert rolled and steps.index(publish) > max(rolled)
 
 
 def test_deploy_pool_plans_on_pull_requests_and_deploys_main_behind_an_environment() -> None:
@@ -146,7 +213,7 @@ def test_agentctl_calls_parse_with_the_agentctl_cli(args: str, monkeypatch: pyte
 
     monkeypatch.chdir(REPO)
     command: click.Command = cli
-    words = shlex.split(args)
+    words = shlex.split(args.replace("$(imageVersion)", "2026.1129.1"))
     while isinstance(command, click.Group):
         name, words = words[0], words[1:]
         found = command.get_command(click.Context(command), name)

@@ -18,6 +18,7 @@ expect_version() {
 # Installed versions, as each tool reports itself.
 version_docker() { docker version --format '{{.Server.Version}}'; }
 version_azure_cli() { az version --output json | jq -r '."azure-cli"'; }
+version_packer() { packer version | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | sed -n '1s/^v//p'; }
 version_kubectl() { "$IMAGE_BIN_DIR/kubectl" version --client --output=json | jq -r .clientVersion.gitVersion | sed 's/^v//'; }
 version_kubelogin() { "$IMAGE_BIN_DIR/kubelogin" --version | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | sed -n '1s/^v//p'; }
 version_helm() { "$IMAGE_BIN_DIR/helm" version --template '{{.Version}}' | sed 's/^v//'; }
@@ -68,6 +69,11 @@ check_docker() {
 check_azure_cli() {
     check_apt_pins azure-cli
     expect_version az "$(version_azure_cli)" "$(tool_version azure-cli)"
+}
+
+check_packer() {
+    check_apt_pins packer
+    expect_version packer "$(version_packer)" "$(tool_version packer)"
 }
 
 check_kubectl() {
