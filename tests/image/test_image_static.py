@@ -103,7 +103,7 @@ def test_every_tool_has_an_installer_that_reads_the_toolset_and_ends_with_its_ch
     installer = SCRIPTS / f"install-{tool}.sh"
     assert installer.is_file(), f"{tool} has no installer {installer.name}"
     body = statements(installer)
-    reader = "apt_pins" if TOOLS[tool]["install"] == "apt" else "fetch_artifact"
+    reader = "apt_install_pinned" if TOOLS[tool]["install"] == "apt" else "fetch_artifact"
     assert any(re.search(rf"\b{reader} {re.escape(tool)}\b", line) for line in body), (
         f"{installer.name} does not take {tool}'s version from the toolset ({reader} {tool})"
     )

@@ -5,10 +5,6 @@ IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # shellcheck source=images/ubuntu/scripts/lib.sh
 . "$IMAGE_DIR/scripts/lib.sh"
 
-apt_add_repository azure-cli
-apt_update
-mapfile -t pins < <(apt_pins azure-cli)
-apt_install "${pins[@]}"
-apt-mark hold "${pins[@]%%=*}" >/dev/null
+apt_install_pinned azure-cli
 
 check azure-cli

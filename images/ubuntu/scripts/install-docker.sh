@@ -5,11 +5,7 @@ IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # shellcheck source=images/ubuntu/scripts/lib.sh
 . "$IMAGE_DIR/scripts/lib.sh"
 
-apt_add_repository docker
-apt_update
-mapfile -t pins < <(apt_pins docker)
-apt_install "${pins[@]}"
-apt-mark hold "${pins[@]%%=*}" >/dev/null
+apt_install_pinned docker
 systemctl enable --now docker.service containerd.service
 
 check docker

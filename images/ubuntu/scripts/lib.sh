@@ -280,6 +280,17 @@ apt_install() {
     retry apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "$@"
 }
 
+# apt_install_pinned TOOL: the tool's apt repository (signed, key fingerprint checked), then its
+# packages at the toolset's exact versions, held there.
+apt_install_pinned() {
+    local pins
+    apt_add_repository "$1"
+    apt_update
+    mapfile -t pins < <(apt_pins "$1")
+    apt_install "${pins[@]}"
+    apt-mark hold "${pins[@]%%=*}" >/dev/null
+}
+
 # The per-tool checks every installer ends with, shared with the in-image validation.
 # shellcheck source=images/ubuntu/tests/checks.sh
 . "$IMAGE_DIR/tests/checks.sh"
