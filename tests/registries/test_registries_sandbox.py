@@ -89,6 +89,17 @@ def spec_index() -> SpecIndex:
     return SpecIndex.load(specs_dir())
 
 
+def destroy_removes_grant_and_connection(sb: Any, capsys: Any, endpoint_id: str) -> list[dict[str, Any]]:
+    """Run destroy: it deletes the one grant at the registry and the registry connection."""
+    code, out = sb.json(capsys, "destroy", "--yes")
+    assert code == 0, out["errors"]
+    writes: list[dict[str, Any]] = sb.new_writes()
+    removed = at_registry(writes)
+    assert len(removed) == 1 and removed[0].startswith("DELETE ") and "roleAssignments" in removed[0]
+    assert [e["method"] for e in connection_writes(writes, endpoint_id)] == ["DELETE"]
+    return writes
+
+
 def test_push_registry_converges_switches_to_pull_and_is_destroyed(
     tmp_path: Path, capsys: Any, spec_index: SpecIndex
 ) -> None:
@@ -131,13 +142,7 @@ def test_push_registry_converges_switches_to_pull_and_is_destroyed(
     sb.new_entries()
 
     # destroy removes the assignment and the connection, and nothing else of the registry's.
-    code, out = sb.json(capsys, "destroy", "--yes")
-    assert code == 0, out["errors"]
-    writes = sb.new_writes()
-    removed = at_registry(writes)
-    assert len(removed) == 1 and removed[0].startswith("DELETE ") and "roleAssignments" in removed[0]
-    endpoint_id = conn_post["response"]["id"]
-    assert [e["method"] for e in connection_writes(writes, endpoint_id)] == ["DELETE"]
+    writes = destroy_removes_grant_and_connection(sb, capsys, conn_post["response"]["id"])
     assert not any("privateDnsZones" in e["path"] for e in writes)
     code, out = sb.json(capsys, "destroy", "--yes")
     assert code == 0 and out["data"]["plan"]["actions"] == []
@@ -224,13 +229,7 @@ def test_destroy_after_rename_and_removal_leaves_nothing_of_the_pools(tmp_path: 
 
     # The registry leaves the file, then the pool is destroyed: its assignment and connection go too.
     sb.pool.write_text(EXAMPLE_POOL.read_text())
-    code, out = sb.json(capsys, "destroy", "--yes")
-    assert code == 0, out["errors"]
-    writes = sb.new_writes()
-    removed = at_registry(writes)
-    assert len(removed) == 1 and removed[0].startswith("DELETE ") and "roleAssignments" in removed[0]
-    renamed = created["response"]["id"]
-    assert [e["method"] for e in connection_writes(writes, renamed)] == ["DELETE"]
+    writes = destroy_removes_grant_and_connection(sb, capsys, created["response"]["id"])
     code, out = sb.json(capsys, "destroy", "--yes")
     assert code == 0 and out["data"]["plan"]["actions"] == []
     # Nothing of the pool's is left at the registry or among the project's connections.
