@@ -347,10 +347,10 @@ def elastic_drift(
 def permissions_body(
     authorize_all: bool, pipelines: list[int], observed: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Pipeline permissions as the file says: ``pipelines`` authorized, any other that
-    ``observed`` (the current permissions) authorizes taken back."""
+    """Pipeline permissions as the file says: ``pipelines`` authorized and, when the file names
+    any, every other pipeline ``observed`` (the current permissions) authorizes taken back."""
     body: dict[str, Any] = {"allPipelines": {"authorized": authorize_all}}
-    revoked = sorted(_authorized(observed or {}) - set(pipelines))
+    revoked = sorted(_authorized(observed or {}) - set(pipelines)) if pipelines else []
     entries = [{"id": pid, "authorized": True} for pid in pipelines]
     entries += [{"id": pid, "authorized": False} for pid in revoked]
     if entries:
@@ -369,8 +369,9 @@ def permissions_drift(
     old_all = bool(_get(observed, "allPipelines", "authorized"))
     if old_all != authorize_all:
         changes.append(("allPipelines", old_all, authorize_all))
+    # With no pipelines named, authorizations granted in Azure DevOps ("Permit") are left alone.
     have = _authorized(observed)
-    if have != set(pipelines):
+    if pipelines and have != set(pipelines):
         changes.append(("pipelines", sorted(have), sorted(pipelines)))
     return changes
 

@@ -165,8 +165,10 @@ UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
     ),
     (
         "pipelines-removed",
-        {},
-        lambda f: f.queue_permissions.update(pipelines=[{"id": 7, "authorized": True}]),
+        {"devops__pool__pipelines": [4]},
+        lambda f: f.queue_permissions.update(
+            pipelines=[{"id": 4, "authorized": True}, {"id": 7, "authorized": True}]
+        ),
         {"poolPermissions": "update"},
         {"pipelines"},
     ),
@@ -227,6 +229,13 @@ def test_grants_below_the_group_are_not_the_pools_to_take_back() -> None:
     facts.role_assignments.append(acr)
     assert not plan(SPEC, facts).changed
     assert "roleAssignment:ra-acr" not in ops(plan_destroy(SPEC, facts))
+
+
+def test_with_no_pipelines_named_those_permitted_in_azure_devops_stay() -> None:
+    facts = copy.deepcopy(converged())
+    facts.queue_permissions["pipelines"] = [{"id": 7, "authorized": True}]  # "Permit" on a first run
+    assert not plan(SPEC, facts).changed
+    assert "pipelines" not in desired.permissions_body(False, [], facts.queue_permissions)
 
 
 def test_removing_a_pipeline_takes_its_permission_back() -> None:
