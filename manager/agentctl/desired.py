@@ -187,9 +187,10 @@ def scale_set_drift(
         patch["tags"] = {**observed_tags, **want["tags"]}
     wanted_identity = spec.scaleSet.identity.userAssigned
     attached = list(_get(observed, "identity", "userAssignedIdentities") or {})
-    if sorted(i.lower() for i in attached) != [wanted_identity.lower()]:
+    if wanted_identity.lower() not in {i.lower() for i in attached}:
         changes.append(("identity", attached, [wanted_identity]))
-        # a PATCH merges identities: the ones to take off are sent as null
+        # The file's identity replaces the one it named before. A PATCH merges identities, so those
+        # to take off are sent as null. (One added by hand next to the file's is left alone.)
         gone = {i: None for i in attached if i.lower() != wanted_identity.lower()}
         patch["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {wanted_identity: {}, **gone}}
     subnet_path = (

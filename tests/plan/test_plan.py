@@ -173,13 +173,6 @@ UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
         {"pipelines"},
     ),
     (
-        "identity-added-by-hand",
-        {},
-        lambda f: f.scale_set["identity"]["userAssignedIdentities"].update({"/subscriptions/s/other-id": {}}),
-        {"scaleSet": "update"},
-        {"identity"},
-    ),
-    (
         "pool-on-another-connection",
         {},
         lambda f: f.elastic_pool.update(serviceEndpointId="e-old"),
@@ -248,6 +241,12 @@ def test_removing_a_pipeline_takes_its_permission_back() -> None:
         {"id": 4, "authorized": True},
         {"id": 7, "authorized": False},
     ]
+
+
+def test_an_identity_added_by_hand_next_to_the_files_stays() -> None:
+    facts = copy.deepcopy(converged())
+    facts.scale_set["identity"]["userAssignedIdentities"]["/subscriptions/s/other-id"] = {}
+    assert not plan(SPEC, facts).changed
 
 
 def test_an_identity_change_detaches_the_old_one() -> None:
