@@ -239,19 +239,14 @@ def test_checks_made_twice_by_runs_on_two_machines_are_cut_to_one() -> None:
     actions = dp.plan(SPEC, facts(deploy))
     assert pending(actions) == {f"approvalCheck:{PROD}#99": "delete"}
     assert {a.key: a.data for a in actions}[f"approvalCheck:{PROD}#99"] == {"id": 99}
-    # The oldest check that matches the file stands, even when an older one has drifted.
-    drifted = _copy_of(first, 5, minRequiredApprovers=9)
-    deploy.checks["2"] = [drifted, first, _copy_of(first, 99)]
-    assert pending(dp.plan(SPEC, facts(deploy))) == {
-        f"approvalCheck:{PROD}#5": "delete",
-        f"approvalCheck:{PROD}#99": "delete",
-    }
-    # None matches: the oldest is updated, the others go.
-    deploy.checks["2"] = [drifted, _copy_of(first, 6, instructions="by hand")]
-    assert pending(dp.plan(SPEC, facts(deploy))) == {
-        f"approvalCheck:{PROD}": "update",
-        f"approvalCheck:{PROD}#6": "delete",
-    }
+    # The oldest check that matches the file stands; an older one that differs was added by hand
+    # and stays.
+    by_hand = _copy_of(first, 5, minRequiredApprovers=9)
+    deploy.checks["2"] = [by_hand, first, _copy_of(first, 99)]
+    assert pending(dp.plan(SPEC, facts(deploy))) == {f"approvalCheck:{PROD}#99": "delete"}
+    # None matches: the oldest is updated, the others stay.
+    deploy.checks["2"] = [by_hand, _copy_of(first, 6, instructions="by hand")]
+    assert pending(dp.plan(SPEC, facts(deploy))) == {f"approvalCheck:{PROD}": "update"}
     # With no approvers in the file, every Approval check goes.
     deploy.checks["2"] = [first, _copy_of(first, 99)]
     actions = dp.plan(replace_env(PROD, approvers=[], minApprovers=1), facts(deploy))

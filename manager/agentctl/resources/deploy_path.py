@@ -236,15 +236,17 @@ def _approval_checks(dev: Any, project_id: str, env_id: str | int) -> list[dict[
 def approval_check(
     env: Environment, approver_ids: list[str], checks: list[dict[str, Any]]
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The check that stands for ``env``'s approvals, and the other Approval checks to delete.
+    """The check that stands for ``env``'s approvals, and the Approval checks to delete.
 
-    The file says what approvals agentctl's environment has: one Approval check, or none. Checks
-    have no name, so two runs on two machines (which share no lease) can each create one; of
-    several, the oldest that already matches the file stands (else the oldest, to be updated).
+    Checks have no name, so two runs on two machines (which share no lease) can each create one:
+    of several, the oldest that already matches the file stands (else the oldest, to be updated),
+    and the others that match the file are such duplicates. A check that differs from the file
+    was added by hand and stays. With no approvers in the file, every Approval check goes.
     """
     matching = [c for c in checks if not check_drift(env, approver_ids, c)]
     primary = matching[0] if matching else (checks[0] if checks else None)
-    return primary, [c for c in checks if c is not primary]
+    extras = matching if env.approvers else checks
+    return primary, [c for c in extras if c is not primary]
 
 
 def _problem(spec: PoolSpec, path: str, message: str) -> Problem:
