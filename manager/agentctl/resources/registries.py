@@ -50,7 +50,7 @@ _ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
 @dataclass
 class RegistryFacts:
     registry: dict[str, Any] | None  # the ARM resource; None when it does not exist
-    assignments: list[dict[str, Any]]  # of the agents' principal, at or above the registry
+    assignments: list[dict[str, Any]]  # of the agents' principal, at the registry
     connection: dict[str, Any] | None
     permissions: dict[str, Any]
 
@@ -223,10 +223,9 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
             else Arm(arm.target, parts["sub"], arm.shared)
         )
         registry = reg_arm.get_registry(parts["rg"], parts["name"])
-        assignments = arm.list_role_assignments(reg.id, facts.principal_id) if registry else []
         conn = dev.endpoint_by_name(reg.connection)
         perms = dev.permissions("endpoint", conn["id"]) if conn else {}
-        return RegistryFacts(registry, assignments, conn, perms)
+        return RegistryFacts(registry, [], conn, perms)
 
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="observe-acr") as pool:
         # Also with no registry listed: what the pool made for registries it no longer names.
@@ -235,9 +234,12 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
             dev.call, "endpoint.list", {"project": dev.project["id"]}, {"type": "dockerregistry"}
         )
         found = list(pool.map(one, spec.registries))
+    assignments = mine.result()
+    for reg, f in zip(spec.registries, found, strict=True):  # the identity's listing has them all
+        f.assignments = [a for a in assignments if _scope_of(a) == reg.id.lower()] if f.registry else []
     out = Observed(
         {reg.id.lower(): f for reg, f in zip(spec.registries, found, strict=True)},
-        assignments=mine.result(),
+        assignments=assignments,
         connections=[
             c for c in dev.values(doc.result()) if str(c.get("type", "")).lower() == "dockerregistry"
         ],
