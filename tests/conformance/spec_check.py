@@ -18,6 +18,9 @@ and the lines of the sandbox's ``access.jsonl`` both work; a value redacted ther
 Rules (the specs are read as Draft 4 / Swagger 2.0):
 - An object schema that declares ``properties`` and no ``additionalProperties`` is closed: any other
   member is reported as an unknown property, not only type and enum errors.
+- Polymorphism (Swagger ``discriminator``, e.g. Managed DevOps Pools' ``kind``): a value of a base type is
+  checked against the subtype its discriminator names (``x-ms-discriminator-value``, else the definition
+  name, among the definitions of the same file whose ``allOf`` names the base); an unknown value is an error.
 - ``readOnly`` members are allowed in responses and ignored in requests (Azure ignores them there).
   ``x-nullable: true`` allows null; otherwise null is an error, except in Azure DevOps bodies (the vsts
   specs never state nullability and the service sends null members).
@@ -295,8 +298,32 @@ class _Walk:
             self.check(DEVOPS_WIRE_SHAPES[pointer.removeprefix("/definitions/")][0], value, loc, target_at)
         elif self.index.is_devops(path) and pointer == "/definitions/CheckConfiguration":
             self.check_configuration(target, value, loc, target_at)
+        elif "discriminator" in target and isinstance(value, dict):
+            self.polymorphic(path, pointer, target, value, loc, target_at)
         else:
             self.check(target, value, loc, target_at)
+
+    def polymorphic(
+        self, path: Path, pointer: str, base: Json, value: dict[str, Json], loc: str, at: _At
+    ) -> None:
+        """A Swagger base type with a `discriminator`: check against the subtype its value names."""
+        prop = base["discriminator"]
+        kinds = self.index.subtypes(path, pointer)
+        if not kinds or prop not in value:
+            self.check(base, value, loc, at)  # no subtypes, or the missing discriminator is reported
+            return
+        name = value[prop]
+        if name not in kinds:
+            message = f"value {repr(name)[:60]} names no subtype (one of {', '.join(sorted(kinds))})"
+            self.problem(_child(loc, prop), message, at)
+            return
+        sub_pointer = kinds[name]
+        self.check(
+            self.docs.resolve(f"#{sub_pointer}", path)[2],
+            value,
+            loc,
+            _At(path, f"{self.docs.display(path)}#{sub_pointer}"),
+        )
 
     def check(self, schema: Json, value: Json, loc: str, at: _At) -> None:
         if value == REDACTED:
@@ -521,6 +548,7 @@ class SpecIndex:
         self.devops_operations: list[Operation] = []
         self._check_types: dict[str, str] = {}  # check type id or name, lower case -> name
         self._settings: dict[str, tuple[Json, _At]] = {}  # check type name -> settings schema
+        self._subtypes: dict[tuple[Path, str], dict[str, str]] = {}
         self._index_arm()
         self._index_devops()
         self._index_check_settings()
@@ -598,6 +626,22 @@ class SpecIndex:
         for name, (extra, _reason) in CHECK_SETTINGS_BEYOND_EXAMPLES.items():
             schema, at = self._settings[name]
             self._settings[name] = ({**schema, "properties": {**schema["properties"], **extra}}, at)
+
+    def subtypes(self, path: Path, pointer: str) -> dict[str, str]:
+        """Discriminator value -> definition pointer of the subtypes of `pointer` declared in `path`.
+
+        Swagger 2.0: a subtype names its base in `allOf` and its value in `x-ms-discriminator-value`
+        (by default, its definition name).
+        """
+        key = (path, pointer)
+        if key not in self._subtypes:
+            found = {}
+            for name, definition in self.docs.load(path).get("definitions", {}).items():
+                parents = [part.get("$ref") for part in definition.get("allOf", [])]
+                if f"#{pointer}" in parents:
+                    found[str(definition.get("x-ms-discriminator-value", name))] = f"/definitions/{name}"
+            self._subtypes[key] = found
+        return self._subtypes[key]
 
     def check_settings(self, kind: Json) -> tuple[Json, _At] | None:
         """The settings schema learnt from the examples for a check type ({id, name}), if any."""

@@ -49,6 +49,14 @@ EXAMPLE_QUIRKS = {
     "POST__CreateTaskGroup.json": "definitionType is not a TaskGroupCreateParameter member",
     "PATCH__UpdateCheckSuiteRun.json": "request members in PascalCase (Action, CheckId)",
     "POST__GetFilteredServiceEndpointTypes.json": "recorded as a GET with a body",
+    "VirtualMachineScaleSetVM_Get_InstanceViewAutoPlacedOnDedicatedHostGroup.json": (
+        "null messages, times, bootDiagnostics, extensions; none of them x-nullable"
+    ),
+    "ListAvailableResourceSkus.json": "`nextLink: null`; the spec's nextLink is a string",
+    "ListAvailableResourceSkusForARegion.json": "`nextLink: null`; the spec's nextLink is a string",
+    "ListAvailableResourceSkusWithExtendedLocations.json": "`nextLink: null`; the spec's nextLink is a string",
+    "Sku_ListByLocation.json": "`nextLink: null`; the spec's nextLink is a string",
+    "ResourceDetails_ListByPool.json": "`nextLink: null`; the spec's nextLink is a string",
 }
 
 
@@ -154,6 +162,51 @@ def test_registry_create_quirk_is_only_the_null_status(index: SpecIndex) -> None
     assert [p.split(": ", 1)[1] for p in index.check_exchange(ex201)] == [
         "properties.status: expected object, got null (spec: containerregistry.json#/definitions/Status)"
     ]
+
+
+def test_quirks_are_only_their_nulls(index: SpecIndex) -> None:
+    """Each null quirk fails only on null members, so a real mismatch in the same example still shows."""
+    nullish = ("got null",)
+    for file, _, ex in arm_examples(index):
+        if file.name in EXAMPLE_QUIRKS and "null" in EXAMPLE_QUIRKS[file.name]:
+            problems = index.check_exchange(ex)
+            assert problems and all(any(n in p for n in nullish) for p in problems), (file.name, problems)
+
+
+def mdp_example(index: SpecIndex) -> dict[str, Json]:
+    (put,) = [
+        ex for f, _, ex in arm_examples(index) if f.name == "CreateOrUpdatePool.json" and ex["status"] == 200
+    ]
+    return put
+
+
+def test_discriminator_selects_the_subtype(index: SpecIndex) -> None:
+    """Managed DevOps Pools' profiles are polymorphic (`kind`): members of the subtype are known."""
+    put = mdp_example(index)
+    assert put["request"]["properties"]["fabricProfile"]["kind"] == "Vmss"
+    assert index.check_exchange(put) == []
+
+
+@pytest.mark.parametrize(
+    ("profile", "change", "expected"),
+    [
+        ("fabricProfile", {"kind": "Vms"}, "properties.fabricProfile.kind: value 'Vms' names no subtype"),
+        ("fabricProfile", {"images": "x"}, "properties.fabricProfile.images: expected array"),
+        ("fabricProfile", {"sku": {"size": "x"}}, "properties.fabricProfile.sku.size: unknown property"),
+        ("agentProfile", {"kind": "Stateful", "maxAgentLifetime": 7}, "maxAgentLifetime: expected string"),
+        ("agentProfile", {"kind": "Stateless", "maxAgentLifetime": "7.00:00:00"}, "unknown property"),
+        ("organizationProfile", {"kind": "GitHub"}, "organizations[0].openAccess: unknown property"),
+        ("organizationProfile", {"kind": None}, "organizationProfile.kind: value None names no subtype"),
+    ],
+)
+def test_discriminator_mutations_fail(
+    index: SpecIndex, profile: str, change: dict[str, Json], expected: str
+) -> None:
+    put = mdp_example(index)
+    body = json.loads(json.dumps(put["request"]))
+    body["properties"][profile].update(change)
+    problems = index.check_exchange({**put, "request": body, "response": None, "status": None})
+    assert any(expected in p for p in problems), problems
 
 
 def test_in_scope_devops_areas_have_passing_examples(index: SpecIndex) -> None:
