@@ -52,11 +52,16 @@ EXAMPLE_QUIRKS = {
     "VirtualMachineScaleSetVM_Get_InstanceViewAutoPlacedOnDedicatedHostGroup.json": (
         "null messages, times, bootDiagnostics, extensions; none of them x-nullable"
     ),
-    "ListAvailableResourceSkus.json": "`nextLink: null`; the spec's nextLink is a string",
-    "ListAvailableResourceSkusForARegion.json": "`nextLink: null`; the spec's nextLink is a string",
-    "ListAvailableResourceSkusWithExtendedLocations.json": "`nextLink: null`; the spec's nextLink is a string",
-    "Sku_ListByLocation.json": "`nextLink: null`; the spec's nextLink is a string",
-    "ResourceDetails_ListByPool.json": "`nextLink: null`; the spec's nextLink is a string",
+    **dict.fromkeys(
+        (
+            "ListAvailableResourceSkus.json",
+            "ListAvailableResourceSkusForARegion.json",
+            "ListAvailableResourceSkusWithExtendedLocations.json",
+            "Sku_ListByLocation.json",
+            "ResourceDetails_ListByPool.json",
+        ),
+        "`nextLink: null`; the spec's nextLink is a string, not x-nullable",
+    ),
 }
 
 
