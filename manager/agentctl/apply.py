@@ -237,7 +237,7 @@ def _pool_create(ctx: Context, a: Action) -> None:
         "autoProvisionProjectPools": "false",
         "projectId": project_id,
     }
-    body = desired.elastic_pool_body(spec, ctx.connection()["id"], project_id)
+    body = desired.elastic_pool_body(spec, ctx.connection()["id"], project_id, ctx.facts.now)
     ctx.outputs["pool"] = dev.call("elastic.create", query=query, body=body)
 
 
@@ -245,7 +245,7 @@ def _pool_update(ctx: Context, a: Action) -> None:
     assert ctx.facts.agent_pool is not None
     dev = ctx.clients.devops
     body = {
-        **desired.elastic_settings(ctx.spec),
+        **desired.elastic_settings(ctx.spec, ctx.facts.now),
         "serviceEndpointId": ctx.connection()["id"],
         "serviceEndpointScope": dev.project["id"],
     }

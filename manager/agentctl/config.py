@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentctl import yamlsrc
+from agentctl import standby, yamlsrc
 from agentctl.errors import Collected, InvalidInput
 
 GUID = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
@@ -144,11 +144,65 @@ class ScaleSet:
     tags: dict[str, str] = field(default_factory=dict, metadata=meta("Extra tags for the scale set."))
 
 
+PREDICTION_PREFERENCES = [
+    "Balanced",
+    "MostCostEffective",
+    "MoreCostEffective",
+    "MorePerformance",
+    "BestPerformance",
+]
+
+
+@dataclass(frozen=True)
+class StandbyEntry:
+    days: list[str] = field(
+        metadata=meta(
+            "Days this entry applies to: Mon..Sun (or full names), or ranges such as Mon-Fri.",
+            items={"pattern": r"^[A-Za-z]+(-[A-Za-z]+)?$"},
+        )
+    )
+    start: str = field(
+        metadata=meta("Local start time, 24-hour HH:MM.", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )
+    agents: int = field(
+        metadata=meta("Standby agents from this time until the next entry.", minimum=0, maximum=10000)
+    )
+
+
+@dataclass(frozen=True)
+class Standby:
+    timeZone: str = field(
+        default="UTC", metadata=meta("IANA time zone of the start times, e.g. Europe/Amsterdam.")
+    )
+    schedule: list[StandbyEntry] = field(
+        default_factory=list,
+        metadata=meta("Weekly entries; a count holds until the next entry (Sunday wraps to Monday)."),
+    )
+    automatic: str | None = field(
+        default=None,
+        metadata=meta(
+            "Managed DevOps Pools only: standby predicted from history, with this preference.",
+            enum=PREDICTION_PREFERENCES,
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Pool:
     name: str = field(metadata=meta("Agent pool name.", pattern=_DEVOPS_NAME, maxLength=128))
     maxCapacity: int = field(default=10, metadata=meta("Most agents at once.", minimum=1, maximum=1000))
-    desiredIdle: int = field(default=1, metadata=meta("Agents kept idle (standby).", minimum=0, maximum=1000))
+    standby: int | Standby | None = field(
+        default=None,
+        metadata=meta(
+            "Agents kept idle: a fixed count, or a schedule {timeZone, schedule: [{days, start, agents}]}.",
+            minimum=0,
+            maximum=1000,
+        ),
+    )
+    desiredIdle: int | None = field(
+        default=None,
+        metadata=meta("Agents kept idle: the older spelling of a fixed `standby`.", minimum=0, maximum=1000),
+    )
     recycleAfterEachUse: bool = field(default=False, metadata=meta("A fresh VM for every job."))
     timeToLiveMinutes: int = field(
         default=30, metadata=meta("Minutes an idle agent is kept above standby.", minimum=0, maximum=43200)
@@ -295,6 +349,29 @@ class PoolSpec:
     def line(self, path: str) -> int | None:
         return self.lines.get(path)
 
+    @property
+    def standby_field(self) -> str:
+        """The field that sets the standby agents (for messages)."""
+        return (
+            "devops.pool.desiredIdle" if self.devops.pool.desiredIdle is not None else "devops.pool.standby"
+        )
+
+    def standby_week(self) -> standby.Week:
+        """The standby agents over the week (default: one agent at all times)."""
+        pool = self.devops.pool
+        value = pool.standby if pool.standby is not None else pool.desiredIdle
+        if value is None:
+            return standby.Week.fixed(1)
+        if isinstance(value, int):
+            return standby.Week.fixed(value)
+        points = {
+            day * standby.DAY_MINUTES + standby.minute_of(entry.start): entry.agents
+            for entry in value.schedule
+            for item in entry.days
+            for day in standby.days_of(item)
+        }
+        return standby.Week(value.timeZone, tuple(sorted(points.items())))
+
 
 # --- loading -------------------------------------------------------------------------------
 
@@ -348,8 +425,7 @@ def _build(tp: Any, value: Any, path: str, lines: dict[str, int], errs: Collecte
     if origin in (types.UnionType, typing.Union):
         if value is None:
             return None
-        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _build(inner, value, path, lines, errs)
+        return _build(_branch(tp, value), value, path, lines, errs)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             bad(f"expected a mapping, got {_kind(value)}")
@@ -404,6 +480,15 @@ def _build(tp: Any, value: Any, path: str, lines: dict[str, int], errs: Collecte
 
 
 _TYPE_NAMES = {str: "a string", int: "a whole number", bool: "true or false"}
+
+
+def _branch(tp: Any, value: Any) -> Any:
+    """Of ``X | None`` the X; of ``int | SomeDataclass``, the dataclass for a mapping, else the int."""
+    inner = [a for a in typing.get_args(tp) if a is not type(None)]
+    if len(inner) == 1:
+        return inner[0]
+    mapped = next(a for a in inner if dataclasses.is_dataclass(a))
+    return mapped if isinstance(value, dict) else next(a for a in inner if a is not mapped)
 
 
 def _kind(value: Any) -> str:
@@ -496,9 +581,7 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
         if any(p > MAX_INT32 for p in parts):
             add("each part of an image version must fit in a 32-bit integer", "image.version")
 
-    pool = spec.devops.pool
-    if pool.desiredIdle > pool.maxCapacity:
-        add(f"({pool.desiredIdle}) exceeds maxCapacity ({pool.maxCapacity})", "devops.pool.desiredIdle")
+    _standby_checks(spec, add)
     if not spec.devops.azureConnection.workloadIdentity:
         add(
             "only workload identity federation is supported (no secret is ever stored)",
@@ -534,6 +617,51 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
     _unique([(f"registries[{i}].id", r.id) for i, r in enumerate(spec.registries)], add)
 
 
+def _standby_checks(spec: PoolSpec, add: typing.Callable[[str, str], None]) -> None:
+    pool, at = spec.devops.pool, "devops.pool.standby"
+    if pool.standby is not None and pool.desiredIdle is not None:
+        add("give standby or its older spelling desiredIdle, not both", "devops.pool.desiredIdle")
+        return
+    if isinstance(pool.standby, Standby):
+        if pool.standby.automatic is not None:
+            add(
+                "automatic standby is a Managed DevOps Pools feature; a scale-set pool takes a fixed count "
+                "or a schedule",
+                f"{at}.automatic",
+            )
+            return
+        if not pool.standby.schedule:
+            add("a schedule needs at least one entry {days, start, agents}", f"{at}.schedule")
+            return
+        try:
+            standby.zone_of(pool.standby.timeZone)
+        except ValueError as e:
+            add(str(e), f"{at}.timeZone")
+        seen: dict[tuple[int, str], str] = {}
+        for i, entry in enumerate(pool.standby.schedule):
+            for j, item in enumerate(entry.days):
+                try:
+                    days = standby.days_of(item)
+                except ValueError as e:
+                    add(str(e), f"{at}.schedule[{i}].days[{j}]")
+                    continue
+                for day in days:
+                    first = seen.setdefault((day, entry.start), f"{at}.schedule[{i}]")
+                    if first != f"{at}.schedule[{i}]":
+                        add(
+                            f"{standby.DAYS[day]} {entry.start} is already set by {first}",
+                            f"{at}.schedule[{i}]",
+                        )
+            if entry.agents > pool.maxCapacity:
+                add(
+                    f"({entry.agents}) exceeds maxCapacity ({pool.maxCapacity})", f"{at}.schedule[{i}].agents"
+                )
+        return
+    fixed = spec.standby_week().peak
+    if fixed > pool.maxCapacity:
+        add(f"({fixed}) exceeds maxCapacity ({pool.maxCapacity})", spec.standby_field)
+
+
 def _unique(items: list[tuple[str, Any]], add: typing.Callable[[str, str], None]) -> None:
     """Report every value listed again (text compared without case) at its path."""
     seen: dict[Any, str] = {}
@@ -564,8 +692,10 @@ def json_schema() -> dict[str, Any]:
 def _schema_of(tp: Any) -> dict[str, Any]:
     origin = typing.get_origin(tp)
     if origin in (types.UnionType, typing.Union):
-        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _schema_of(inner)
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1:
+            return _schema_of(inner[0])
+        return {"oneOf": [_schema_of(a) for a in inner]}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         props: dict[str, Any] = {}
         required = []

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
+from agentctl import standby
 from agentctl.config import PoolSpec, parse_id
 from agentctl.errors import PreconditionFailed
 
@@ -307,11 +309,12 @@ def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"agentctl|{scope.lower()}|{principal_id}|{role_id.lower()}"))
 
 
-def elastic_settings(spec: PoolSpec) -> dict[str, Any]:
+def elastic_settings(spec: PoolSpec, at: datetime) -> dict[str, Any]:
+    """The elastic pool's settings at the instant ``at``: ``desiredIdle`` is the standby count in force."""
     p = spec.devops.pool
     return {
         "maxCapacity": p.maxCapacity,
-        "desiredIdle": p.desiredIdle,
+        "desiredIdle": standby.count_at(spec.standby_week(), at),
         "recycleAfterEachUse": p.recycleAfterEachUse,
         "timeToLiveMinutes": p.timeToLiveMinutes,
         "maxSavedNodeCount": p.maxSavedNodeCount,
@@ -320,22 +323,22 @@ def elastic_settings(spec: PoolSpec) -> dict[str, Any]:
     }
 
 
-def elastic_pool_body(spec: PoolSpec, endpoint_id: str, project_id: str) -> dict[str, Any]:
+def elastic_pool_body(spec: PoolSpec, endpoint_id: str, project_id: str, at: datetime) -> dict[str, Any]:
     return {
         "azureId": scale_set_id(spec),
         "serviceEndpointId": endpoint_id,
         "serviceEndpointScope": project_id,
         "orchestrationType": "uniform",
-        **elastic_settings(spec),
+        **elastic_settings(spec, at),
     }
 
 
 def elastic_drift(
-    spec: PoolSpec, observed: dict[str, Any], connection: dict[str, Any] | None
+    spec: PoolSpec, observed: dict[str, Any], connection: dict[str, Any] | None, at: datetime
 ) -> list[tuple[str, Any, Any]]:
     """Settings that differ, and the service connection when the pool uses another one
     (``connection``: the one the file names, None while it is still to be made)."""
-    want = elastic_settings(spec)
+    want = elastic_settings(spec, at)
     drift = [
         (k, observed.get(k), v) for k, v in want.items() if str(observed.get(k)).lower() != str(v).lower()
     ]

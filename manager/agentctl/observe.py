@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from agentctl import desired, resources
@@ -49,6 +50,8 @@ class Facts:
     extra: dict[str, Any] = field(default_factory=dict)  # facts of the modules in agentctl.resources
     # identities on the scale set that the file no longer names: id -> what agentctl left on them
     old_identities: dict[str, OldIdentity] = field(default_factory=dict)
+    # when the facts were read: the standby count in force then is the desired one
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def principal_id(self) -> str:

@@ -214,7 +214,7 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
                 f"agent pool '{pool.name}' exists and is not backed by scale set {spec.scaleSet.name}",
                 hint="choose another devops.pool.name",
             )
-        drift = desired.elastic_drift(spec, elastic or {}, conn)
+        drift = desired.elastic_drift(spec, elastic or {}, conn, facts.now)
         add(Action("pool", UPDATE if drift else NOOP, "agent pool", pool.name, _changes(drift), pool_needs))
 
     # Connections of ours the file no longer names (it was renamed), once the pool has left them

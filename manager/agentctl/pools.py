@@ -153,7 +153,9 @@ def status(spec: PoolSpec, c: Clients, log_lines: int = 10) -> dict[str, Any]:
             "id": (facts.agent_pool or {}).get("id"),
             "state": elastic.get("state"),
             "offlineSince": elastic.get("offlineSince"),
-            "settings": {k: elastic.get(k) for k in desired.elastic_settings(spec)} if elastic else None,
+            "settings": {k: elastic.get(k) for k in desired.elastic_settings(spec, facts.now)}
+            if elastic
+            else None,
             "nodes": dict(Counter(str(n.get("state")) for n in nodes)),
         },
         "scaleSet": {

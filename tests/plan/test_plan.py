@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -34,7 +35,7 @@ def converged(spec: config.PoolSpec = SPEC) -> Facts:
         "workloadIdentityFederationIssuer": ISSUER,
         "workloadIdentityFederationSubject": SUBJECT,
     }
-    elastic = desired.elastic_pool_body(spec, "e1", "p1") | {"poolId": 7}
+    elastic = desired.elastic_pool_body(spec, "e1", "p1", datetime.now(UTC)) | {"poolId": 7}
     return Facts(
         resource_group={"name": spec.azure.resourceGroup, "tags": desired.tags(spec)},
         scale_set=ss,
