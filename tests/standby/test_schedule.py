@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from agentctl import config
-from agentctl.errors import Problem
 from agentctl.cli import cli
+from agentctl.errors import Problem
 from agentctl.standby import (
     Week,
     agent_hours,
