@@ -64,6 +64,7 @@ class Target:
     ca_bundle: str | None = None  # None: the system trust store
     devops_pat: str | None = None
     sandbox: Any = None  # the in-process sandbox, kept alive while the command runs
+    prices_url: str = "https://prices.azure.com/api/retail/prices"  # the public Azure Retail Prices API
 
     @property
     def verify(self) -> str | bool:
@@ -152,4 +153,11 @@ def target_of(sb: Any, keep: bool) -> Target:
     """A target for a sandbox's endpoints; ``keep`` holds an in-process sandbox for clean-up."""
     cloud = Cloud(sb.arm_endpoint, f"{sb.arm_endpoint}.default", "sandbox", "AzureCloud")
     cred = SandboxCredential(sb.token_url, sb.client_secret, sb.ca_bundle)
-    return Target(cloud, sb.devops_url, cred, ca_bundle=sb.ca_bundle, sandbox=sb if keep else None)
+    return Target(
+        cloud,
+        sb.devops_url,
+        cred,
+        ca_bundle=sb.ca_bundle,
+        sandbox=sb if keep else None,
+        prices_url=f"{sb.arm_endpoint}api/retail/prices",
+    )

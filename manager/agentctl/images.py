@@ -458,8 +458,9 @@ def _owned_scale_set(arm: Arm, spec: PoolSpec) -> dict[str, Any]:
     return ss
 
 
-def _elastic_pool_id(dev: DevOps, spec: PoolSpec) -> int:
-    """The agent pool backed by this scale set (the nodes' computeIds are its instance ids)."""
+def owned_elastic_pool(dev: DevOps, spec: PoolSpec) -> dict[str, Any]:
+    """The elastic pool of the file's agent pool, when its scale set is the file's (its ``poolId`` is
+    the agent pool's id; the nodes' computeIds are the scale set's instance ids)."""
     pool = dev.pool_by_name(spec.devops.pool.name)
     elastic = dev.read("elastic.get", {"poolId": pool["id"]}) if pool else None
     if pool is None or elastic is None:
@@ -470,9 +471,9 @@ def _elastic_pool_id(dev: DevOps, spec: PoolSpec) -> int:
     if not same_id(str(elastic.get("azureId") or ""), desired.scale_set_id(spec)):
         raise PreconditionFailed(
             f"agent pool {spec.devops.pool.name} is backed by {elastic.get('azureId')}, not by scale set "
-            f"{spec.scaleSet.name}; not recycling its agents"
+            f"{spec.scaleSet.name}; leaving it alone"
         )
-    return int(pool["id"])
+    return {**elastic, "poolId": int(pool["id"])}
 
 
 def roll(
@@ -498,7 +499,7 @@ def roll(
         with open(spec.source, encoding="utf-8", newline="") as f:
             edited = edited_pool_file(f.read(), spec, version)
     dev = DevOps(target, spec.devops.project) if recycle_idle else None
-    pool_id = _elastic_pool_id(dev, spec) if dev else 0
+    pool_id = owned_elastic_pool(dev, spec)["poolId"] if dev else 0
 
     def idle_agents() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         if dev is None:

@@ -252,3 +252,38 @@ def test_private_acr_example_pushes_through_the_registry_connection() -> None:
     if registries is None:
         pytest.skip("examples/pool.yaml names no registry connection yet")
     assert docker["inputs"]["containerRegistry"] in {r["connection"] for r in registries}
+
+
+STANDBY = PIPELINES / "standby.yml"
+
+
+def test_standby_timer_runs_on_its_schedule_without_azure_rights() -> None:
+    """The timer uses no ARM connection (no AzureCLI task, no azureSubscription anywhere) and runs on
+    a hosted agent, with the job's own Azure DevOps token."""
+    timer = data(STANDBY)
+    assert timer["trigger"] == "none" and timer["pr"] == "none"
+    (schedule,) = timer["schedules"]
+    assert schedule["always"] == "true" and schedule["branches"]["include"] == ["main"]
+    assert "vmImage" in timer["pool"]
+    keys = {str(where[-1]) for where, _ in walk(timer) if where}
+    assert "azureSubscription" not in keys and "azureConnection" not in keys
+    assert not any(
+        str(n.get("task", "")).startswith("AzureCLI") for _, n in walk(timer) if isinstance(n, dict)
+    )
+    (env,) = [n["env"] for _, n in walk(timer) if isinstance(n, dict) and "AGENTCTL_ARGS" in n.get("env", {})]
+    assert env["AZDO_PAT"] == "$(System.AccessToken)"
+
+
+def test_standby_timer_calls_parse_with_the_agentctl_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agentctl.cli import cli
+
+    monkeypatch.chdir(REPO)
+    (env,) = [
+        n["env"]
+        for _, n in walk(data(STANDBY))
+        if isinstance(n, dict) and "AGENTCTL_ARGS" in n.get("env", {})
+    ]
+    words = shlex.split(env["AGENTCTL_ARGS"].replace("${{ poolFile }}", default(STANDBY, "poolFiles")[0]))
+    command = cli.get_command(click.Context(cli), words[0])
+    assert isinstance(command, click.Group) and command.invoke_without_command
+    assert command.make_context(words[0], words[1:]).params["path"] == "examples/pool.yaml"

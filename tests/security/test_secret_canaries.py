@@ -161,6 +161,9 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
             rig, canary, "prune", [*base, "image", "prune", "--keep", "1", "-f", pool, "--yes"]
         )
         codes["schema"] = run(rig, canary, "schema", [*flags, "schema"])
+        at = ["--at", "2026-12-07T09:00:00Z"]
+        codes["standby"] = run(rig, canary, "standby", [*base, "standby", "-f", pool, *at])
+        codes["standby show"] = run(rig, canary, "standby-show", [*base, "standby", "show", "-f", pool])
         canary.from_sandbox(rig)  # the cluster credentials exist once deploy-pool fetched them
         kubeconfig = tmp_path / "kubeconfig"
         kubeconfig.write_bytes(_user_kubeconfig(rig).replace(b"\n", b"\r\n"))
@@ -183,6 +186,8 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         "image roll": 0,
         "image prune": 0,
         "schema": 0,
+        "standby": 0,
+        "standby show": 0,
         "kubeconfig check": 3,
         "destroy": 0,
         "sandbox reset": 0,
@@ -210,7 +215,10 @@ def _every_command() -> list[str]:
         for name in group.list_commands(ctx):
             command = group.get_command(ctx, name)
             full = f"{prefix}{name}"
-            names += walk(command, full + " ") if isinstance(command, click.Group) else [full]
+            if isinstance(command, click.Group):
+                names += [full] * command.invoke_without_command + walk(command, full + " ")
+            else:
+                names.append(full)
         return names
 
     return walk(cli, "")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agentctl import config
+from agentctl import config, desired
 from agentctl.cli import cli
 from agentctl.errors import Problem
 from agentctl.standby import (
@@ -192,3 +192,27 @@ def test_validate_exits_3_without_traceback(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["validate", "-f", str(path)])
     assert result.exit_code == 3 and "Traceback" not in result.output
     assert "devops.pool.standby.automatic" in result.output
+
+
+def test_the_elastic_pool_wants_the_count_in_force() -> None:
+    """plan and deploy-pool send the count in force when the facts are read: the timer and plan agree."""
+    text = EXAMPLE_POOL.read_text().replace(
+        "    desiredIdle: 1\n",
+        "    standby:\n      timeZone: Europe/Amsterdam\n      schedule:\n"
+        "        - {days: [Mon-Fri], start: '08:00', agents: 3}\n"
+        "        - {days: [Mon-Fri], start: '18:00', agents: 0}\n",
+    )
+    spec = config.loads(text)
+    assert desired.elastic_settings(spec, utc("2026-12-07T07:00"))["desiredIdle"] == 3
+    assert desired.elastic_settings(spec, utc("2026-12-07T17:00"))["desiredIdle"] == 0
+    connection = {"id": "e1"}
+    observed = desired.elastic_settings(spec, utc("2026-12-07T07:00")) | {"serviceEndpointId": "e1"}
+    assert desired.elastic_drift(spec, observed, connection, utc("2026-12-07T08:00")) == []
+    drift = desired.elastic_drift(spec, observed, connection, utc("2026-12-07T17:00"))
+    assert drift == [("desiredIdle", 3, 0)]
+    assert (
+        desired.elastic_settings(config.loads(EXAMPLE_POOL.read_text()), utc("2026-12-07T07:00"))[
+            "desiredIdle"
+        ]
+        == 1
+    )

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "deploy-pool": "agentctl.cli.pool:deploy_pool",
     "status": "agentctl.cli.pool:status",
     "destroy": "agentctl.cli.pool:destroy",
+    "standby": "agentctl.cli.standby:standby",
     "image": "agentctl.cli.image:image",
     "kubeconfig": "agentctl.cli.kubeconfig:kubeconfig",
     "sandbox": "agentctl.cli.sandbox:sandbox",
