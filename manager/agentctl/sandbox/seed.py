@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from agentctl.sandbox.arm import acr, aks, common, gallery, identity, network, resources
+from agentctl.sandbox.arm import acr, aks, common, gallery, identity, managedpools, network, resources
 from agentctl.sandbox.http import iso_z
 from agentctl.sandbox.registry import State
 
@@ -174,6 +174,10 @@ def seed(world: dict[str, Any], now: float) -> State:
         },
         "counters": {},
     }
+    # Microsoft's DevOpsInfrastructure service principal, present in a tenant that uses Managed DevOps Pools
+    st["meta"]["principals"].append(
+        {"id": managedpools.service_principal_id(world["tenantId"]), "type": "ServicePrincipal"}
+    )
     _arm(st, world, now)
     _devops(st, world, now)
     return st

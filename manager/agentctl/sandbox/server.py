@@ -31,6 +31,7 @@ from agentctl.sandbox import accesslog, auth, endpoints, registry, seed, tls, wo
 
 # The service modules register their routes and tickers on import.
 from agentctl.sandbox.arm import acr, aks, authorization, compute, gallery, identity, network, resources  # noqa: F401
+from agentctl.sandbox.arm import managedpools as managed_pools  # noqa: F401
 from agentctl.sandbox.devops import core, environments, permissions, pools  # noqa: F401
 from agentctl.sandbox.devops import endpoints as devops_endpoints  # noqa: F401
 from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan, parse, parse_timing

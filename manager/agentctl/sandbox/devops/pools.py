@@ -145,14 +145,27 @@ def pool_reference(pool: common.Item) -> common.Item:
 
 
 def new_pool(ctx: Ctx, name: str, options: str, auto_provision: bool, hosted: bool = False) -> common.Item:
-    pid = common.next_id(ctx.st, "pool", start=10)
+    return make_pool(ctx.st, name, options, auto_provision, common.caller(ctx), ctx.now, hosted)
+
+
+def make_pool(
+    st: State,
+    name: str,
+    options: str,
+    auto_provision: bool,
+    owner: common.Item,
+    now: float,
+    hosted: bool = False,
+) -> common.Item:
+    """An agent pool made by ``owner`` (an identity reference)."""
+    pid = common.next_id(st, "pool", start=10)
     pool = {
-        "createdOn": iso_z(ctx.now),
+        "createdOn": iso_z(now),
         "autoProvision": auto_provision,
         "autoUpdate": True,
         "autoSize": True,
-        "createdBy": common.caller(ctx),
-        "owner": common.caller(ctx),
+        "createdBy": owner,
+        "owner": owner,
         "id": pid,
         "scope": arm_common.stable_guid(f"pool/{pid}/{name}"),
         "name": name,
@@ -162,14 +175,18 @@ def new_pool(ctx: Ctx, name: str, options: str, auto_provision: bool, hosted: bo
         "isLegacy": False,
         "options": options,
     }
-    pools(ctx.st)[str(pid)] = pool
+    pools(st)[str(pid)] = pool
     return pool
 
 
 def new_queue(ctx: Ctx, project_id: str, pool: common.Item) -> common.Item:
-    qid = common.next_id(ctx.st, "queue", start=10)
+    return make_queue(ctx.st, project_id, pool)
+
+
+def make_queue(st: State, project_id: str, pool: common.Item) -> common.Item:
+    qid = common.next_id(st, "queue", start=10)
     queue = {"id": qid, "projectId": project_id, "name": pool["name"], "pool": pool_reference(pool)}
-    queues(ctx.st)[str(qid)] = queue
+    queues(st)[str(qid)] = queue
     return queue
 
 
