@@ -110,6 +110,11 @@ DEVOPS_WIRE_SHAPES: dict[str, tuple[Json, str]] = {
 # Exchanges that have no operation in the specs, on purpose: (method or "*", path regex, reason).
 SKIPPED: tuple[tuple[str, str, str], ...] = (
     ("*", r"/sandbox(/.*)?", "sandbox-only endpoint (token, control), not an Azure API"),
+    (
+        "GET",
+        r"/api/retail/prices",
+        "the public Azure Retail Prices API has no spec in the shared specs folder",
+    ),
     ("OPTIONS", r"/[^/]+/_apis/?", "Azure DevOps route discovery; not in vsts-rest-api-specs"),
     (
         "GET",

@@ -73,3 +73,15 @@ def test_show_charts_the_week(world: Any, capsys: Any) -> None:
     assert world.agentctl("standby", "show", "-f", str(world.pool), "--offline") == 0
     text = capsys.readouterr().out
     assert "Mon ········3333333333111111" in text and "Sat ························" in text
+
+
+def test_show_prices_the_week_from_the_retail_prices_api(world: Any, capsys: Any) -> None:
+    world.edit("    desiredIdle: 1\n", SCHEDULE)
+    code, out = world.json(capsys, "standby", "show", "-f", str(world.pool))
+    assert code == 0
+    cost = out["data"]["cost"]
+    # the sandbox's Linux pay-as-you-go price of Standard_D4s_v5 (Windows, Spot and Low Priority left out)
+    assert cost["hourly"] == 0.192 and cost["currency"] == "USD"
+    assert cost["perMonth"]["scheduled"] == round(212 * 730 / 168 * 0.192, 2)
+    assert cost["perMonth"]["maxCapacity"] == round(1680 * 730 / 168 * 0.192, 2)
+    assert next(e for e in world.log() if e["path"] == "/api/retail/prices")["status"] == 200

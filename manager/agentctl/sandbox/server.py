@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from agentctl.sandbox import accesslog, auth, endpoints, registry, seed, tls, world
+from agentctl.sandbox import accesslog, auth, endpoints, prices, registry, seed, tls, world
 
 # The service modules register their routes and tickers on import.
 from agentctl.sandbox.arm import acr, aks, authorization, compute, gallery, identity, network, resources  # noqa: F401
@@ -171,6 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
 def _service(path: str) -> str:
     if path.rstrip("/").lower() == TOKEN_PATH:
         return "token"
+    if path.rstrip("/").lower() == prices.PATH:
+        return "prices"
     return (
         "devops"
         if re.match(r"^/[^/]+/([^/]+/)?_apis(/|$)", path) and not path.lower().startswith("/subscriptions/")
@@ -405,14 +407,20 @@ class _App:
         """The answer to one request (``DROP``: none), logged."""
         start = time.time()
         service = _service(req.path)
-        match = registry.match(service, req.method, req.path) if service != "token" else registry.Match(None)
+        public = {
+            "token": self._token,
+            "prices": prices.answer,
+        }  # no sign-in: the token endpoint, Retail Prices
+        match = (
+            registry.match(service, req.method, req.path) if service not in public else registry.Match(None)
+        )
         operation = (
-            "token" if service == "token" else match.route.operation if match.route else f"{service}.unrouted"
+            service if service in public else match.route.operation if match.route else f"{service}.unrouted"
         )
         try:
-            response = self._fault(service, operation) if service == "token" else None
+            response = self._fault(service, operation) if service in public else None
             response = response or (
-                self._token(req) if service == "token" else self._answer(service, operation, match, req)
+                public[service](req) if service in public else self._answer(service, operation, match, req)
             )
         except ServiceError as e:
             response = e.response
