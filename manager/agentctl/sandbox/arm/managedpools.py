@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,63 +63,73 @@ def _holds(st: State, scope: str, *roles: str) -> bool:
 # ---- Dev Center ---------------------------------------------------------------------------------
 
 
-def _tracked(ctx: Ctx, rid: str, name: str, kind: str, body: dict[str, Any], props: dict[str, Any]) -> Any:
-    if not isinstance(body, dict) or not body.get("location"):
-        raise _bad("The 'location' property is required.", "InvalidRequestContent")
-    existing = common.get(ctx.st, rid)
+def _tracked(
+    existing: dict[str, Any] | None,
+    rid: str,
+    name: str,
+    body: dict[str, Any],
+    props: dict[str, Any],
+    state: str,
+) -> dict[str, Any]:
+    """A tracked resource as its provider keeps it (id and name keep their first casing)."""
     resource = {
         "id": existing["id"] if existing else rid,
         "name": existing["name"] if existing else name,
-        "type": kind,
+        "type": common.parse_id(rid)["namespace"] + "/" + common.parse_id(rid)["type"],
         "location": body["location"],
         "tags": body.get("tags") or {},
-        "properties": {**props, "provisioningState": "Succeeded"},
+        "properties": {**props, "provisioningState": state},
     }
-    common.put(ctx.st, resource)
-    return resource, existing
+    if body.get("identity"):
+        resource["identity"] = body["identity"]
+    return resource
+
+
+def _put_devcenter_resource(
+    ctx: Ctx, param: str, pattern: str, rule: str, complete: Callable[[dict[str, Any]], None]
+) -> Response:
+    """PUT of a dev center or project: the name rule, a location, ``complete`` adds or checks members."""
+    p = ctx.req.params
+    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
+    name, rid = p[param], common.path_id(ctx)
+    if not re.fullmatch(pattern, name):
+        raise _bad(f"The name '{name}' is invalid: {rule}.", "InvalidName")
+    body = ctx.req.body if isinstance(ctx.req.body, dict) else {}
+    if not body.get("location"):
+        raise _bad("The 'location' property is required.", "InvalidRequestContent")
+    props = {k: v for k, v in (body.get("properties") or {}).items() if k != "provisioningState"}
+    complete(props)
+    existing = common.get(ctx.st, rid)
+    resource = common.put(ctx.st, _tracked(existing, rid, name, body, props, "Succeeded"))
+    headers = lro.start(
+        ctx, "devcenter.put", resource["id"], provider="Microsoft.DevCenter", location=body["location"]
+    )
+    return Response(200 if existing else 201, resource, headers)
 
 
 @arm("PUT", DEVCENTER + "/devcenters/{devCenterName}", "arm.devcenters.put", DEVCENTER_VERSIONS)
 def put_devcenter(ctx: Ctx) -> Response:
-    p = ctx.req.params
-    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
-    name = p["devCenterName"]
-    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9-]{2,25}", name):
-        raise _bad(f"The dev center name '{name}' is invalid: 3 to 26 letters, digits or '-'.", "InvalidName")
-    body = ctx.req.body
-    props = {k: v for k, v in ((body or {}).get("properties") or {}).items() if k != "provisioningState"}
-    props["devCenterUri"] = (
-        f"https://{common.stable_guid(common.path_id(ctx))[:8]}-{name}.devcenter.azure.com/"
+    def complete(props: dict[str, Any]) -> None:
+        name = ctx.req.params["devCenterName"]
+        props["devCenterUri"] = (
+            f"https://{common.stable_guid(common.path_id(ctx))[:8]}-{name}.devcenter.azure.com/"
+        )
+
+    return _put_devcenter_resource(
+        ctx, "devCenterName", r"[a-zA-Z0-9][a-zA-Z0-9-]{2,25}", "3 to 26 letters, digits or '-'", complete
     )
-    resource, existing = _tracked(
-        ctx, common.path_id(ctx), name, "Microsoft.DevCenter/devcenters", body, props
-    )
-    headers = lro.start(
-        ctx, "devcenter.put", resource["id"], provider="Microsoft.DevCenter", location=resource["location"]
-    )
-    return Response(200 if existing else 201, resource, headers)
 
 
 @arm("PUT", DEVCENTER + "/projects/{projectName}", "arm.devcenterprojects.put", DEVCENTER_VERSIONS)
 def put_project(ctx: Ctx) -> Response:
-    p = ctx.req.params
-    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
-    name = p["projectName"]
-    if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9-_.]{2,62}", name):
-        raise _bad(
-            f"The project name '{name}' is invalid: 3 to 63 letters, digits, '-', '_' or '.'.", "InvalidName"
-        )
-    body = ctx.req.body
-    props = {k: v for k, v in ((body or {}).get("properties") or {}).items() if k != "provisioningState"}
-    center = common.get(ctx.st, str(props.get("devCenterId") or ""))
-    if center is None or center["type"] != "Microsoft.DevCenter/devcenters":
-        raise _bad(f"The dev center '{props.get('devCenterId')}' was not found.", "DevCenterNotFound")
-    props["devCenterUri"] = center["properties"]["devCenterUri"]
-    resource, existing = _tracked(ctx, common.path_id(ctx), name, "Microsoft.DevCenter/projects", body, props)
-    headers = lro.start(
-        ctx, "devcenter.put", resource["id"], provider="Microsoft.DevCenter", location=resource["location"]
-    )
-    return Response(200 if existing else 201, resource, headers)
+    def complete(props: dict[str, Any]) -> None:
+        center = common.get(ctx.st, str(props.get("devCenterId") or ""))
+        if center is None or center["type"] != "Microsoft.DevCenter/devcenters":
+            raise _bad(f"The dev center '{props.get('devCenterId')}' was not found.", "DevCenterNotFound")
+        props["devCenterUri"] = center["properties"]["devCenterUri"]
+
+    rule = "3 to 63 letters, digits, '-', '_' or '.'"
+    return _put_devcenter_resource(ctx, "projectName", r"[a-zA-Z0-9][a-zA-Z0-9-_.]{2,62}", rule, complete)
 
 
 @lro.finalizer("devcenter.put")
@@ -307,17 +318,7 @@ def _stored(body: dict[str, Any], existing: dict[str, Any] | None, rid: str, nam
     if network:
         count = int(network.get("staticIpAddressCount") or 0)
         network["ipAddresses"] = [f"20.0.0.{i + 1}" for i in range(count)] if count else []
-    resource = {
-        "id": existing["id"] if existing else rid,
-        "name": existing["name"] if existing else name,
-        "type": TYPE,
-        "location": body["location"],
-        "tags": body.get("tags") or {},
-        "properties": {**props, "provisioningState": "Provisioning" if existing is None else "Updating"},
-    }
-    if body.get("identity"):
-        resource["identity"] = body["identity"]
-    return resource
+    return _tracked(existing, rid, name, body, props, "Provisioning" if existing is None else "Updating")
 
 
 def _in_use(name: str) -> str:
