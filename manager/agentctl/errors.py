@@ -18,6 +18,17 @@ EXIT_INVALID = 3
 EXIT_AUTH = 4
 EXIT_NOT_FOUND = 5
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
+QUOTE_LIMIT = 40  # characters of an offending value an error message shows
+
+
+def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as an error message quotes it: in quotes, with control, bidi and zero-width
+    characters escaped, and cut to ``limit`` characters (saying how long it was), so a huge
+    scalar is never echoed whole. Every error that quotes an input value goes through here."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"
 
 
 @dataclass

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from agentctl import yamlsrc
-from agentctl.errors import InvalidInput, Problem
+from agentctl.errors import InvalidInput, Problem, quoted
 from agentctl.yamlsrc import MAX_BYTES as MAX_BYTES
 from agentctl.yamlsrc import MAX_DEPTH, MAX_NODES
 
@@ -71,7 +71,10 @@ _FILE_KEYS = {
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem in a kubeconfig, located by line and field path; never carries a secret value."""
+    """One problem in a kubeconfig, located by line and field path; never carries a secret value.
+
+    ``severity`` is ``error`` (the file should not be used as it is: exit 3) or ``warning`` (worth
+    knowing, such as a plugin the file makes kubectl run, but not wrong in itself)."""
 
     code: str
     message: str
@@ -79,6 +82,11 @@ class Finding:
     line: int | None = None
     field: str = ""
     fixable: bool = False
+    severity: str = "error"
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "error"
 
     @property
     def location(self) -> str:
@@ -94,6 +102,7 @@ class Finding:
             "field": self.field,
             "message": self.message,
             "fixable": self.fixable,
+            "severity": self.severity,
         }
 
     def problem(self) -> Problem:
@@ -111,7 +120,7 @@ class Unreadable(InvalidInput):
 
 
 def check(text: str | bytes, source: str) -> list[Finding]:
-    """Every problem found in ``text`` (the content of ``source``); never raises."""
+    """Every problem found in ``text`` (the content of ``source``), warnings included; never raises."""
     try:
         loaded = _load(text, source)
     except _Blocked as stop:
@@ -119,6 +128,11 @@ def check(text: str | bytes, source: str) -> list[Finding]:
     findings = [*loaded.findings, *_Checker(loaded, source).run()]
     log.debug("%s: %d finding(s) %s", source, len(findings), sorted({f.code for f in findings}))
     return findings
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    """The findings that make a kubeconfig unusable as it is (warnings left out)."""
+    return [f for f in findings if f.blocking]
 
 
 def fix(text: str | bytes, source: str, context: str | None = None) -> tuple[str, list[Finding]]:
@@ -180,7 +194,7 @@ def to_kubelogin_msi(text: str | bytes, client_id: str, source: str = "kubeconfi
     context, minified: ``kubelogin get-token --login msi --server-id <id> --client-id <client_id>``.
     """
     if not _GUID.fullmatch(client_id):
-        raise InvalidInput(f"managed identity client id {_quote(client_id)} is not a GUID")
+        raise InvalidInput(f"managed identity client id {quoted(client_id)} is not a GUID")
     data = _document(text, source)
     picked = _picked(data, _select(data, None, source))
     if picked is None:
@@ -190,12 +204,12 @@ def to_kubelogin_msi(text: str | bytes, client_id: str, source: str = "kubeconfi
     server_id = _entra_server_id(picked.user["user"])
     if server_id is None:
         raise InvalidInput(
-            f"{source}: user {_quote(picked.user['name'])} does not sign in through Entra ID",
+            f"{source}: user {quoted(picked.user['name'])} does not sign in through Entra ID",
             hint="kubelogin-msi converts the kubelogin exec or azure auth-provider kubeconfigs of Entra AKS",
         )
     picked.user["user"] = {"exec": _msi_exec(server_id, client_id)}
     converted = _dump(data)
-    remaining = check(converted, source)
+    remaining = blocking(check(converted, source))
     if remaining:
         raise InvalidInput(
             f"{source}: the converted kubeconfig is not usable", problems=[f.problem() for f in remaining]
@@ -433,11 +447,6 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _quote(value: Any) -> str:
-    text = str(value)
-    return repr(text if len(text) <= 40 else text[:12] + "…")
-
-
 def _document(text: str | bytes, source: str) -> dict[str, Any]:
     try:
         loaded = _load(text, source)
@@ -498,7 +507,7 @@ def _select(data: dict[str, Any], context: str | None, source: str) -> str | Non
     if context is not None:
         if context not in names:
             raise InvalidInput(
-                f"{source} has no context {_quote(context)}",
+                f"{source} has no context {quoted(context)}",
                 hint=f"its contexts: {', '.join(names) or 'none'}",
             )
         return context
@@ -596,8 +605,8 @@ class _Checker:
         self.found: list[Finding] = []
         self.now = datetime.now(UTC)
 
-    def add(self, code: str, path: str, message: str, fixable: bool = False) -> None:
-        self.found.append(Finding(code, message, self.source, self.line(path), path, fixable))
+    def add(self, code: str, path: str, message: str, fixable: bool = False, severity: str = "error") -> None:
+        self.found.append(Finding(code, message, self.source, self.line(path), path, fixable, severity))
 
     def line(self, path: str) -> int | None:
         """The line of ``path``, or of its nearest parent below the top (for missing fields)."""
@@ -645,7 +654,7 @@ class _Checker:
         for entry in entries:
             if entry.name in seen:
                 self.add(
-                    "name.duplicate", f"{entry.path}.name", f"{inner} name {_quote(entry.name)} is used twice"
+                    "name.duplicate", f"{entry.path}.name", f"{inner} name {quoted(entry.name)} is used twice"
                 )
             if entry.name:
                 seen.add(entry.name)
@@ -658,9 +667,9 @@ class _Checker:
             ref = entry.body.get(key)
             path = f"{entry.path}.context.{key}"
             if not isinstance(ref, str) or not ref:
-                self.add(f"context.{key}_missing", path, f"context {_quote(entry.name)} names no {key}")
+                self.add(f"context.{key}_missing", path, f"context {quoted(entry.name)} names no {key}")
             elif ref not in known:
-                message = f"context {_quote(entry.name)} uses {key} {_quote(ref)}, which is not defined"
+                message = f"context {quoted(entry.name)} uses {key} {quoted(ref)}, which is not defined"
                 self.add(f"context.{key}_missing", path, message)
 
     def current(self, data: dict[str, Any], contexts: list[_Entry]) -> None:
@@ -671,7 +680,7 @@ class _Checker:
         elif current in (None, ""):
             chosen = _select(data, None, self.source)
             how = (
-                f"--fix sets it to the only context {_quote(chosen)}" if chosen else "pick one with --context"
+                f"--fix sets it to the only context {quoted(chosen)}" if chosen else "pick one with --context"
             )
             self.add(
                 "context.current_missing",
@@ -693,10 +702,13 @@ class _Checker:
         body = entry.body
         server = body.get("server")
         if not isinstance(server, str) or not server.strip():
-            self.add("server.missing", f"{base}.server", f"cluster {_quote(entry.name)} has no server URL")
+            self.add("server.missing", f"{base}.server", f"cluster {quoted(entry.name)} has no server URL")
         elif not _is_url(server):
             message = "server is not an http(s) URL with a host (a stray space, quote or missing https://?)"
             self.add("server.invalid", f"{base}.server", message)
+        elif urlsplit(server).scheme == "http":
+            message = "the server URL is http://: credentials and traffic would cross the network unencrypted"
+            self.add("server.http", f"{base}.server", message)
         self.file_references(base, body)
         if "certificate-authority-data" in body:
             path = f"{base}.certificate-authority-data"
@@ -707,6 +719,12 @@ class _Checker:
         if body.get("insecure-skip-tls-verify") is True and has_ca:
             message = "insecure-skip-tls-verify together with a CA certificate: kubectl refuses the pair"
             self.add("cluster.insecure_with_ca", f"{base}.insecure-skip-tls-verify", message)
+        elif body.get("insecure-skip-tls-verify") is True:
+            message = (
+                "insecure-skip-tls-verify turns off the check of the server's certificate: anyone on the "
+                "path can pose as the cluster and take the credentials; give certificate-authority-data"
+            )
+            self.add("cluster.insecure_skip_tls_verify", f"{base}.insecure-skip-tls-verify", message)
 
     def user(self, entry: _Entry) -> None:
         if entry.body is None:
@@ -738,12 +756,13 @@ class _Checker:
                 if has_cert
                 else "a client key but no client certificate"
             )
-            self.add("user.incomplete", base, f"user {_quote(entry.name)} has {which}")
+            self.add("user.incomplete", base, f"user {quoted(entry.name)} has {which}")
         token = body.get("token")
         if isinstance(token, str) and token.strip() and "".join(token.split()) != token:
             self.add("token.wrapped", f"{base}.token", "the token holds line breaks or spaces", fixable=True)
         self.exec_plugin(f"{base}.exec", body.get("exec"))
         provider = body.get("auth-provider")
+        self.auth_provider(f"{base}.auth-provider", provider)
         if isinstance(provider, dict) and provider.get("name") == "azure":
             message = (
                 "the azure auth-provider (removed in kubectl 1.26) signs in with a device code, "
@@ -752,7 +771,7 @@ class _Checker:
             self.add("exec.interactive", f"{base}.auth-provider", message)
         if not any(body.get(k) for k in _CREDENTIAL_KEYS):
             message = (
-                f"user {_quote(entry.name)} has no credentials (token, certificate, exec, auth-provider)"
+                f"user {quoted(entry.name)} has no credentials (token, certificate, exec, auth-provider)"
             )
             self.add("user.no_credentials", base, message)
 
@@ -767,6 +786,11 @@ class _Checker:
         if args is not None and not isinstance(args, list):
             self.add("kubeconfig.structure", f"{path}.args", "exec args must be a list")
             return
+        message = (
+            f"exec plugin {quoted(command)}: kubectl runs this program on the agent whenever the "
+            "connection is used (agentctl never runs it); make sure it is the one you expect"
+        )
+        self.add("user.exec", f"{path}.command", message, severity="warning")
         if plugin.get("interactiveMode") == "Always":
             message = "interactiveMode Always needs a terminal, which a pipeline does not have"
             self.add("exec.interactive", f"{path}.interactiveMode", message)
@@ -777,6 +801,25 @@ class _Checker:
                 "use credentials: kubelogin-msi"
             )
             self.add("exec.interactive", f"{path}.args", message)
+
+    def auth_provider(self, path: str, provider: Any) -> None:
+        """Name the auth-provider plugin (agentctl never runs it) and any command it would run."""
+        if provider is None:
+            return
+        name = provider.get("name") if isinstance(provider, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            self.add("kubeconfig.structure", path, "auth-provider needs a name")
+            return
+        message = f"auth-provider plugin {quoted(name)} signs in for kubectl (agentctl never runs it)"
+        self.add("user.auth_provider", f"{path}.name", message, severity="warning")
+        config = provider.get("config")
+        command = config.get("cmd-path") if isinstance(config, dict) else None
+        if command is not None:
+            message = (
+                f"cmd-path {quoted(command)} makes kubectl run a program on the agent to get a token "
+                "(agentctl never runs it); the gcp provider that reads it left kubectl in 1.26"
+            )
+            self.add("user.cmd_path", f"{path}.config.cmd-path", message)
 
     def file_references(self, base: str, body: dict[str, Any]) -> None:
         for key, embedded in _FILE_KEYS.items():

@@ -114,7 +114,7 @@ def test_entra_cluster_is_converted_to_the_agents_managed_identity() -> None:
     assert set(user) == {"exec"}
     args = user["exec"]["args"]
     assert args[args.index("--login") + 1] == "msi" and args[args.index("--client-id") + 1] == CLIENT_ID
-    assert "devicecode" not in got.text and kubeconfig.check(got.text, "out") == []
+    assert "devicecode" not in got.text and kubeconfig.blocking(kubeconfig.check(got.text, "out")) == []
 
 
 def test_user_credentials_of_an_entra_cluster_are_refused_with_a_hint() -> None:

@@ -392,19 +392,28 @@ def corpus(m: Material) -> list[Case]:
         "devicecode",
         "the Entra AKS kubeconfig: kubelogin device-code login needs a person",
         entra(m),
-        {("exec.interactive", 20, "users[0].user.exec.args", False)},
+        {
+            ("exec.interactive", 20, "users[0].user.exec.args", False),
+            ("user.exec", 32, "users[0].user.exec.command", False),  # a warning: the plugin is named
+        },
     )
     add(
         "interactive",
         "kubelogin --login interactive opens a browser",
         entra(m, "interactive"),
-        {("exec.interactive", 20, "users[0].user.exec.args", False)},
+        {
+            ("exec.interactive", 20, "users[0].user.exec.args", False),
+            ("user.exec", 32, "users[0].user.exec.command", False),
+        },
     )
     add(
         "azure-auth-provider",
         "a pre-1.26 kubeconfig with the removed azure auth-provider (device code)",
         azure_provider(m),
-        {("exec.interactive", 18, "users[0].user.auth-provider", False)},
+        {
+            ("exec.interactive", 18, "users[0].user.auth-provider", False),
+            ("user.auth_provider", 26, "users[0].user.auth-provider.name", False),
+        },
     )
     add(
         "file-reference",

@@ -15,7 +15,8 @@ from agentctl.errors import InvalidInput
 
 
 def _codes(text: str | bytes) -> set[str]:
-    return {f.code for f in kc.check(text, "k.yaml")}
+    """The codes of the errors ``check`` finds (warnings left out)."""
+    return {f.code for f in kc.blocking(kc.check(text, "k.yaml"))}
 
 
 def _two_clusters(m: Material) -> str:
@@ -128,7 +129,7 @@ def test_devicecode_kubeconfig_becomes_managed_identity(m: Material) -> None:
     original = yaml.safe_load(entra(m))
     converted = kc.to_kubelogin_msi(entra(m), CLIENT_ID, "aks-prod")
     doc = yaml.safe_load(converted)
-    assert kc.check(converted, "converted") == []
+    assert [(f.code, f.severity) for f in kc.check(converted, "converted")] == [("user.exec", "warning")]
     assert doc["clusters"] == original["clusters"]  # server and CA untouched
     assert kc.current_server(converted) == SERVER
     plugin = doc["users"][0]["user"]["exec"]
@@ -151,7 +152,7 @@ def test_legacy_azure_auth_provider_converts_and_drops_its_tokens(m: Material) -
     args = yaml.safe_load(converted)["users"][0]["user"]["exec"]["args"]
     assert args[args.index("--server-id") + 1] == "a1b2c3d4-0000-4000-8000-00000000000a"
     assert m.token not in converted and "auth-provider" not in converted
-    assert kc.check(converted, "c") == []
+    assert kc.blocking(kc.check(converted, "c")) == []
 
 
 @pytest.mark.parametrize(
@@ -274,6 +275,7 @@ def test_findings_serialise(m: Material) -> None:
         "field": "current-context",
         "message": "current-context names a context that is not defined",
         "fixable": False,
+        "severity": "error",
     }
     assert str(finding.problem()).startswith("k.yaml:12: current-context: current-context names")
 

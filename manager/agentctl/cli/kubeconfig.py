@@ -35,7 +35,8 @@ def kubeconfig() -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="With --fix: write the repaired kubeconfig here (mode 0600) and leave FILE alone.",
+    help="With --fix: write the repaired kubeconfig here (mode 0600) and leave FILE alone; "
+    "a symbolic link here is refused.",
 )
 @click.option(
     "--context", help="With --fix: the context to keep (default: current-context, or the only one)."
@@ -46,8 +47,9 @@ def check(app: App, file: Path, fix: bool, out: Path | None, context: str | None
 
     Finds base64 broken by copy-paste, CRLF, BOM, UTF-16, tabs, certificates and keys that are
     not PEM or have expired, missing or dangling contexts, clusters and users, interactive
-    (device code) logins and missing servers. Exit 0 when clean (also after a --fix that left
-    nothing), 3 when problems remain.
+    (device code) logins, missing or http:// servers and skipped TLS checks; names the exec and
+    auth-provider plugins kubectl would run (as warnings; agentctl never runs them). Exit 0 when
+    no error is left (also after a --fix), 3 when errors remain.
     """
     from agentctl import kubeconfig as kc
 
@@ -56,6 +58,11 @@ def check(app: App, file: Path, fix: bool, out: Path | None, context: str | None
     if out is not None and str(out) == "-":
         raise UsageError(
             "a kubeconfig holds credentials: it is never written to stdout", hint="give --out a path"
+        )
+    if out is not None and out.is_symlink():
+        raise InvalidInput(
+            f"{out} is a symbolic link: agentctl does not write a kubeconfig through a link",
+            hint="remove the link or give --out another path",
         )
     raw = _read(file, kc.MAX_BYTES + 1)
     findings = kc.check(raw, str(file))
@@ -72,10 +79,10 @@ def check(app: App, file: Path, fix: bool, out: Path | None, context: str | None
         "fixed": written is not None,
         "output": str(written) if written is not None else None,
     }
-    status = "error" if findings else "changed" if written is not None else "ok"
-    errors = [f.to_error() for f in findings]
+    errors = [f.to_error() for f in kc.blocking(findings)]
+    status = "error" if errors else "changed" if written is not None else "ok"
     return app.finish(
-        Result(app.command, data, status, EXIT_INVALID if findings else 0, view=_view, errors=errors)
+        Result(app.command, data, status, EXIT_INVALID if errors else 0, view=_view, errors=errors)
     )
 
 
@@ -91,11 +98,13 @@ def _write_private(target: Path, text: str, in_place: bool) -> str:
     """Replace ``target`` atomically, readable by its owner only.
 
     In place, the file keeps its mode minus any group/other bits (returned as "0644 -> 0600"
-    when that removed something); a symlink keeps pointing at the rewritten file. New files
-    get 0600.
+    when that removed something); a symlink keeps pointing at the rewritten file. Otherwise
+    (``--out``) the file gets 0600 and a link there is never followed: the rename replaces the
+    directory entry itself, so a link put there after the caller's check is replaced, not written
+    through.
     """
-    target = target.resolve()
     mode, tightened = 0o600, ""
+    target = target.resolve() if in_place else target.absolute()
     if in_place:
         old = stat.S_IMODE(target.stat().st_mode)
         mode = old & 0o700
@@ -125,20 +134,25 @@ def _view(console: Console, data: dict[str, Any]) -> None:
     findings = data["findings"]
     if findings:
         table = Table(show_edge=False, pad_edge=False)
-        for column in ("code", "location", "problem", "fixable"):
+        for column in ("code", "severity", "location", "problem", "fixable"):
             table.add_column(column)
         for f in findings:
             table.add_row(
-                Text(f["code"]), Text(f["location"]), Text(f["message"]), "yes" if f["fixable"] else "no"
+                Text(f["code"]),
+                f["severity"],
+                Text(f["location"]),
+                Text(f["message"]),
+                "yes" if f["fixable"] else "no",
             )
         console.print(table)
-    fixable = sum(1 for f in findings if f["fixable"])
+    errors = [f for f in findings if f["severity"] == "error"]
+    warned = f", {len(findings) - len(errors)} warning(s)" if len(findings) > len(errors) else ""
+    fixable = sum(1 for f in errors if f["fixable"])
     if data["fixed"]:
-        summary = f"wrote {data['output']}" + (
-            f"; {len(findings)} problem(s) remain" if findings else "; clean"
-        )
-    elif findings:
-        summary = f"{data['file']}: {len(findings)} problem(s), {fixable} fixable with --fix"
+        left = f"; {len(errors)} problem(s) remain" if errors else "; clean"
+        summary = f"wrote {data['output']}{left}{warned}"
+    elif errors:
+        summary = f"{data['file']}: {len(errors)} problem(s), {fixable} fixable with --fix{warned}"
     else:
-        summary = f"{data['file']}: ok"
+        summary = f"{data['file']}: ok{warned}"
     console.print(Text(summary))

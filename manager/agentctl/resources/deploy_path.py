@@ -342,7 +342,7 @@ def _prepare(spec: PoolSpec, index: int, k: Kubernetes, clients: Clients, facts:
     fixed, _ = kubeconfig.fix(text, source)
     context, final = kubeconfig.with_namespace(fixed, k.namespace, source)
     register_secret(final)
-    remaining = kubeconfig.check(final, source)
+    remaining = kubeconfig.blocking(kubeconfig.check(final, source))
     if remaining:
         hint = (
             "the cluster signs in through Entra ID: use `credentials: kubelogin-msi`"
