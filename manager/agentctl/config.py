@@ -13,27 +13,106 @@ import difflib
 import re
 import types
 import typing
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agentctl import standby, yamlsrc
-from agentctl.errors import Collected, InvalidInput
+from agentctl.errors import Collected, InvalidInput, quoted
 
+# --- name rules ----------------------------------------------------------------------------
+# Azure's own rules ("Naming rules and restrictions for Azure resources"): "alphanumeric" there
+# means ASCII a-z, A-Z and 0-9, so these classes spell it out (Python's \w and \d also match
+# other scripts' letters and digits). Resource group names alone take any Unicode letter or digit.
 GUID = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
-_SUB = r"/subscriptions/(?P<sub>[0-9a-fA-F-]{36})/resourceGroups/(?P<rg>[-\w.()]{1,90})/providers"
+RESOURCE_GROUP = r"^[-\w.()]{0,89}[-\w()]$"  # 1-90, not ending with a period
+_RG = RESOURCE_GROUP[1:-1]
+_SUB = rf"/subscriptions/(?P<sub>[0-9a-fA-F-]{{36}})/resourceGroups/(?P<rg>{_RG})/providers"
+_NET_NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{{0,{n}}}[A-Za-z0-9_])?"  # start alnum, end alnum or _
 RESOURCE_IDS = {
     "subnet": _SUB
-    + r"/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})/subnets/(?P<name>[-\w.]{1,80})",
+    + rf"/Microsoft\.Network/virtualNetworks/(?P<vnet>{_NET_NAME.format(n=62)})"
+    + rf"/subnets/(?P<name>{_NET_NAME.format(n=78)})",
     "galleryImage": _SUB
-    + r"/Microsoft\.Compute/galleries/(?P<gallery>[\w.]{1,80})/images/(?P<name>[-\w.]{1,80})",
-    "identity": _SUB + r"/Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[-\w]{3,128})",
+    + r"/Microsoft\.Compute/galleries/(?P<gallery>[A-Za-z0-9](?:[A-Za-z0-9.]{0,78}[A-Za-z0-9])?)"
+    + r"/images/(?P<name>[A-Za-z0-9](?:[-A-Za-z0-9.]{0,78}[A-Za-z0-9])?)",
+    "identity": _SUB
+    + r"/Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[A-Za-z0-9][-A-Za-z0-9_]{2,127})",
     "registry": _SUB + r"/Microsoft\.ContainerRegistry/registries/(?P<name>[a-zA-Z0-9]{5,50})",
 }
-IMAGE_VERSION = r"^\d{1,10}\.\d{1,10}\.\d{1,10}$"
+IMAGE_VERSION = r"^[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}$"
 MAX_INT32 = 2**31 - 1
-# Azure DevOps refuses these in agent pool, environment and service connection names.
-_DEVOPS_NAME = r"^[^\\/:*?\"<>|;#$%&'@^`~{}\[\]=+,]+$"
+
+# Azure DevOps ("Naming restrictions and conventions"). Project names: at most 64 characters,
+# none of these printable ones, not starting with _ or ., not ending with ., not a reserved name.
+_PROJECT_REFUSED = "/:\\~&%;@'\"?<>|#$*{},+=[]"
+# Agent pool, environment and service connection names: these printable characters (a superset
+# of what the service lists for environments), which also keeps every URL and query character out.
+_NAME_REFUSED = "\\/:*?\"<>|;#$%&'@^`~{}[]=+,"
+RESERVED_PROJECT_NAMES = [
+    "AUX", "CON", "NUL", "PRN", "SERVER", "SignalR", "DefaultCollection", "Web", "bin", "web.config",
+    *(f"COM{i}" for i in range(1, 11)), *(f"LPT{i}" for i in range(1, 10)),
+    "App_Browsers", "App_code", "App_Data", "App_GlobalResources", "App_LocalResources", "App_Themes",
+    "App_WebResources",
+]  # fmt: skip
+# Unicode categories no Azure DevOps name may hold: control, format (bidi controls, zero-width
+# characters), surrogates, unassigned, line and paragraph separators.
+_REFUSED_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible format character (bidi control or zero-width)",
+    "Cs": "a surrogate",
+    "Cn": "an unassigned code point",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+
+
+def _not_in(chars: str) -> str:
+    """A regex class of every character but ``chars`` (valid in Python and in JSON Schema)."""
+    return "[^" + "".join("\\" + c if c in "\\]^-[" else c for c in chars) + "]"
+
+
+_DEVOPS_NAME = rf"^{_not_in(_NAME_REFUSED)}+$"
+_PROJECT_NAME = rf"^(?![_.]){_not_in(_PROJECT_REFUSED)}*{_not_in(_PROJECT_REFUSED + '.')}$"
+
+
+def _devops_text(value: str, refused: str) -> str | None:
+    """Why Azure DevOps would refuse ``value`` as a name, or None. Names the first bad character:
+    one of ``refused``, a character of a refused category, or one beyond U+FFFF (the service
+    stores UTF-16, where it is a surrogate pair); a name of whitespace only is refused too."""
+    if not value.strip():
+        return "is empty or only whitespace"
+    for i, ch in enumerate(value, 1):
+        kind = _REFUSED_CATEGORIES.get(unicodedata.category(ch))
+        if kind is None and ord(ch) > 0xFFFF:
+            kind = "beyond U+FFFF (a surrogate pair in UTF-16, such as an emoji)"
+        if kind is not None:
+            return f"character {i} (U+{ord(ch):04X}) is {kind}, which Azure DevOps refuses in names"
+        if ch in refused:
+            return f"character {i} {ch!r} is one Azure DevOps refuses in names (any of {refused})"
+    return None
+
+
+def devops_name(value: str) -> str | None:
+    """The agent pool, environment and service connection name rule."""
+    return _devops_text(value, _NAME_REFUSED)
+
+
+def devops_project(value: str) -> str | None:
+    """The project name rule."""
+    problem = _devops_text(value, _PROJECT_REFUSED)
+    if problem is None and value.startswith(("_", ".")):
+        problem = "must not start with _ or ."
+    if problem is None and value.endswith("."):
+        problem = "must not end with ."
+    if problem is None and value.lower() in {n.lower() for n in RESERVED_PROJECT_NAMES}:
+        problem = f"{quoted(value)} is a name Azure DevOps reserves; choose another"
+    return problem
+
+
+NameRule = Callable[[str], "str | None"]
 # Names Azure refuses for a VM's admin user (osProfile.adminUsername, Compute REST API).
 RESERVED_ADMIN_NAMES = [
     "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123",
@@ -43,6 +122,8 @@ RESERVED_ADMIN_NAMES = [
 
 
 def meta(description: str, **constraints: Any) -> dict[str, Any]:
+    """Field metadata: JSON Schema keywords, and ``rule`` (a ``NameRule``, checked by the loader
+    only: the schema carries its ``pattern``)."""
     return {"description": description, **constraints}
 
 
@@ -55,7 +136,7 @@ class Azure:
     resourceGroup: str = field(
         metadata=meta(
             "Resource group of the scale set; created (tagged) when missing, never deleted.",
-            pattern=r"^[-\w.()]*[-\w()]$",
+            pattern=RESOURCE_GROUP,
             maxLength=90,
         )
     )
@@ -107,9 +188,7 @@ class Identity:
 @dataclass(frozen=True)
 class ScaleSet:
     name: str = field(
-        metadata=meta(
-            "Scale set name.", pattern=r"^[a-zA-Z0-9][-\w.]*[a-zA-Z0-9_]$|^[a-zA-Z0-9]$", maxLength=64
-        )
+        metadata=meta("Scale set name.", pattern=r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9_])?$", maxLength=64)
     )
     identity: Identity = field(metadata=meta("Managed identity of the agents."))
     sku: str = field(
@@ -189,7 +268,9 @@ class Standby:
 
 @dataclass(frozen=True)
 class Pool:
-    name: str = field(metadata=meta("Agent pool name.", pattern=_DEVOPS_NAME, maxLength=128))
+    name: str = field(
+        metadata=meta("Agent pool name.", pattern=_DEVOPS_NAME, rule=devops_name, maxLength=128)
+    )
     maxCapacity: int = field(default=10, metadata=meta("Most agents at once.", minimum=1, maximum=1000))
     standby: int | Standby | None = field(
         default=None,
@@ -226,7 +307,10 @@ class Pool:
 class AzureConnection:
     name: str = field(
         metadata=meta(
-            "Azure Resource Manager service connection for the pool.", pattern=_DEVOPS_NAME, maxLength=256
+            "Azure Resource Manager service connection for the pool.",
+            pattern=_DEVOPS_NAME,
+            rule=devops_name,
+            maxLength=256,
         )
     )
     workloadIdentity: bool = field(
@@ -246,7 +330,9 @@ class AzureConnection:
 
 @dataclass(frozen=True)
 class Environment:
-    name: str = field(metadata=meta("Environment name.", pattern=_DEVOPS_NAME, maxLength=128))
+    name: str = field(
+        metadata=meta("Environment name.", pattern=_DEVOPS_NAME, rule=devops_name, maxLength=128)
+    )
     description: str = field(default="", metadata=meta("Description.", maxLength=512))
     approvers: list[str] = field(default_factory=list, metadata=meta("Users or groups (e-mail or name)."))
     minApprovers: int = field(default=1, metadata=meta("Approvals needed.", minimum=1, maximum=100))
@@ -260,9 +346,11 @@ class Environment:
 @dataclass(frozen=True)
 class Cluster:
     resourceGroup: str = field(
-        metadata=meta("Resource group of the AKS cluster.", pattern=r"^[-\w.()]*[-\w()]$")
+        metadata=meta("Resource group of the AKS cluster.", pattern=RESOURCE_GROUP, maxLength=90)
     )
-    name: str = field(metadata=meta("AKS cluster name.", pattern=r"^[a-zA-Z0-9][-_a-zA-Z0-9]{0,62}$"))
+    name: str = field(
+        metadata=meta("AKS cluster name.", pattern=r"^[a-zA-Z0-9]([-_a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$")
+    )
     subscription: str | None = field(
         default=None, metadata=meta("Subscription of the cluster, when not azure.subscription.", pattern=GUID)
     )
@@ -271,7 +359,9 @@ class Cluster:
 @dataclass(frozen=True)
 class Kubernetes:
     connection: str = field(
-        metadata=meta("Kubernetes service connection name.", pattern=_DEVOPS_NAME, maxLength=256)
+        metadata=meta(
+            "Kubernetes service connection name.", pattern=_DEVOPS_NAME, rule=devops_name, maxLength=256
+        )
     )
     cluster: Cluster = field(metadata=meta("The private AKS cluster."))
     credentials: str = field(
@@ -295,7 +385,12 @@ class Kubernetes:
 class Registry:
     id: str = field(metadata=meta("Resource id of the Azure Container Registry."))
     connection: str = field(
-        metadata=meta("Docker registry service connection name.", pattern=_DEVOPS_NAME, maxLength=256)
+        metadata=meta(
+            "Docker registry service connection name.",
+            pattern=_DEVOPS_NAME,
+            rule=devops_name,
+            maxLength=256,
+        )
     )
     access: str = field(
         default="pull", metadata=meta("Role for the agents' identity.", enum=["pull", "push"])
@@ -313,7 +408,9 @@ class DevOps:
             pattern=r"^https://(dev\.azure\.com/[^/\s]+|[-a-z0-9]+\.visualstudio\.com)/?$",
         )
     )
-    project: str = field(metadata=meta("Project name.", maxLength=64))
+    project: str = field(
+        metadata=meta("Project name.", pattern=_PROJECT_NAME, rule=devops_project, maxLength=64)
+    )
     pool: Pool = field(metadata=meta("The scale-set (elastic) agent pool."))
     azureConnection: AzureConnection = field(
         metadata=meta("Azure Resource Manager connection the pool uses.")
@@ -499,7 +596,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, int | float):
         return f"a number ({value})"
     if isinstance(value, str):
-        return f"a string ('{value[:40]}')"
+        return f"a string ({quoted(value)})"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -516,7 +613,7 @@ def _constrain(
     if "enum" in m and value not in m["enum"]:
         close = difflib.get_close_matches(str(value), m["enum"], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        errs.add(f"'{value}' is not one of {', '.join(m['enum'])}{hint}", path, line)
+        errs.add(f"{quoted(value)} is not one of {', '.join(m['enum'])}{hint}", path, line)
     if isinstance(value, list):
         items = [(f"{path}[{i}]", v) for i, v in enumerate(value) if v is not None]  # None: reported
         for item_path, v in items:
@@ -524,12 +621,16 @@ def _constrain(
         if m.get("uniqueItems"):
             _unique(items, lambda msg, p: errs.add(msg, p, _line(lines, p)))
     if isinstance(value, str):
+        rule: NameRule | None = m.get("rule")
+        problem = rule(value) if rule else None
         if "maxLength" in m and len(value) > m["maxLength"]:
             errs.add(f"is {len(value)} characters long; the limit is {m['maxLength']}", path, line)
+        elif problem:
+            errs.add(problem, path, line)
         elif "pattern" in m and not re.fullmatch(m["pattern"], value):
-            errs.add(f"'{value}' is not a valid value ({m['description'].rstrip('.')})", path, line)
+            errs.add(f"{quoted(value)} is not a valid value ({m['description'].rstrip('.')})", path, line)
         elif value in m.get("not", {}).get("enum", []):
-            errs.add(f"'{value}' is a name Azure reserves; choose another", path, line)
+            errs.add(f"{quoted(value)} is a name Azure reserves; choose another", path, line)
     if isinstance(value, int) and not isinstance(value, bool):
         if "minimum" in m and value < m["minimum"]:
             errs.add(f"{value} is below the minimum {m['minimum']}", path, line)
@@ -611,7 +712,7 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
     conns += [(f"registries[{i}].connection", r.connection) for i, r in enumerate(spec.registries)]
     for path, name in conns:
         if name.lower() in names:
-            add(f"connection name '{name}' is already used by {names[name.lower()]}", path)
+            add(f"connection name {quoted(name)} is already used by {names[name.lower()]}", path)
         names[name.lower()] = path
     _unique([(f"devops.environments[{i}].name", e.name) for i, e in enumerate(spec.devops.environments)], add)
     _unique([(f"registries[{i}].id", r.id) for i, r in enumerate(spec.registries)], add)
@@ -668,7 +769,7 @@ def _unique(items: list[tuple[str, Any]], add: typing.Callable[[str, str], None]
     for path, value in items:
         key = value.lower() if isinstance(value, str) else value
         if key in seen:
-            add(f"'{value}' is listed twice (first at {seen[key]})", path)
+            add(f"{quoted(value)} is listed twice (first at {seen[key]})", path)
         else:
             seen[key] = path
 
@@ -702,6 +803,7 @@ def _schema_of(tp: Any) -> dict[str, Any]:
         for f, ftype in _fields(tp):
             s = _schema_of(ftype)
             m = dict(f.metadata)
+            m.pop("rule", None)  # the loader's; the schema has the pattern
             s["description"] = m.pop("description")
             if "items" in m:
                 s["items"].update(m.pop("items"))

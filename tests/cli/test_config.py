@@ -186,7 +186,7 @@ CASES = [
         "pool-name-chars",
         edit("name: private-agents", "name: 'a/b'"),
         "devops.pool.name",
-        "not a valid value",
+        "character 2 '/' is one Azure DevOps refuses",
         "name: 'a/b'",
     ),
     (
