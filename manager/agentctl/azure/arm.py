@@ -4,6 +4,10 @@ One factory (``Arm``) builds every client with the same retry policy, timeouts, 
 polling. Functions return wire-shaped dicts (the REST JSON), never SDK models; "not found" is
 ``None``. Long-running operations poll adaptively (Retry-After when the service sends it, else
 1 s growing to 5 s) and give up after an explicit timeout.
+
+The SDKs encode each name they put in a URL path, but take a scope or resource id as a path
+unencoded, and let a name of ``.`` or ``..`` through: scopes and ids go through
+``urls.resource_path``, and every client refuses a request whose path holds a dot segment.
 """
 
 from __future__ import annotations
@@ -17,8 +21,18 @@ from functools import cached_property
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from agentctl.cloud import Target
-from agentctl.errors import AgentctlError, ApplyFailed, AuthError, CloudError, NotFound, UsageError
+from agentctl.errors import (
+    AgentctlError,
+    ApplyFailed,
+    AuthError,
+    CloudError,
+    InvalidInput,
+    NotFound,
+    UsageError,
+    quoted,
+)
 from agentctl.shared import SharedReads
+from agentctl.urls import dot_segment, odata_string, resource_path, segment
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +60,7 @@ def lro_timeout() -> float:
     except ValueError:
         value = 0.0
     if not 0 < value < float("inf"):
-        raise UsageError(f"{LRO_TIMEOUT_ENV} must be a positive number of seconds, not '{text}'")
+        raise UsageError(f"{LRO_TIMEOUT_ENV} must be a positive number of seconds, not {quoted(text)}")
     return value
 
 
@@ -127,6 +141,25 @@ def _polling(interval: float, base_url: str) -> Any:
     return AdaptivePolling(interval, path_format_arguments={"endpoint": base_url})
 
 
+def _no_dot_segments() -> Any:
+    """A pipeline policy that stops a request whose URL path holds ``.`` or ``..`` before it is sent:
+    the SDKs encode names but let these through, and a server reads them as folders."""
+    from urllib.parse import urlsplit
+
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class NoDotSegments(SansIOHTTPPolicy):  # type: ignore[type-arg]
+        def on_request(self, request: Any) -> None:
+            url = request.http_request.url
+            if dot_segment(urlsplit(url).path):
+                raise InvalidInput(
+                    f"a name would put a . or .. segment into the URL {quoted(url, 200)}",
+                    hint="Azure names are never . or ..; check the names in the file",
+                )
+
+    return NoDotSegments()
+
+
 def _shareable(read: Callable[Concatenate[Arm, P], T]) -> Callable[Concatenate[Arm, P], T]:
     """A read whose answer the pools of a read-only command share (see agentctl.shared)."""
 
@@ -156,6 +189,7 @@ class Arm:
             connection_verify=self.target.verify,
             polling_interval=1,
             transport=self._transport,
+            per_call_policies=[_no_dot_segments()],
             **RETRY,
             **TIMEOUTS,
             **extra,
@@ -250,8 +284,8 @@ class Arm:
     def get_virtual_network(self, rg: str, name: str) -> dict[str, Any] | None:
         """With its subnets. Through the generic resources API: one GET does not justify importing
         the network SDK, the largest of them (about a second of every command's start)."""
-        group = f"/subscriptions/{self.subscription}/resourceGroups/{rg}"
-        rid = f"{group}/providers/Microsoft.Network/virtualNetworks/{name}"
+        group = f"/subscriptions/{segment(self.subscription)}/resourceGroups/{segment(rg)}"
+        rid = f"{group}/providers/Microsoft.Network/virtualNetworks/{segment(name)}"
         return self.read(
             f"read virtual network {name}",
             lambda: self.resources.resources.get_by_id(rid, api_version=NETWORK_API_VERSION),
@@ -370,20 +404,28 @@ class Arm:
 
     @_shareable
     def role_definition_id(self, scope: str, role_name: str) -> str:
-        with translated(f"look up role '{role_name}'"):
+        """The id of the role named exactly ``role_name`` (the filter's value is an escaped OData
+        string, and the answer is checked: the service matches names without case)."""
+        with translated(f"look up role {quoted(role_name)}"):
             found = [
                 wire(d)
-                for d in self.authorization.role_definitions.list(scope, filter=f"roleName eq '{role_name}'")
+                for d in self.authorization.role_definitions.list(
+                    resource_path(scope), filter=f"roleName eq {odata_string(role_name)}"
+                )
             ]
-        if not found:
-            raise NotFound(f"role '{role_name}' does not exist at {scope}")
-        return str(found[0]["id"])
+        exact = [d for d in found if (d.get("properties") or {}).get("roleName") == role_name]
+        if len(exact) != 1:
+            names = sorted({str((d.get("properties") or {}).get("roleName")) for d in found})
+            close = f"; did you mean {', '.join(quoted(n) for n in names)}?" if names and not exact else ""
+            many = f" ({len(exact)} roles have that name)" if exact else ""
+            raise NotFound(f"role {quoted(role_name)} does not exist at {scope}{many}{close}")
+        return str(exact[0]["id"])
 
     @_shareable
     def list_role_assignments(self, scope: str, principal_id: str) -> list[dict[str, Any]]:
         with translated(f"list role assignments at {scope}"):
             items = self.authorization.role_assignments.list_for_scope(
-                scope, filter=f"principalId eq '{principal_id}'"
+                resource_path(scope), filter=f"principalId eq {odata_string(principal_id)}"
             )
             return [wire(a) for a in items]
 
@@ -399,11 +441,11 @@ class Arm:
             }
         }
         with translated(f"assign role at {scope}"):
-            self.authorization.role_assignments.create(scope, name, body)
+            self.authorization.role_assignments.create(resource_path(scope), name, body)
 
     def delete_role_assignment(self, scope: str, name: str) -> None:
         with translated(f"delete role assignment {name}"):
-            self.authorization.role_assignments.delete(scope, name)
+            self.authorization.role_assignments.delete(resource_path(scope), name)
 
     # --- AKS ---
 

@@ -8,7 +8,8 @@ retry policy (msrest's) would retry POSTs on any error status; ``_retry_policy``
 honoured. Authentication is a
 PAT, or an Entra bearer token that msrest asks for on every request (the credential caches and
 refreshes it, so a token expiring mid-run is replaced). Paged lists (``PAGED``) are read whole
-with ``list_all``, which follows the continuation token.
+with ``list_all``, which follows the continuation token. The SDK's raw path puts route and query
+values into the URL as they are, so ``_args`` encodes every one with ``urls.segment``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from agentctl.cloud import DEVOPS_SCOPE, Target
-from agentctl.errors import AgentctlError, AuthError, CloudError, NotFound
+from agentctl.errors import AgentctlError, AuthError, CloudError, NotFound, quoted
 from agentctl.shared import SharedReads
+from agentctl.urls import segment
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -189,7 +191,7 @@ class DevOps:
                 token = response.headers.get("x-ms-continuationtoken")
                 if not token:
                     return items
-                page = {**params, "continuationToken": token}
+                page = {**params, "continuationToken": segment(token)}
             raise CloudError(
                 f"Azure DevOps {route}: still more after {MAX_PAGES} pages ({len(items)} items); "
                 "agentctl reads no further",
@@ -201,10 +203,12 @@ class DevOps:
     def _args(
         self, route_values: dict[str, Any] | None, query: dict[str, Any] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Route and query values, each encoded as one URL segment or query value."""
         values = dict(route_values or {})
         if "project" in values and values["project"] is None:
             values["project"] = self.project_name
-        return values, {k: v for k, v in (query or {}).items() if v is not None}
+        encoded = {k: segment(v) for k, v in values.items()}
+        return encoded, {k: segment(v) for k, v in (query or {}).items() if v is not None}
 
     def _shared_read(
         self, route: str, values: dict[str, Any], params: dict[str, Any], read: Callable[[], T]
@@ -292,7 +296,9 @@ class DevOps:
     def project(self) -> dict[str, Any]:
         found = self.read("project.get", {"projectId": self.project_name})
         if not found:
-            raise NotFound(f"Azure DevOps project '{self.project_name}' does not exist in {self.org_url}")
+            raise NotFound(
+                f"Azure DevOps project {quoted(self.project_name)} does not exist in {self.org_url}"
+            )
         return dict(found)
 
     def endpoint_by_name(self, name: str) -> dict[str, Any] | None:

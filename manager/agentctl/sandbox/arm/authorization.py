@@ -114,8 +114,13 @@ MODEL = {
         "updatedBy": "any",
     },
 }
-_FILTER_PRINCIPAL = re.compile(r"^\s*principalId\s+eq\s+'([^']+)'\s*$", re.IGNORECASE)
-_FILTER_ROLE_NAME = re.compile(r"^\s*roleName\s+eq\s+'([^']+)'\s*$", re.IGNORECASE)
+# OData string literals: in single quotes, a quote inside written twice
+_FILTER_PRINCIPAL = re.compile(r"^\s*principalId\s+eq\s+'((?:[^']|'')+)'\s*$", re.IGNORECASE)
+_FILTER_ROLE_NAME = re.compile(r"^\s*roleName\s+eq\s+'((?:[^']|'')+)'\s*$", re.IGNORECASE)
+
+
+def _odata(literal: str) -> str:
+    return literal.replace("''", "'")
 
 
 def _definition_id(sub: str, guid: str) -> str:
@@ -308,7 +313,7 @@ def list_assignments(ctx: Ctx) -> Response:
         m = _FILTER_PRINCIPAL.match(query)
         if m is None:
             raise arm_error(400, "UnsupportedQuery", f"The filter '{query}' is not supported.")
-        principal = m.group(1)
+        principal = _odata(m.group(1))
     out = []
     for a in assignments(ctx.st).values():
         held = a["properties"]["scope"].lower().rstrip("/")
@@ -330,7 +335,7 @@ def list_definitions(ctx: Ctx) -> Response:
         m = _FILTER_ROLE_NAME.match(query)
         if m is None:
             raise arm_error(400, "UnsupportedQuery", f"The filter '{query}' is not supported.")
-        names = [n for n in names if n.lower() == m.group(1).lower()]
+        names = [n for n in names if n.lower() == _odata(m.group(1)).lower()]
     return Response(200, {"value": [_definition(sub, n) for n in names]})
 
 
