@@ -45,7 +45,11 @@ RESOURCE_IDS = {
 IMAGE_VERSION = r"^[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}$"
 MAX_INT32 = 2**31 - 1
 
-# Azure DevOps ("Naming restrictions and conventions"). Project names: at most 64 characters,
+# Azure DevOps ("Naming restrictions and conventions"). Organizations: 1-50 letters, digits and
+# hyphens, starting and ending with a letter or digit, in either URL form.
+_ORG = r"[A-Za-z0-9](?:[-A-Za-z0-9]{0,48}[A-Za-z0-9])?"
+ORGANIZATION_URL = rf"^https://(dev\.azure\.com/{_ORG}|{_ORG}\.visualstudio\.com)/?$"
+# Project names: at most 64 characters,
 # none of these printable ones, not starting with _ or ., not ending with ., not a reserved name.
 _PROJECT_REFUSED = "/:\\~&%;@'\"?<>|#$*{},+=[]"
 # Agent pool, environment and service connection names: these printable characters (a superset
@@ -404,8 +408,8 @@ class Registry:
 class DevOps:
     organization: str = field(
         metadata=meta(
-            "Organization URL.",
-            pattern=r"^https://(dev\.azure\.com/[^/\s]+|[-a-z0-9]+\.visualstudio\.com)/?$",
+            "Organization URL: https://dev.azure.com/ORG or https://ORG.visualstudio.com.",
+            pattern=ORGANIZATION_URL,
         )
     )
     project: str = field(
@@ -438,7 +442,9 @@ class PoolSpec:
 
     @property
     def org_name(self) -> str:
-        url = self.devops.organization.rstrip("/")
+        """The organization's name, whichever URL form the file uses (names ignore case in Azure
+        DevOps, so two spellings of one organization give the same lowercase name)."""
+        url = self.devops.organization.rstrip("/").lower()
         if ".visualstudio.com" in url:
             return url.split("//", 1)[1].split(".", 1)[0]
         return url.rsplit("/", 1)[1]

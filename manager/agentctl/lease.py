@@ -1,7 +1,8 @@
 """One deploy-pool or destroy at a time per pool on this machine.
 
 A run takes an exclusive ``flock`` on a file named after what it changes (the cloud, or the
-sandbox's state folder; organization, subscription, resource group, scale set, project, pool).
+sandbox's state folder; organization name, subscription, resource group, scale set, project,
+pool; without case, and the organization whichever URL form names it).
 A second run for the same pool waits for the first to finish, then observes afresh and plans
 only what is left, so two runs started together end in one state. The kernel drops the lock
 when its holder exits, killed or not: an interrupted run leaves no stale lease. Runs on other
@@ -45,9 +46,12 @@ def lock_dir() -> Path:
 
 
 def key(spec: PoolSpec, target: Target) -> str:
+    """The lease's name. Names ignore case in Azure and Azure DevOps, and the organization is
+    named, not its URL: ``https://dev.azure.com/Org/`` and ``https://org.visualstudio.com`` are
+    one organization, so runs that spell it either way take turns."""
     parts = (
         target.ca_bundle or target.cloud.arm_endpoint,  # a sandbox: its state folder holds its CA
-        spec.devops.organization,
+        spec.org_name,
         spec.azure.subscription,
         spec.azure.resourceGroup,
         spec.scaleSet.name,

@@ -170,3 +170,19 @@ def test_a_huge_scalar_is_never_echoed_whole(tmp_path, old: str, new_value: str)
     assert code == 3
     out = json.dumps(doc)
     assert len(out) < 5_000 and "x" * 41 not in out, out[:300]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://dev.azure.com/..",
+        "https://dev.azure.com/contoso?x=1",
+        "https://dev.azure.com/contoso#x",
+        "https://dev.azure.com/con%2Ftoso",
+        "https://dev.azure.com/-contoso",
+        "https://contoso.visualstudio.com/extra",
+    ],
+)
+def test_organization_urls_name_an_organization_only(tmp_path, url: str) -> None:
+    errors = _errors_at(tmp_path, "organization: https://dev.azure.com/contoso", f"organization: {url}")
+    assert [e["field"] for e in errors] == ["devops.organization"], errors
