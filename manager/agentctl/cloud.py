@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agentctl.errors import AuthError, UsageError
+from agentctl.errors import AuthError, UsageError, quoted
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def azure_credential(kind: str, cloud: Cloud) -> TokenCredential:
         return ai.WorkloadIdentityCredential(authority=authority)
     if kind == "default":
         return ai.DefaultAzureCredential(authority=authority)
-    raise UsageError(f"unknown credential kind '{kind}'")
+    raise UsageError(f"unknown credential kind {quoted(kind)}")
 
 
 def cloud_target(cloud_name: str, credential_kind: str, devops_url: str) -> Target:

@@ -13,7 +13,7 @@ from typing import Any
 
 from agentctl import standby
 from agentctl.config import PoolSpec, parse_id
-from agentctl.errors import PreconditionFailed
+from agentctl.errors import PreconditionFailed, quoted
 
 MANAGED_BY = "agentctl"
 TAG_MANAGED = "managed-by"
@@ -41,7 +41,7 @@ def not_ours(what: str, description: str | None, hint: str) -> PreconditionFaile
     other = owner(description)
     if other:
         return PreconditionFailed(
-            f"{what} belongs to agentctl's pool '{other}'",
+            f"{what} belongs to agentctl's pool {quoted(other)}",
             hint="to rename a pool, destroy it with its old file first; else choose another name",
         )
     return PreconditionFailed(f"{what} exists but agentctl did not create it", hint=hint)

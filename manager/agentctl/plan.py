@@ -11,7 +11,7 @@ from typing import Any
 
 from agentctl import desired, resources
 from agentctl.config import PoolSpec, parse_id
-from agentctl.errors import PreconditionFailed
+from agentctl.errors import PreconditionFailed, quoted
 from agentctl.observe import Facts
 
 CREATE, UPDATE, DELETE, NOOP = "create", "update", "delete", "noop"
@@ -95,7 +95,8 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
         owner = (ss.get("tags") or {}).get(desired.TAG_POOL)
         if owner and owner != pool.name:
             raise PreconditionFailed(
-                f"scale set {spec.scaleSet.name} belongs to agentctl's pool '{owner}', not '{pool.name}'",
+                f"scale set {spec.scaleSet.name} belongs to agentctl's pool {quoted(owner)}, "
+                f"not {quoted(pool.name)}",
                 hint="choose another scaleSet.name; to rename the pool, destroy it with its old file first",
             )
         drift, patch = desired.scale_set_drift(spec, ss)
@@ -148,7 +149,7 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
     if conn_spec.existing:
         if conn is None:
             raise PreconditionFailed(
-                f"service connection '{conn_spec.name}' does not exist",
+                f"service connection {quoted(conn_spec.name)} does not exist",
                 hint="create it, or set devops.azureConnection.existing: false to let agentctl make it",
             )
         add(Action("azureConnection", NOOP, "service connection", conn_spec.name))
@@ -157,7 +158,7 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
     else:
         if not desired.owned(conn.get("description"), spec):
             raise desired.not_ours(
-                f"service connection '{conn_spec.name}'",
+                f"service connection {quoted(conn_spec.name)}",
                 conn.get("description"),
                 hint="set devops.azureConnection.existing: true to use it as it is",
             )
@@ -211,7 +212,7 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
         azure_id = str((elastic or {}).get("azureId", ""))
         if azure_id.lower() != desired.scale_set_id(spec).lower():
             raise PreconditionFailed(
-                f"agent pool '{pool.name}' exists and is not backed by scale set {spec.scaleSet.name}",
+                f"agent pool {quoted(pool.name)} exists and is not backed by scale set {spec.scaleSet.name}",
                 hint="choose another devops.pool.name",
             )
         drift = desired.elastic_drift(spec, elastic or {}, conn, facts.now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentctl.errors import InvalidInput, Problem
+from agentctl.errors import InvalidInput, Problem, quoted
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 50_000
@@ -135,7 +135,7 @@ def _walk(w: _Walker, node: Any, path: str, stack: tuple[int, ...]) -> Any:
             key = str(key_node.value)
             child = join(path, key)
             if key in out:
-                raise _invalid(source, f"duplicate key '{child}'", key_node.start_mark.line + 1)
+                raise _invalid(source, f"duplicate key {quoted(child)}", key_node.start_mark.line + 1)
             lines[child] = key_node.start_mark.line + 1
             out[key] = w.walk(value_node, child, stack)
         return out
@@ -143,8 +143,11 @@ def _walk(w: _Walker, node: Any, path: str, stack: tuple[int, ...]) -> Any:
         return [w.walk(item, join(path, i), stack) for i, item in enumerate(node.value)]
     try:
         return w.constructor.construct_object(node, deep=True)
-    except Exception as e:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
-        raise _invalid(source, f"bad value '{node.value}': {e}", node.start_mark.line + 1) from None
+    except Exception:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
+        kind = str(node.tag).rsplit(":", 1)[-1]  # the exception may hold the whole value: not shown
+        raise _invalid(
+            source, f"bad value {quoted(node.value)} for {kind}", node.start_mark.line + 1
+        ) from None
 
 
 def _invalid(source: str, message: str, line: int | None = None) -> InvalidInput:

@@ -186,3 +186,19 @@ def test_a_huge_scalar_is_never_echoed_whole(tmp_path, old: str, new_value: str)
 def test_organization_urls_name_an_organization_only(tmp_path, url: str) -> None:
     errors = _errors_at(tmp_path, "organization: https://dev.azure.com/contoso", f"organization: {url}")
     assert [e["field"] for e in errors] == ["devops.organization"], errors
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "azure:\n  subscription: !!int " + "9x" * 450_000 + "\n",  # a value PyYAML cannot build
+        "azure: {}\n" + "k" * 1000 + ": 1\n" + "k" * 1000 + ": 2\n",  # YAML's longest plain key, twice
+    ],
+    ids=["bad-value", "duplicate-key"],
+)
+def test_yaml_errors_quote_values_shortened(doc: str) -> None:
+    with pytest.raises(config.InvalidInput) as err:
+        config.loads(doc, "pool.yaml")
+    text = str(err.value) + " ".join(str(p) for p in err.value.problems)
+    assert "bad value" in text or "duplicate key" in text, text[:300]
+    assert "characters)" in text and "k" * 41 not in text and "9x" * 21 not in text, text[:300]

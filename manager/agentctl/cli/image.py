@@ -9,7 +9,7 @@ import click
 
 from agentctl.cli.app import App, pass_app
 from agentctl.cli.pool import FILE, YES
-from agentctl.errors import ApplyFailed, UsageError
+from agentctl.errors import ApplyFailed, UsageError, quoted
 from agentctl.output import Result
 
 FILES = click.option(
@@ -141,7 +141,7 @@ def _check_version(ctx: click.Context, param: click.Parameter, value: str | None
     from agentctl.config import IMAGE_VERSION
 
     if value is not None and not re.match(IMAGE_VERSION, value):
-        raise click.BadParameter(f"'{value}' is not Major.Minor.Patch, e.g. 2026.1129.1")
+        raise click.BadParameter(f"{quoted(value)} is not Major.Minor.Patch, e.g. 2026.1129.1")
     return value
 
 

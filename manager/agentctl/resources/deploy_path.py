@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentctl import desired
 from agentctl.config import Environment, Kubernetes, PoolSpec
-from agentctl.errors import AgentctlError, InvalidInput, NotFound, PreconditionFailed, Problem
+from agentctl.errors import AgentctlError, InvalidInput, NotFound, PreconditionFailed, Problem, quoted
 from agentctl.plan import CREATE, DELETE, NOOP, UPDATE, Action, Change
 
 if TYPE_CHECKING:
@@ -277,13 +277,13 @@ def _approver_ids(spec: PoolSpec, index: int, env: Environment, clients: Clients
         raise NotFound(
             f"{path}: no user or group named {', '.join(missing)} in {dev.org_url}",
             hint="use the e-mail address of a user, or the name of a group that has access to the project",
-            problems=[_problem(spec, path, f"no user or group named '{n}'") for n in missing],
+            problems=[_problem(spec, path, f"no user or group named {quoted(n)}") for n in missing],
         )
     if ambiguous:
         raise InvalidInput(
             f"{path}: more than one identity matches {', '.join(ambiguous)}",
             hint="use the e-mail address, or the group's full name such as [project]\\group",
-            problems=[_problem(spec, path, f"'{n}' matches more than one identity") for n in ambiguous],
+            problems=[_problem(spec, path, f"{quoted(n)} matches more than one identity") for n in ambiguous],
         )
     return ids
 
@@ -417,7 +417,7 @@ def _plan_environment(
         return out
     if not desired.owned(observed.get("description"), spec):
         raise PreconditionFailed(
-            f"environment '{env.name}' exists but agentctl did not create it",
+            f"environment {quoted(env.name)} exists but agentctl did not create it",
             hint=f"choose another name, or add '{desired.marker(spec)}' to its description to adopt it",
         )
     description = environment_description(spec, env)
@@ -481,7 +481,7 @@ def _plan_connection(
         return out
     if not desired.owned(observed.get("description"), spec):
         raise PreconditionFailed(
-            f"Kubernetes connection '{k.connection}' exists but agentctl did not create it",
+            f"Kubernetes connection {quoted(k.connection)} exists but agentctl did not create it",
             hint="choose another devops.kubernetes[].connection name, or delete the existing connection",
         )
     drift = connection_drift(dp.kubeconfigs[k.connection], observed)
@@ -566,7 +566,7 @@ def _check_body(ctx: Context, a: Action) -> dict[str, Any]:
     observed = next((e for e in _facts(ctx).environments if e["name"].lower() == name.lower()), None)
     target = created or observed
     if not target:
-        raise NotFound(f"environment '{name}' is unknown (was its step skipped?)")
+        raise NotFound(f"environment {quoted(name)} is unknown (was its step skipped?)")
     return check_body(_environment_spec(ctx, name), target["id"], _facts(ctx).approvers.get(name, []))
 
 
@@ -607,7 +607,7 @@ def _permissions(ctx: Context, a: Action) -> None:
     k = _kubernetes_spec(ctx, name)
     endpoint_id = a.data.get("id") or (ctx.outputs.get(f"{CONN}:{name}") or {}).get("id")
     if not endpoint_id:
-        raise NotFound(f"Kubernetes connection '{name}' is unknown (was its step skipped?)")
+        raise NotFound(f"Kubernetes connection {quoted(name)} is unknown (was its step skipped?)")
     body = desired.permissions_body(k.authorizeAllPipelines, [])
     ctx.clients.devops.set_permissions("endpoint", endpoint_id, body)
 

@@ -32,7 +32,7 @@ from agentctl import desired
 from agentctl.apply import Context
 from agentctl.azure import Arm
 from agentctl.config import PoolSpec, Registry, parse_id
-from agentctl.errors import CloudError, PreconditionFailed
+from agentctl.errors import CloudError, PreconditionFailed, quoted
 from agentctl.observe import Clients, Facts
 from agentctl.plan import CREATE, DELETE, NOOP, UPDATE, Action, Change
 
@@ -378,7 +378,7 @@ def _connection_actions(
         op, changes = CREATE, []
     elif not desired.owned(conn.get("description"), spec):
         raise PreconditionFailed(
-            f"{_where(spec, f'registries[{index}].connection')}: service connection '{reg.connection}' "
+            f"{_where(spec, f'registries[{index}].connection')}: service connection {quoted(reg.connection)} "
             "exists but agentctl did not create it",
             hint="choose another connection name, or remove the existing connection",
         )
