@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentctl import standby, yamlsrc
-from agentctl.errors import Collected, InvalidInput, quoted
+from agentctl.errors import QUOTE_LIMIT, Collected, InvalidInput, quoted
 
 # --- name rules ----------------------------------------------------------------------------
 # Azure's own rules ("Naming rules and restrictions for Azure resources"): "alphanumeric" there
@@ -541,7 +541,11 @@ def _build(tp: Any, value: Any, path: str, lines: dict[str, int], errs: Collecte
                 hint = (
                     f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(names)})"
                 )
-                errs.add(f"unknown key{hint}", yamlsrc.join(path, key), _line(lines, yamlsrc.join(path, key)))
+                where = _line(lines, yamlsrc.join(path, key))
+                if len(key) > QUOTE_LIMIT:  # a field path would echo it whole: quote it shortened
+                    errs.add(f"unknown key {quoted(key)}{hint}", path, where)
+                else:
+                    errs.add(f"unknown key{hint}", yamlsrc.join(path, key), where)
         kwargs: dict[str, Any] = {}
         for f, ftype in known:
             child = yamlsrc.join(path, f.name)
