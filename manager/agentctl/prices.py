@@ -13,6 +13,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from agentctl.urls import odata_string
+
 log = logging.getLogger(__name__)
 
 API_VERSION = "2023-01-01-preview"
@@ -29,8 +31,8 @@ class Price:
 
 def query(sku: str, region: str) -> dict[str, str]:
     filt = (
-        f"serviceName eq 'Virtual Machines' and armRegionName eq '{region}' "
-        f"and armSkuName eq '{sku}' and priceType eq 'Consumption'"
+        f"serviceName eq 'Virtual Machines' and armRegionName eq {odata_string(region)} "
+        f"and armSkuName eq {odata_string(sku)} and priceType eq 'Consumption'"
     )
     return {"api-version": API_VERSION, "$filter": filt}
 

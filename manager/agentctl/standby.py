@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from agentctl.errors import quoted
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # datetime.weekday() order
 DAY_MINUTES = 24 * 60
 WEEK_MINUTES = 7 * DAY_MINUTES
@@ -51,7 +53,7 @@ def days_of(item: str) -> list[int]:
     """Weekday numbers of ``Mon``, ``monday`` or a range ``Mon-Fri`` (``Fri-Mon`` wraps); ValueError."""
     first, sep, last = item.strip().lower().partition("-")
     if first not in _FULL or (sep and last not in _FULL):
-        raise ValueError(f"'{item}' is not a day or a range of days (Mon..Sun, e.g. Mon-Fri)")
+        raise ValueError(f"{quoted(item)} is not a day or a range of days (Mon..Sun, e.g. Mon-Fri)")
     start, end = _FULL[first], _FULL[last] if sep else _FULL[first]
     return [(start + i) % 7 for i in range((end - start) % 7 + 1)]
 
@@ -62,7 +64,7 @@ def zone_of(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"'{name}' is not an IANA time zone (e.g. Europe/Amsterdam, America/New_York)"
+            f"{quoted(name)} is not an IANA time zone (e.g. Europe/Amsterdam, America/New_York)"
         ) from None
 
 
@@ -161,5 +163,5 @@ def windows_zone(iana: str) -> str:
         return str(tz_win[iana])
     except KeyError:
         raise ValueError(
-            f"'{iana}' has no Windows time zone equivalent; choose its region's main zone"
+            f"{quoted(iana)} has no Windows time zone equivalent; choose its region's main zone"
         ) from None

@@ -9,7 +9,7 @@ import click
 
 from agentctl.cli.app import App, pass_app
 from agentctl.cli.pool import FILE
-from agentctl.errors import UsageError
+from agentctl.errors import UsageError, quoted
 from agentctl.output import Result
 
 BARS = " ▁▂▃▄▅▆▇█"
@@ -22,7 +22,7 @@ def _instant(value: str | None) -> datetime:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(
-            f"--at: '{value}' is not an ISO 8601 time", hint="e.g. 2026-12-07T08:00+01:00"
+            f"--at: {quoted(value)} is not an ISO 8601 time", hint="e.g. 2026-12-07T08:00+01:00"
         ) from None
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
