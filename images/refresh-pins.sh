@@ -2,11 +2,15 @@
 # Maintainer tool, run where the internet is reachable: read every tool's published checksum file and
 # write the sha256 it gives into images/ubuntu/toolset.json (sha256 + sha256_from). Prints what changed;
 # review the diff before committing. A checksum file that cannot be read or parsed aborts without
-# writing anything. Tools without a checksum_url keep their pin.
+# writing anything. Tools without a checksum_url keep their pin. It never reads a checksum through a
+# download mirror (IMAGE_MIRROR_URL): the mirror serves bytes, and a pin must come from the upstream.
 set -euo pipefail
 IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/ubuntu" && pwd)}
 # shellcheck source=images/ubuntu/scripts/lib.sh
 . "$IMAGE_DIR/scripts/lib.sh"
+
+[[ -z $IMAGE_MIRROR_URL ]] \
+    || die "IMAGE_MIRROR_URL is set ($IMAGE_MIRROR_URL): a mirror never supplies a checksum; unset it to read the upstream's checksum files"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

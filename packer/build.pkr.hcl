@@ -25,6 +25,7 @@ build {
       "${path.root}/../images/ubuntu/scripts/install-kubelogin.sh",
       "${path.root}/../images/ubuntu/scripts/install-helm.sh",
       "${path.root}/../images/ubuntu/scripts/install-azure-pipelines-agent.sh",
+      "${path.root}/../images/ubuntu/scripts/install-container-images.sh",
       "${path.root}/../images/ubuntu/scripts/configure-ssh.sh",
       "${path.root}/../images/ubuntu/scripts/configure-system.sh",
       "${path.root}/../images/ubuntu/tests/validate.sh",

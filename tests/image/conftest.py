@@ -1,5 +1,5 @@
 """Fixtures of the agent image tests (defined in imagekit.py)."""
 
-from imagekit import box, server
+from imagekit import box, http_server, server, tls_cert
 
-__all__ = ["box", "server"]
+__all__ = ["box", "http_server", "server", "tls_cert"]

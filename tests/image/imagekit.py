@@ -1,6 +1,7 @@
-"""Helpers of the agent image tests: repository paths, a loopback HTTP server that serves fixture
-artifacts (with scripted failures), and a scratch machine that runs the image's bash scripts against it.
-The fixtures are registered by conftest.py."""
+"""Helpers of the agent image tests: repository paths, a loopback HTTPS server (a throwaway certificate
+that curl trusts through CURL_CA_BUNDLE) that serves fixture artifacts with scripted failures, a plain
+HTTP one for the instance metadata service, and a scratch machine that runs the image's bash scripts
+against them. The fixtures are registered by conftest.py."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import http.server
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,8 +70,38 @@ class Server:
         return self.requests.count(path)
 
 
+@pytest.fixture(scope="session")
+def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway self-signed certificate for 127.0.0.1 and its key."""
+    openssl = need_tool("openssl")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        + ["-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
 @pytest.fixture
-def server() -> Iterator[Server]:
+def server(tls_cert: tuple[Path, Path]) -> Iterator[Server]:
+    """The HTTPS server the image scripts download from (their mirror)."""
+    with serving(tls_cert) as state:
+        yield state
+
+
+@pytest.fixture
+def http_server() -> Iterator[Server]:
+    """A plain HTTP server, for what is plain HTTP in Azure too (the instance metadata service)."""
+    with serving(None) as state:
+        yield state
+
+
+@contextmanager
+def serving(tls: tuple[Path, Path] | None) -> Iterator[Server]:
     state = Server(url="")
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -80,13 +113,22 @@ def server() -> Iterator[Server]:
             self.send_header("Content-Length", str(reply.length or len(reply.body)))
             self.end_headers()
             self.wfile.write(reply.body)
+            self.wfile.flush()
+            if tls is not None:
+                self.connection.unwrap()  # close_notify, so a short body reads as curl's "partial file"
             self.close_connection = True
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        scheme = "https"
+    state.url = f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield state
@@ -138,7 +180,7 @@ class Box:
 
 
 @pytest.fixture
-def box(tmp_path: Path, server: Server) -> Box:
+def box(tmp_path: Path, server: Server, tls_cert: tuple[Path, Path]) -> Box:
     need_tool("jq")
     need_tool("curl")
     os_release = tmp_path / "os-release"
@@ -158,6 +200,7 @@ def box(tmp_path: Path, server: Server) -> Box:
         "OS_RELEASE_FILE": str(os_release),
         "IMAGE_ARCH": "amd64",
         "IMAGE_MIRROR_URL": server.url,
+        "CURL_CA_BUNDLE": str(tls_cert[0]),
         "IMAGE_RETRY_ATTEMPTS": "3",
         "IMAGE_RETRY_DELAY": "0",
         "IMAGE_DOWNLOAD_TIMEOUT": "20",

@@ -162,13 +162,13 @@ def test_missing_az_is_explained(host: Host) -> None:
     assert "the Azure CLI is not installed" in result.stderr
 
 
-def test_managed_identity_needs_a_token_but_never_shows_it(host: Host, server: Server) -> None:
+def test_managed_identity_needs_a_token_but_never_shows_it(host: Host, http_server: Server) -> None:
     token_path = (
         "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/"
     )
     secret = "eyJ0eXAiOiJKV1QiLCJzZWNyZXQiOiJ0b2tlbiJ9"
-    server.serve(token_path + "&client_id=1111", Reply(200, f'{{"access_token": "{secret}"}}'.encode()))
-    env = {"PKR_VAR_use_azure_cli_auth": "false", "AZURE_IMDS_ENDPOINT": server.url}
+    http_server.serve(token_path + "&client_id=1111", Reply(200, f'{{"access_token": "{secret}"}}'.encode()))
+    env = {"PKR_VAR_use_azure_cli_auth": "false", "AZURE_IMDS_ENDPOINT": http_server.url}
     ok = host.run(str(VAR_FILE), PKR_VAR_managed_identity_client_id="1111", **env)
     assert ok.returncode == 0, ok.stderr
     assert secret not in ok.stdout + ok.stderr

@@ -1,5 +1,8 @@
 """The download installers end to end (loopback server, fixture artifacts), and the in-image checks,
-validation and software report driven against fake tools that print what the real ones print."""
+validation and software report driven against fake tools that print what the real ones print. The agent
+comes as a stand-in layout whose installdependencies.sh has the shape of the real one (apt update, then
+apt install of its packages) and runs against a fake apt that installs from a loopback archive through
+the proxy apt's configuration names: the offline check must succeed only when nothing is left to fetch."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import io
 import json
 import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 from imagekit import SCRIPTS, Box, Reply, Server
@@ -34,9 +38,37 @@ LISTENER = """#!/bin/sh
 [ "$*" = "--version" ] || exit 2
 echo 5.279.0
 """
-DEPENDENCIES = """#!/bin/sh
+DEPENDENCIES = """#!/bin/bash
 echo run >> "$(dirname "$0")/../deps.log"
-exit "${FAKE_DEPS_EXIT:-0}"
+[ -z "$FAKE_DEPS_EXIT" ] || exit "$FAKE_DEPS_EXIT"
+command -v apt >/dev/null || exit 1
+apt update && apt install -y libkrb5-3 zlib1g || exit 1
+apt install -y libicu74 || apt install -y libicu72 || exit 1
+"""
+# A fake apt: packages listed in $FAKE_INSTALLED are installed; any other is fetched from the archive
+# ($FAKE_ARCHIVE/pool/NAME.deb) through the http proxy that $APT_CONFIG names, as apt would.
+APT = """proxy=""
+if [[ -n ${APT_CONFIG:-} ]]; then
+    proxy=$(sed -nE 's/^Acquire::http::Proxy "([^"]*)";$/\\1/p' "$APT_CONFIG")
+fi
+fetch() { curl -fsS --max-time 5 ${proxy:+--proxy "$proxy"} -o /dev/null "$FAKE_ARCHIVE/$1"; }
+case $1 in
+    update) fetch dists/noble/InRelease || echo "W: Some index files failed to download" ;;
+    install)
+        shift
+        for pkg in "$@"; do
+            [[ $pkg == -* ]] && continue
+            if grep -qx "$pkg" "$FAKE_INSTALLED"; then
+                echo "$pkg is already the newest version"
+            elif fetch "pool/$pkg.deb"; then
+                echo "$pkg" >>"$FAKE_INSTALLED"
+            else
+                echo "E: Failed to fetch $pkg" >&2
+                exit 100
+            fi
+        done ;;
+    *) exit 64 ;;
+esac
 """
 
 
@@ -59,16 +91,15 @@ def zip_bytes(members: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def publish(box: Box, server: Server, tool: str, name: str, data: bytes, *, pin: bool) -> None:
-    """Serve DATA as TOOL's artifact NAME, integrity either pinned or via a sha256sum file."""
+def publish(box: Box, server: Server, tool: str, name: str, data: bytes) -> None:
+    """Serve DATA as TOOL's artifact NAME, its sha256 pinned in the toolset."""
     digest = hashlib.sha256(data).hexdigest()
     server.serve(f"/fixtures.test/{name}", Reply(200, data))
-    download = {"url": f"https://fixtures.test/{name}"}
-    if pin:
-        download.update(sha256=digest, sha256_from="computed by the test from the fixture")
-    else:
-        server.serve(f"/fixtures.test/{name}.sha256sum", Reply(200, f"{digest}  {name}\n".encode()))
-        download["checksum_url"] = f"https://fixtures.test/{name}.sha256sum"
+    download = {
+        "url": f"https://fixtures.test/{name}",
+        "sha256": digest,
+        "sha256_from": "computed by the test from the fixture",
+    }
     toolset = box.toolset
     toolset["tools"][tool]["downloads"] = {"amd64": download}
     box.toolset = toolset
@@ -79,7 +110,7 @@ def install(box: Box, tool: str, **env: str):
 
 
 def test_kubectl_installs_and_checks_itself(box: Box, server: Server) -> None:
-    publish(box, server, "kubectl", "kubectl", KUBECTL.encode(), pin=False)
+    publish(box, server, "kubectl", "kubectl", KUBECTL.encode())
     result = install(box, "kubectl")
     assert result.returncode == 0, result.stderr
     assert (box.root / "bin" / "kubectl").read_text() == KUBECTL
@@ -88,7 +119,7 @@ def test_kubectl_installs_and_checks_itself(box: Box, server: Server) -> None:
 
 
 def test_installer_fails_when_the_tool_reports_another_version(box: Box, server: Server) -> None:
-    publish(box, server, "kubectl", "kubectl", KUBECTL.encode(), pin=True)
+    publish(box, server, "kubectl", "kubectl", KUBECTL.encode())
     result = install(box, "kubectl", FAKE_VERSION="1.35.0")
     assert result.returncode == 1
     assert "kubectl reports version '1.35.0', the toolset pins '1.36.5'" in result.stderr
@@ -97,9 +128,7 @@ def test_installer_fails_when_the_tool_reports_another_version(box: Box, server:
 
 def test_helm_installs_from_its_tarball(box: Box, server: Server) -> None:
     name = "helm-v3.21.4-linux-amd64.tar.gz"
-    publish(
-        box, server, "helm", name, tar_gz({"linux-amd64/helm": HELM, "linux-amd64/LICENSE": "x"}), pin=True
-    )
+    publish(box, server, "helm", name, tar_gz({"linux-amd64/helm": HELM, "linux-amd64/LICENSE": "x"}))
     result = install(box, "helm")
     assert result.returncode == 0, result.stderr
     assert (box.root / "bin" / "helm").read_text() == HELM
@@ -108,7 +137,7 @@ def test_helm_installs_from_its_tarball(box: Box, server: Server) -> None:
 
 def test_kubelogin_installs_from_its_zip(box: Box, server: Server) -> None:
     name = "kubelogin-linux-amd64.zip"
-    publish(box, server, "kubelogin", name, zip_bytes({"bin/linux_amd64/kubelogin": KUBELOGIN}), pin=False)
+    publish(box, server, "kubelogin", name, zip_bytes({"bin/linux_amd64/kubelogin": KUBELOGIN}))
     result = install(box, "kubelogin")
     assert result.returncode == 0, result.stderr
     assert (box.root / "bin" / "kubelogin").stat().st_mode & 0o111
@@ -127,31 +156,93 @@ def agent_tarball(**extra: str) -> bytes:
     )
 
 
-def test_agent_is_unpacked_unconfigured_with_its_dependencies(box: Box, server: Server) -> None:
-    publish(
-        box, server, "azure-pipelines-agent", "vsts-agent-linux-x64-5.279.0.tar.gz", agent_tarball(), pin=True
-    )
+AGENT_TARBALL = "vsts-agent-linux-x64-5.279.0.tar.gz"
+
+
+def fake_apt(box: Box, archive: str, *installed: str) -> Path:
+    """The fake apt on PATH, with INSTALLED installed and the Ubuntu archive at ARCHIVE."""
+    box.fake("apt", APT)
+    listing = box.root / "installed"
+    listing.write_text("".join(f"{name}\n" for name in installed))
+    box.env.update(FAKE_INSTALLED=str(listing), FAKE_ARCHIVE=f"{archive}/archive.test")
+    return listing
+
+
+def test_agent_is_unpacked_unconfigured_and_its_dependencies_then_need_no_network(
+    box: Box, server: Server, http_server: Server
+) -> None:
+    publish(box, server, "azure-pipelines-agent", AGENT_TARBALL, agent_tarball())
+    http_server.serve("/archive.test/pool/libicu74.deb", Reply(200, b"deb"))
+    installed = fake_apt(box, http_server.url, "libkrb5-3", "zlib1g")
     result = install(box, "azure-pipelines-agent")
     assert result.returncode == 0, result.stderr
     agent = box.root / "agent"
     assert (agent / "bin" / "Agent.Listener").stat().st_mode & 0o111
-    assert (agent / "deps.log").read_text() == "run\n"
     assert not (agent / ".agent").exists()
+    # the bake's own run fetched the missing package; the check's offline run fetched nothing
+    assert installed.read_text().splitlines() == ["libkrb5-3", "zlib1g", "libicu74"]
+    assert (agent / "deps.log").read_text() == "run\n" * 2
+    assert http_server.hits("/archive.test/pool/libicu74.deb") == 1
+    assert http_server.hits("/archive.test/dists/noble/InRelease") == 1
     assert "check passed: azure-pipelines-agent" in result.stderr
 
 
-def test_a_configured_agent_fails_the_check(box: Box, server: Server) -> None:
-    data = agent_tarball(**{".agent": '{"poolId": 1}'})
-    publish(box, server, "azure-pipelines-agent", "vsts-agent-linux-x64-5.279.0.tar.gz", data, pin=True)
+def fake_agent(box: Box) -> Path:
+    """The agent's stand-in layout in AGENT_DIR, as the installer leaves it."""
+    agent = box.root / "agent"
+    for name, text in (("Agent.Listener", LISTENER), ("installdependencies.sh", DEPENDENCIES)):
+        path = agent / "bin" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        path.chmod(0o755)
+    return agent
+
+
+def test_the_offline_dependency_run_fails_when_a_package_is_missing(box: Box, http_server: Server) -> None:
+    fake_agent(box)
+    http_server.serve("/archive.test/pool/libicu74.deb", Reply(200, b"deb"))
+    fake_apt(box, http_server.url, "libkrb5-3", "zlib1g")
+    result = box.run("check azure-pipelines-agent")
+    assert result.returncode == 1
+    assert "installdependencies.sh failed (exit 1) with apt unable to download" in result.stderr
+    assert "E: Failed to fetch libicu74" in result.stderr
+    assert http_server.requests == []  # apt could not reach the archive at all
+
+
+def test_the_offline_dependency_run_passes_when_everything_is_installed(
+    box: Box, http_server: Server
+) -> None:
+    fake_agent(box)
+    fake_apt(box, http_server.url, "libkrb5-3", "zlib1g", "libicu74")
+    result = box.run("check azure-pipelines-agent")
+    assert result.returncode == 0, result.stderr
+    assert http_server.requests == []
+
+
+@pytest.mark.parametrize(
+    "leftover", [".agent", ".credentials", ".credentials_rsaparams", ".runner", AGENT_TARBALL]
+)
+def test_an_agent_folder_with_a_leftover_fails_the_check(box: Box, http_server: Server, leftover: str) -> None:
+    agent = fake_agent(box)
+    fake_apt(box, http_server.url, "libkrb5-3", "zlib1g", "libicu74")
+    (agent / leftover).write_text("{}")
+    result = box.run("check azure-pipelines-agent")
+    assert result.returncode == 1
+    assert f"{agent} holds {leftover}: the image must carry an unpacked, unconfigured agent only" in result.stderr
+
+
+def test_a_configured_agent_in_the_tarball_fails_the_install(
+    box: Box, server: Server, http_server: Server
+) -> None:
+    publish(box, server, "azure-pipelines-agent", AGENT_TARBALL, agent_tarball(**{".agent": "{}", ".runner": "{}"}))
+    fake_apt(box, http_server.url, "libkrb5-3", "zlib1g", "libicu74")
     result = install(box, "azure-pipelines-agent")
     assert result.returncode == 1
-    assert f"{box.root / 'agent'}/.agent exists: the image must carry an unconfigured agent" in result.stderr
+    assert f"{box.root / 'agent'} holds .agent, .runner: the image must carry" in result.stderr
 
 
 def test_failing_dependency_install_is_retried_and_keeps_its_exit_code(box: Box, server: Server) -> None:
-    publish(
-        box, server, "azure-pipelines-agent", "vsts-agent-linux-x64-5.279.0.tar.gz", agent_tarball(), pin=True
-    )
+    publish(box, server, "azure-pipelines-agent", AGENT_TARBALL, agent_tarball())
     result = install(box, "azure-pipelines-agent", FAKE_DEPS_EXIT="3")
     assert result.returncode == 3
     assert (box.root / "agent" / "deps.log").read_text() == "run\n" * 3
@@ -163,10 +254,8 @@ def fake_image(box: Box) -> None:
         path = box.root / "bin" / name
         path.write_text(text)
         path.chmod(0o755)
-    listener = box.root / "agent" / "bin" / "Agent.Listener"
-    listener.parent.mkdir(parents=True)
-    listener.write_text(LISTENER)
-    listener.chmod(0o755)
+    fake_agent(box)
+    fake_apt(box, "http://127.0.0.1:9", "libkrb5-3", "zlib1g", "libicu74")
     box.fake(
         "az", """[ "$*" = "version --output json" ] && echo '{"azure-cli": "2.90.0", "extensions": {}}'\n"""
     )
@@ -226,14 +315,15 @@ def test_validation_runs_every_check_and_reports_each_failure(box: Box) -> None:
     (box.root / "agent" / ".credentials").write_text("{}")
     result = box.exec(["bash", str(SCRIPTS.parent / "tests" / "validate.sh")])
     assert result.returncode == 1
-    total = 4 + len(box.toolset["tools"])
+    total = 5 + len(box.toolset["tools"])
     summary = next(line for line in result.stderr.splitlines() if "checks failed:" in line)
     failed = summary.split("checks failed: ", 1)[1].split()
     assert f"of {total} checks failed" in summary
     assert {"docker", "azure-pipelines-agent", "system"} <= set(failed)
-    assert not {"kubectl", "helm", "kubelogin"} & set(failed)
+    assert not {"kubectl", "helm", "kubelogin", "container-images"} & set(failed)
     assert "check passed: kubectl" in result.stderr
-    assert ".credentials exists: the image must carry an unconfigured agent" in result.stderr
+    assert "check passed: container-images" in result.stderr  # none listed by default
+    assert "agent holds .credentials: the image must carry an unpacked, unconfigured agent" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """images/refresh-pins.sh (the maintainer's pin refresh) against upstream checksum files on a loopback
-server: new and changed pins are written with their source, unchanged ones left alone, failures abort."""
+server: new and changed pins are written with their source, unchanged ones left alone, failures abort,
+and a download mirror is never asked for a checksum."""
 
 from __future__ import annotations
 
@@ -14,20 +15,22 @@ OLD, NEW, SAME = "1" * 64, "2" * 64, "3" * 64
 
 
 def fixture_upstream(box: Box, server: Server) -> None:
+    """Upstream URLs on the loopback server itself: the refresh reads them directly, never via a mirror."""
+    up = f"{server.url}/up.test"
     toolset = box.toolset
     tools = toolset["tools"]
     tools["kubectl"]["downloads"]["amd64"] = {
-        "url": "https://up.test/v{version}/kubectl",
-        "checksum_url": "https://up.test/v{version}/kubectl.sha256",
+        "url": f"{up}/v{{version}}/kubectl",
+        "checksum_url": f"{up}/v{{version}}/kubectl.sha256",
     }
     tools["helm"]["downloads"]["amd64"].update(
-        url="https://up.test/helm-v{version}.tgz",
-        checksum_url="https://up.test/helm-v{version}.tgz.sha256sum",
+        url=f"{up}/helm-v{{version}}.tgz",
+        checksum_url=f"{up}/helm-v{{version}}.tgz.sha256sum",
         sha256=SAME,
     )
     tools["azure-pipelines-agent"]["downloads"]["amd64"].update(
-        url="https://up.test/vsts-agent-linux-x64-{version}.tar.gz",
-        checksum_url="https://up.test/releases/tags/v{version}",
+        url=f"{up}/vsts-agent-linux-x64-{{version}}.tar.gz",
+        checksum_url=f"{up}/releases/tags/v{{version}}",
         sha256=OLD,
     )
     del tools["kubelogin"]["downloads"]["amd64"]["checksum_url"]
@@ -41,7 +44,7 @@ def fixture_upstream(box: Box, server: Server) -> None:
 
 def test_refresh_writes_new_and_changed_pins_with_their_source(box: Box, server: Server) -> None:
     fixture_upstream(box, server)
-    result = box.exec(["bash", str(REFRESH)])
+    result = box.exec(["bash", str(REFRESH)], IMAGE_MIRROR_URL="")
     assert result.returncode == 0, result.stderr
     downloads = {
         name: tool["downloads"]["amd64"]
@@ -49,7 +52,7 @@ def test_refresh_writes_new_and_changed_pins_with_their_source(box: Box, server:
         if tool["install"] == "download"
     }
     assert downloads["kubectl"]["sha256"] == NEW
-    assert downloads["kubectl"]["sha256_from"].startswith("https://up.test/v1.36.5/kubectl.sha256, read ")
+    assert downloads["kubectl"]["sha256_from"].startswith(f"{server.url}/up.test/v1.36.5/kubectl.sha256, read ")
     assert downloads["azure-pipelines-agent"]["sha256"] == NEW
     assert downloads["helm"]["sha256"] == SAME
     assert (
@@ -76,7 +79,17 @@ def test_unreadable_checksum_file_aborts_without_writing(box: Box, server: Serve
     fixture_upstream(box, server)
     server.serve("/up.test/releases/tags/v5.279.0", Reply(404, b"gone"))
     before = Path(box.env["TOOLSET"]).read_bytes()
-    result = box.exec(["bash", str(REFRESH)])
+    result = box.exec(["bash", str(REFRESH)], IMAGE_MIRROR_URL="")
     assert result.returncode == 22
     assert "GET " in result.stderr and "/up.test/releases/tags/v5.279.0 failed: HTTP 404" in result.stderr
+    assert Path(box.env["TOOLSET"]).read_bytes() == before
+
+
+def test_refresh_never_reads_a_checksum_through_a_mirror(box: Box, server: Server) -> None:
+    fixture_upstream(box, server)
+    before = Path(box.env["TOOLSET"]).read_bytes()
+    result = box.exec(["bash", str(REFRESH)])
+    assert result.returncode == 1
+    assert f"IMAGE_MIRROR_URL is set ({server.url}): a mirror never supplies a checksum" in result.stderr
+    assert server.requests == []
     assert Path(box.env["TOOLSET"]).read_bytes() == before

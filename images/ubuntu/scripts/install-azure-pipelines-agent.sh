@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The Azure Pipelines agent, unpacked and NOT configured into /agent, with the libraries it needs. The
-# scale-set extension finds /agent/bin/Agent.Listener and skips its own download and unpack; it then
-# configures the agent as user AzDevOps at boot.
+# The Azure Pipelines agent at the toolset's pin, unpacked and NOT configured into /agent, with the
+# packages its installdependencies.sh wants. At every new VM the scale-set extension still downloads an
+# agent tarball into /agent (the download host must be reachable from the subnet); its enable script
+# then skips only the unpack because bin/Agent.Listener exists, deletes that tarball, runs
+# installdependencies.sh (which finds everything installed, so apt needs no network) and configures
+# this agent as user AzDevOps. The check proves both: no leftovers in /agent, and the dependency
+# script succeeds with apt unable to download.
 set -euo pipefail
 IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # shellcheck source=images/ubuntu/scripts/lib.sh

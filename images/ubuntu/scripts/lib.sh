@@ -1,13 +1,14 @@
 # shellcheck shell=bash
 # Shared helpers of the image scripts, sourced by every install-/configure- script and the in-image tests:
-# strict mode, logging, bounded retry that keeps the real exit code, verified downloads (sha256 pinned in
-# the toolset or read from the upstream checksum file), apt repositories with a fingerprint-checked key
-# and a signed-by deb822 source, and toolset reads. Every checksum or key actually verified is appended
+# strict mode, logging, bounded retry that keeps the real exit code, verified downloads (every sha256
+# comes from the toolset, never from the network), apt repositories with a fingerprint-checked key and a
+# signed-by deb822 source, and toolset reads. Every checksum or key actually verified is appended
 # to the ledger that the software report publishes.
 #
 # Knobs (environment): IMAGE_DIR (the images/ubuntu folder), TOOLSET, IMAGE_STATE_DIR (ledger and report),
-# IMAGE_BIN_DIR, AGENT_DIR, IMAGE_ARCH, OS_RELEASE_FILE, IMAGE_MIRROR_URL (serve every download from
-# <mirror>/<host>/<path> instead, e.g. an artifact proxy inside a private VNet), IMAGE_RETRY_ATTEMPTS,
+# IMAGE_BIN_DIR, AGENT_DIR, IMAGE_ARCH, OS_RELEASE_FILE, IMAGE_MIRROR_URL (an https URL: serve every
+# download from <mirror>/<host>/<path> instead, e.g. an artifact proxy inside a private VNet; it serves
+# bytes only, their sha256 still comes from the toolset), IMAGE_RETRY_ATTEMPTS,
 # IMAGE_RETRY_DELAY (seconds, doubled after each failure), IMAGE_DOWNLOAD_TIMEOUT, APT_KEYRINGS_DIR,
 # APT_SOURCES_DIR.
 
@@ -63,9 +64,11 @@ retry() {
     done
 }
 
-# mirror_url URL: the https URL itself, or its copy under IMAGE_MIRROR_URL.
+# mirror_url URL: the https URL itself, or its copy under IMAGE_MIRROR_URL (which must be https too).
 mirror_url() {
     [[ $1 == https://* ]] || die "refusing a non-https download URL: $1"
+    [[ -z $IMAGE_MIRROR_URL || $IMAGE_MIRROR_URL == https://* ]] \
+        || die "IMAGE_MIRROR_URL must be an https URL, not '$IMAGE_MIRROR_URL'"
     if [[ -z $IMAGE_MIRROR_URL ]]; then
         printf '%s\n' "$1"
     else
@@ -74,11 +77,8 @@ mirror_url() {
 }
 
 fetch_once() {
-    local url=$1 dest=$2 proto='=https' code rc=0
-    if [[ $url == http://* ]]; then
-        proto='=http'
-    fi
-    code=$(curl --silent --show-error --location --fail --proto "$proto" --proto-redir "$proto" \
+    local url=$1 dest=$2 code rc=0
+    code=$(curl --silent --show-error --location --fail --proto =https --proto-redir =https \
         --connect-timeout 20 --max-time "$IMAGE_DOWNLOAD_TIMEOUT" \
         --write-out '%{http_code}' --output "$dest" "$url") || rc=$?
     if [[ $rc -ne 0 ]]; then
@@ -118,7 +118,8 @@ verify_sha256() {
     record_verified sha256 "$3" "$actual" "$4"
 }
 
-# checksum_from_file FILE NAME: the sha256 a published checksum file gives for the artifact NAME.
+# checksum_from_file FILE NAME: the sha256 a published checksum file gives for the artifact NAME (what
+# images/refresh-pins.sh writes into the toolset).
 # Reads `HASH  NAME` lists, a bare hash, or a release-notes table (a GitHub release JSON's body).
 checksum_from_file() {
     local text hashes
@@ -162,6 +163,11 @@ toolset_tools() {
     toolset_jq '.tools | keys[]'
 }
 
+# container_images: the toolset's container images as name<TAB>tag<TAB>digest lines (tag may be empty).
+container_images() {
+    toolset_jq '.container_images.images[] | [.name, .tag // "", .digest] | @tsv'
+}
+
 tool_version() {
     toolset_get tools "$1" version
 }
@@ -193,26 +199,19 @@ expand() {
     printf '%s\n' "$s"
 }
 
-# fetch_artifact TOOL DEST: download TOOL's artifact for this architecture and verify its sha256 against
-# the toolset pin, or, when there is none, against the upstream checksum file.
+# fetch_artifact TOOL DEST: download TOOL's artifact for this architecture and verify it against the
+# sha256 pinned in the toolset. A checksum is never read from the network at bake time: the origin or a
+# mirror that could swap the artifact could swap its checksum file too.
 fetch_artifact() {
-    local tool=$1 dest=$2 arch url pinned checksum_url expected source subject
+    local tool=$1 dest=$2 arch url pinned subject
     arch=$(image_arch)
     url=$(expand "$(toolset_get tools "$tool" downloads "$arch" url)" "$tool")
     pinned=$(toolset_opt tools "$tool" downloads "$arch" sha256)
+    [[ -n $pinned ]] \
+        || die "$TOOLSET pins no sha256 for $tool ($arch): run images/refresh-pins.sh where the internet is reachable, review and commit"
     subject="$tool $(tool_version "$tool") ($arch, ${url##*/})"
-    if [[ -n $pinned ]]; then
-        expected=$pinned
-        source="pinned in toolset.json"
-    else
-        checksum_url=$(expand "$(toolset_get tools "$tool" downloads "$arch" checksum_url)" "$tool")
-        download "$checksum_url" "$dest.checksum"
-        expected=$(checksum_from_file "$dest.checksum" "${url##*/}")
-        rm -f "$dest.checksum"
-        source=$checksum_url
-    fi
     download "$url" "$dest"
-    verify_sha256 "$dest" "$expected" "$subject" "$source"
+    verify_sha256 "$dest" "$pinned" "$subject" "pinned in toolset.json"
 }
 
 # key_fingerprints FILE: the primary-key fingerprints in an OpenPGP key file, one per line.

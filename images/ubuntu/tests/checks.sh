@@ -88,15 +88,69 @@ check_helm() {
     expect_version helm "$(version_helm)" "$(tool_version helm)"
 }
 
+# agent_leftovers: what must never be in the image's /agent. With .agent the scale-set extension reports
+# success without configuring the agent, so the VM never comes online; credentials or .runner would be
+# another machine's registration; a vsts-agent tarball would sit next to the one the extension downloads
+# there (its enable script unpacks and deletes "the" tarball it finds).
+agent_leftovers() {
+    local name
+    for name in .agent .credentials .credentials_rsaparams .runner; do
+        if [[ -e $AGENT_DIR/$name ]]; then
+            printf '%s\n' "$name"
+        fi
+    done
+    find "$AGENT_DIR" -maxdepth 1 -name 'vsts-agent*.tar.gz' -printf '%f\n'
+}
+
+# APT_OFFLINE: apt configuration that sends every download to a closed local port (9, discard), so apt
+# can install nothing it would have to fetch.
+APT_OFFLINE='Acquire::http::Proxy "http://127.0.0.1:9/";
+Acquire::https::Proxy "http://127.0.0.1:9/";
+Acquire::Retries "0";'
+
+# agent_dependencies_offline: run the agent's installdependencies.sh the way the extension's enable
+# script does at every boot, with apt unable to download: it succeeds only if everything it installs is
+# already in the image.
+agent_dependencies_offline() {
+    local conf rc=0 out
+    conf=$(mktemp)
+    printf '%s\n' "$APT_OFFLINE" >"$conf"
+    out=$(APT_CONFIG=$conf "$AGENT_DIR/bin/installdependencies.sh" 2>&1) || rc=$?
+    rm -f "$conf"
+    if [[ $rc -ne 0 ]]; then
+        printf '%s\n' "$out" | tail -n 20 >&2
+        die "$AGENT_DIR/bin/installdependencies.sh failed (exit $rc) with apt unable to download: the image lacks a package the agent installs at boot"
+    fi
+}
+
 check_azure_pipelines_agent() {
-    local f
-    [[ -x $AGENT_DIR/bin/Agent.Listener ]] \
-        || die "$AGENT_DIR/bin/Agent.Listener is missing: the scale-set extension would download the agent at boot"
+    local found
+    [[ -x $AGENT_DIR/bin/Agent.Listener ]] || die "$AGENT_DIR/bin/Agent.Listener is missing"
     expect_version "Azure Pipelines agent" "$(version_azure_pipelines_agent)" \
         "$(tool_version azure-pipelines-agent)"
-    for f in .agent .credentials .credentials_rsaparams; do
-        [[ ! -e $AGENT_DIR/$f ]] || die "$AGENT_DIR/$f exists: the image must carry an unconfigured agent"
-    done
+    found=$(agent_leftovers)
+    [[ -z $found ]] || die "$AGENT_DIR holds ${found//$'\n'/, }: the image must carry an unpacked, unconfigured agent only"
+    agent_dependencies_offline
+}
+
+# image_id REFERENCE: the local image id of a reference, empty when it is not present.
+image_id() {
+    docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true
+}
+
+# check_container_images: every image the toolset lists is present by its digest, and its tag (if any)
+# names that same image.
+check_container_images() {
+    local name tag digest id missing=()
+    while IFS=$'\t' read -r name tag digest; do
+        id=$(image_id "$name@$digest")
+        if [[ -z $id ]]; then
+            missing+=("$name@$digest")
+        elif [[ -n $tag && $(image_id "$name:$tag") != "$id" ]]; then
+            missing+=("$name:$tag (as $digest)")
+        fi
+    done < <(container_images)
+    [[ ${#missing[@]} -eq 0 ]] || die "container images not in the image: ${missing[*]}"
 }
 
 check_ubuntu_packages() {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The software report of the finished image, as software-report.json and software-report.md in
 # IMAGE_STATE_DIR: each tool's pinned and installed version and why it is pinned, the apt packages of
-# the tools and the Ubuntu packages with their installed versions, and every sha256 and signing key
-# verified while baking (the ledger lib.sh keeps). Packer downloads both files as build artifacts.
+# the tools and the Ubuntu packages with their installed versions, the pre-pulled container images by
+# digest, and every sha256 and signing key verified while baking (the ledger lib.sh keeps). Packer downloads both files as build artifacts.
 set -euo pipefail
 IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # shellcheck source=images/ubuntu/scripts/lib.sh
@@ -27,6 +27,13 @@ touch "$work/apt.tsv"
 while IFS= read -r name; do
     printf '%s\t%s\n' "$name" "$(installed_package "$name")"
 done < <(toolset_get ubuntu_packages packages) >"$work/ubuntu.tsv"
+while IFS=$'\t' read -r name tag digest; do
+    present=no
+    if [[ -n $(image_id "$name@$digest") ]]; then
+        present=yes
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$name" "$tag" "$digest" "$present"
+done < <(container_images) >"$work/containers.tsv"
 touch "$LEDGER"
 
 mkdir -p "$IMAGE_STATE_DIR"
@@ -39,6 +46,7 @@ jq -n \
     --rawfile tools "$work/tools.tsv" \
     --rawfile apt "$work/apt.tsv" \
     --rawfile ubuntu "$work/ubuntu.tsv" \
+    --rawfile containers "$work/containers.tsv" \
     --rawfile verified "$LEDGER" '
     def rows($text): $text | split("\n") | map(select(length > 0) | split("\t"));
     {
@@ -47,6 +55,8 @@ jq -n \
                                reason: $toolset[0].tools[.[0]].reason}],
       apt_packages: [rows($apt)[] | {name: .[0], pinned: .[1], installed: .[2]}],
       ubuntu_packages: [rows($ubuntu)[] | {name: .[0], installed: .[1]}],
+      container_images: [rows($containers)[] | {name: .[0], tag: (if .[1] == "" then null else .[1] end),
+                                                digest: .[2], present: (.[3] == "yes")}],
       verified: [rows($verified)[] | {kind: .[0], subject: .[1], value: .[2], source: .[3]}]
     }' >"$IMAGE_STATE_DIR/software-report.json"
 
@@ -73,6 +83,14 @@ jq -r '
   "| Package | Installed |",
   "| --- | --- |",
   (.ubuntu_packages[] | "| \(.name) | \(.installed) |"),
+  "",
+  "## Container images",
+  "",
+  if (.container_images | length) == 0 then "None pre-pulled." else
+    "| Image | Tag | Digest | Present |",
+    "| --- | --- | --- | --- |",
+    (.container_images[] | "| \(.name) | \(.tag // "-") | `\(.digest)` | \(if .present then "yes" else "NO" end) |")
+  end,
   "",
   "## Verified while baking",
   "",
