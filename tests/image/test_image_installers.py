@@ -222,19 +222,30 @@ def test_the_offline_dependency_run_passes_when_everything_is_installed(
 @pytest.mark.parametrize(
     "leftover", [".agent", ".credentials", ".credentials_rsaparams", ".runner", AGENT_TARBALL]
 )
-def test_an_agent_folder_with_a_leftover_fails_the_check(box: Box, http_server: Server, leftover: str) -> None:
+def test_an_agent_folder_with_a_leftover_fails_the_check(
+    box: Box, http_server: Server, leftover: str
+) -> None:
     agent = fake_agent(box)
     fake_apt(box, http_server.url, "libkrb5-3", "zlib1g", "libicu74")
     (agent / leftover).write_text("{}")
     result = box.run("check azure-pipelines-agent")
     assert result.returncode == 1
-    assert f"{agent} holds {leftover}: the image must carry an unpacked, unconfigured agent only" in result.stderr
+    assert (
+        f"{agent} holds {leftover}: the image must carry an unpacked, unconfigured agent only"
+        in result.stderr
+    )
 
 
 def test_a_configured_agent_in_the_tarball_fails_the_install(
     box: Box, server: Server, http_server: Server
 ) -> None:
-    publish(box, server, "azure-pipelines-agent", AGENT_TARBALL, agent_tarball(**{".agent": "{}", ".runner": "{}"}))
+    publish(
+        box,
+        server,
+        "azure-pipelines-agent",
+        AGENT_TARBALL,
+        agent_tarball(**{".agent": "{}", ".runner": "{}"}),
+    )
     fake_apt(box, http_server.url, "libkrb5-3", "zlib1g", "libicu74")
     result = install(box, "azure-pipelines-agent")
     assert result.returncode == 1
@@ -302,7 +313,9 @@ def test_software_report_lists_versions_packages_and_verified_checksums(box: Box
     assert packages["containerd.io"]["installed"] == "not installed"
     assert {"name": "jq", "installed": "1.7.1-3build1"} in report["ubuntu_packages"]
     assert [v["kind"] for v in report["verified"]] == ["sha256", "key-fingerprint"]
+    assert report["container_images"] == []
     markdown = (state / "software-report.md").read_text()
+    assert "## Container images\n\nNone pre-pulled.\n" in markdown
     assert markdown.startswith("# Agent image 2026.1129.3\n")
     assert "| kubectl | 1.36.5 | 1.36.5 |" in markdown
     assert (
@@ -352,3 +365,88 @@ def test_unknown_check_is_an_error(box: Box) -> None:
     result = box.run("check no-such-tool")
     assert result.returncode == 1
     assert "no check named no-such-tool" in result.stderr
+
+
+# A fake docker that keeps its images in $FAKE_DOCKER_REFS ("REFERENCE ID" lines): `pull` of a digest
+# reference adds it, `tag` adds a name for an image it has, `image inspect --format {{.Id}}` answers.
+DOCKER = """refs=$FAKE_DOCKER_REFS
+touch "$refs"
+echo "$*" >>"$refs.calls"
+id_of() { awk -v r="$1" '$1 == r { print $2 }' "$refs" | tail -n 1; }
+case "$1 $2" in
+    "version --format") echo 29.8.2 ;;
+    "pull --quiet") [[ $3 == *@sha256:* ]] || exit 9; echo "$3 id-${3##*:}" >>"$refs" ;;
+    "image inspect") id=$(id_of "$5"); [[ -n $id ]] || exit 1; echo "$id" ;;
+    tag*) id=$(id_of "$2"); [[ -n $id ]] || exit 1; echo "$3 $id" >>"$refs" ;;
+    *) exit 64 ;;
+esac
+"""
+SDK = {
+    "name": "mcr.microsoft.com/dotnet/sdk",
+    "tag": "10.0",
+    "digest": "sha256:" + "1" * 64,
+    "reason": "the base image of most builds on the pool",
+}
+NODE = {"name": "registry.example.test/node", "digest": "sha256:" + "2" * 64, "reason": "x" * 20}
+
+
+def with_images(box: Box, *images: dict) -> Path:
+    toolset = box.toolset
+    toolset["container_images"]["images"] = list(images)
+    box.toolset = toolset
+    box.fake("docker", DOCKER)
+    refs = box.root / "docker-refs"
+    box.env["FAKE_DOCKER_REFS"] = str(refs)
+    return refs
+
+
+def test_container_images_are_pulled_by_digest_and_tagged(box: Box) -> None:
+    refs = with_images(box, SDK, NODE)
+    result = box.exec(["bash", str(SCRIPTS / "install-container-images.sh")])
+    assert result.returncode == 0, result.stderr
+    sdk, node = f"{SDK['name']}@{SDK['digest']}", f"{NODE['name']}@{NODE['digest']}"
+    calls = refs.with_name("docker-refs.calls").read_text().splitlines()
+    assert [c for c in calls if not c.startswith("image inspect")] == [
+        f"pull --quiet {sdk}",
+        f"tag {sdk} {SDK['name']}:10.0",
+        f"pull --quiet {node}",
+    ]
+    assert "check passed: container-images" in result.stderr
+    assert [row[:3] for row in box.ledger] == [
+        ["digest", f"{SDK['name']}:10.0", SDK["digest"]],
+        ["digest", NODE["name"], NODE["digest"]],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("refs", "missing"),
+    [
+        ("", f"{SDK['name']}@{SDK['digest']}"),
+        (f"{SDK['name']}@{SDK['digest']} id-1\n", f"{SDK['name']}:10.0 (as {SDK['digest']})"),
+        (
+            f"{SDK['name']}@{SDK['digest']} id-1\n{SDK['name']}:10.0 id-other\n",
+            f"{SDK['name']}:10.0 (as {SDK['digest']})",
+        ),
+    ],
+    ids=["not-pulled", "not-tagged", "tag-on-another-image"],
+)
+def test_container_image_check_names_what_is_missing(box: Box, refs: str, missing: str) -> None:
+    with_images(box, SDK).write_text(refs)
+    result = box.run("check container-images")
+    assert result.returncode == 1
+    assert f"container images not in the image: {missing}" in result.stderr
+
+
+def test_software_report_lists_the_container_images(box: Box) -> None:
+    fake_image(box)
+    with_images(box, SDK, NODE).write_text(f"{SDK['name']}@{SDK['digest']} id-1\n")
+    result = box.exec(["bash", str(SCRIPTS.parent / "tests" / "software-report.sh")])
+    assert result.returncode == 0, result.stderr
+    report = json.loads((box.root / "state" / "software-report.json").read_text())
+    assert report["container_images"] == [
+        {"name": SDK["name"], "tag": "10.0", "digest": SDK["digest"], "present": True},
+        {"name": NODE["name"], "tag": None, "digest": NODE["digest"], "present": False},
+    ]
+    markdown = (box.root / "state" / "software-report.md").read_text()
+    assert f"| {SDK['name']} | 10.0 | `{SDK['digest']}` | yes |" in markdown
+    assert f"| {NODE['name']} | - | `{NODE['digest']}` | NO |" in markdown

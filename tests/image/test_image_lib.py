@@ -70,7 +70,9 @@ def test_an_unpinned_artifact_is_refused_and_no_checksum_file_is_read(box: Box, 
     out = box.root / "helm.tgz"
     result = box.run(f"fetch_artifact helm {out}")
     assert result.returncode == 1
-    assert f"{box.env['TOOLSET']} pins no sha256 for helm (amd64): run images/refresh-pins.sh" in result.stderr
+    assert (
+        f"{box.env['TOOLSET']} pins no sha256 for helm (amd64): run images/refresh-pins.sh" in result.stderr
+    )
     assert server.requests == []
     assert not out.exists() and box.ledger == []
 

@@ -52,7 +52,9 @@ def test_refresh_writes_new_and_changed_pins_with_their_source(box: Box, server:
         if tool["install"] == "download"
     }
     assert downloads["kubectl"]["sha256"] == NEW
-    assert downloads["kubectl"]["sha256_from"].startswith(f"{server.url}/up.test/v1.36.5/kubectl.sha256, read ")
+    assert downloads["kubectl"]["sha256_from"].startswith(
+        f"{server.url}/up.test/v1.36.5/kubectl.sha256, read "
+    )
     assert downloads["azure-pipelines-agent"]["sha256"] == NEW
     assert downloads["helm"]["sha256"] == SAME
     assert (

@@ -3,7 +3,6 @@ shellcheck, and the patterns the image must never use (curl | bash, apt-key, lat
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import subprocess
@@ -77,15 +76,42 @@ def test_schema_rejects_loose_pins(path: tuple[str, ...], value: str, complaint:
     assert complaint in " ".join(e.message for error in errors for e in [error, *error.context])
 
 
-def test_schema_wants_an_integrity_source_and_where_a_pin_came_from() -> None:
+@pytest.mark.parametrize("tool", sorted(t for t in TOOLS if TOOLS[t]["install"] == "download"))
+def test_schema_wants_a_pin_and_where_it_came_from(tool: str) -> None:
+    """A checksum file alone is not enough: the bake checks against the toolset's pin only."""
+    for key in ("sha256", "sha256_from"):
+        data = toolset()
+        del data["tools"][tool]["downloads"]["amd64"][key]
+        assert not validator().is_valid(data), f"{tool} without {key} accepted"
+
+
+IMAGE = {
+    "name": "mcr.microsoft.com/dotnet/sdk",
+    "tag": "10.0",
+    "digest": "sha256:" + "a" * 64,
+    "reason": "the base image of most builds on the pool",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "valid"),
+    [
+        ({}, True),
+        ({"tag": None}, True),
+        ({"digest": None}, False),
+        ({"digest": "sha256:" + "A" * 64}, False),
+        ({"tag": "latest"}, False),
+        ({"name": "ubuntu"}, False),
+        ({"name": "mcr.microsoft.com/dotnet/sdk:10.0"}, False),
+        ({"reason": "why"}, False),
+    ],
+    ids=["ok", "no-tag", "no-digest", "upper-digest", "latest", "no-registry", "tag-in-name", "short-reason"],
+)
+def test_schema_checks_container_images(change: dict, valid: bool) -> None:
+    image = {k: v for k, v in {**IMAGE, **change}.items() if v is not None}
     data = toolset()
-    helm = data["tools"]["helm"]["downloads"]["amd64"]
-    no_integrity = copy.deepcopy(data)
-    del no_integrity["tools"]["helm"]["downloads"]["amd64"]["sha256"]
-    del no_integrity["tools"]["helm"]["downloads"]["amd64"]["checksum_url"]
-    assert not validator().is_valid(no_integrity)
-    helm.pop("sha256_from")
-    assert not validator().is_valid(data)
+    data["container_images"]["images"] = [image]
+    assert validator().is_valid(data) is valid
 
 
 def statements(path: Path) -> list[str]:
@@ -120,9 +146,17 @@ def test_ubuntu_packages_come_from_the_toolset() -> None:
     assert statements(installer)[-1] == "check ubuntu-packages"
 
 
+def test_container_images_come_from_the_toolset_by_digest() -> None:
+    installer = SCRIPTS / "install-container-images.sh"
+    body = statements(installer)
+    assert any(re.search(r'docker pull .*"\$name@\$digest"', line) for line in body)
+    assert body[-1] == "check container-images"
+    assert toolset()["container_images"]["images"] == []  # empty by default
+
+
 def test_no_installer_without_a_toolset_entry() -> None:
     installers = {p.name.removeprefix("install-").removesuffix(".sh") for p in SCRIPTS.glob("install-*.sh")}
-    assert installers == set(TOOLS) | {"ubuntu-packages"}
+    assert installers == set(TOOLS) | {"ubuntu-packages", "container-images"}
 
 
 @pytest.mark.parametrize(

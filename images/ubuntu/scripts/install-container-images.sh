@@ -7,7 +7,7 @@ IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # shellcheck source=images/ubuntu/scripts/lib.sh
 . "$IMAGE_DIR/scripts/lib.sh"
 
-while IFS=$'\t' read -r name tag digest; do
+while IFS=$'\t' read -r name digest tag; do
     retry docker pull --quiet "$name@$digest" >/dev/null
     if [[ -n $tag ]]; then
         docker tag "$name@$digest" "$name:$tag"

@@ -163,9 +163,9 @@ toolset_tools() {
     toolset_jq '.tools | keys[]'
 }
 
-# container_images: the toolset's container images as name<TAB>tag<TAB>digest lines (tag may be empty).
+# container_images: the toolset's container images as name<TAB>digest<TAB>tag lines (tag may be empty, so last).
 container_images() {
-    toolset_jq '.container_images.images[] | [.name, .tag // "", .digest] | @tsv'
+    toolset_jq '.container_images.images[] | [.name, .digest, .tag // ""] | @tsv'
 }
 
 tool_version() {

@@ -142,7 +142,7 @@ image_id() {
 # names that same image.
 check_container_images() {
     local name tag digest id missing=()
-    while IFS=$'\t' read -r name tag digest; do
+    while IFS=$'\t' read -r name digest tag; do
         id=$(image_id "$name@$digest")
         if [[ -z $id ]]; then
             missing+=("$name@$digest")

@@ -27,7 +27,7 @@ touch "$work/apt.tsv"
 while IFS= read -r name; do
     printf '%s\t%s\n' "$name" "$(installed_package "$name")"
 done < <(toolset_get ubuntu_packages packages) >"$work/ubuntu.tsv"
-while IFS=$'\t' read -r name tag digest; do
+while IFS=$'\t' read -r name digest tag; do
     present=no
     if [[ -n $(image_id "$name@$digest") ]]; then
         present=yes
