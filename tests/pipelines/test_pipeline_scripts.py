@@ -168,6 +168,15 @@ def test_run_agentctl_needs_a_command(tmp_path: Path) -> None:
     assert run.returncode != 0 and "AGENTCTL_ARGS must hold the agentctl command" in run.stderr
 
 
+# The build resource group and network of the nightly bake (no public IP for the Packer VM).
+NETWORK = {
+    "PKR_VAR_build_resource_group_name": "rg-image-build",
+    "PKR_VAR_virtual_network_name": "vnet-hub",
+    "PKR_VAR_virtual_network_subnet_name": "agents",
+    "PKR_VAR_virtual_network_resource_group_name": "rg-network",
+}
+
+
 @pytest.mark.parametrize("make_exit", [0, 2], ids=["baked", "bake-failed"])
 def test_bake_records_the_duration_also_when_the_bake_fails(tmp_path: Path, make_exit: int) -> None:
     bin_dir = tmp_path / "bin"
@@ -179,6 +188,7 @@ def test_bake_records_the_duration_also_when_the_bake_fails(tmp_path: Path, make
         tmp_path,
         PKR_VAR_FILE="packer/ubuntu-24.04.pkrvars.hcl",
         DURATION_FILE=str(record),
+        **NETWORK,
     )
     assert run.returncode == make_exit
     assert (bin_dir / "make.args").read_text(encoding="utf-8").split() == [
@@ -200,3 +210,84 @@ def test_bake_rejects_a_var_file_that_would_break_the_record(tmp_path: Path) -> 
     )
     assert run.returncode == 3 and "PKR_VAR_FILE has characters outside" in run.stderr
     assert not (bin_dir / "make.args").exists()
+
+
+@pytest.mark.parametrize(
+    "var_file", ["../ubuntu-24.04.pkrvars.hcl", "packer/../../etc/vars.hcl", "packer/..hcl"]
+)
+def test_bake_refuses_a_var_file_path_with_dot_dot(tmp_path: Path, var_file: str) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "make", "exit 0\n")
+    run = run_script(
+        "bake-image.sh",
+        bin_dir,
+        tmp_path,
+        PKR_VAR_FILE=var_file,
+        DURATION_FILE=str(tmp_path / "d.json"),
+        **NETWORK,
+    )
+    assert run.returncode == 3
+    assert f"PKR_VAR_FILE must not contain '..': {var_file}" in run.stderr
+    assert not (bin_dir / "make.args").exists()
+
+
+@pytest.mark.parametrize("missing", sorted(NETWORK))
+def test_bake_needs_the_build_network_so_the_vm_gets_no_public_ip(tmp_path: Path, missing: str) -> None:
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "make", "exit 0\n")
+    env = {**NETWORK, missing: ""}
+    run = run_script(
+        "bake-image.sh",
+        bin_dir,
+        tmp_path,
+        PKR_VAR_FILE="packer/ubuntu-24.04.pkrvars.hcl",
+        DURATION_FILE=str(tmp_path / "d.json"),
+        **env,
+    )
+    assert run.returncode == 3
+    assert (
+        f"{missing} is not set: the nightly bakes in an existing resource group and the agents' subnet"
+        in run.stderr
+    )
+    assert not (bin_dir / "make.args").exists()
+
+
+def publish_setup(tmp_path: Path) -> Path:
+    """A checkout with two var files and an az that appends each call's arguments to az.calls."""
+    (tmp_path / "packer").mkdir()
+    for version in ("22.04", "24.04"):
+        (tmp_path / "packer" / f"ubuntu-{version}.pkrvars.hcl").write_text(
+            f'gallery_image_name = "ubuntu-{version}-agent"\n', encoding="utf-8"
+        )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    az = bin_dir / "az"
+    az.write_text(f'#!/usr/bin/env bash\necho "$*" >> "{bin_dir}/az.calls"\n', encoding="utf-8")
+    az.chmod(0o755)
+    return bin_dir
+
+
+GALLERY = {"IMAGE_VERSION": "2026.1204.1", "GALLERY_RESOURCE_GROUP": "rg-images", "GALLERY_NAME": "agents"}
+
+
+def test_publish_takes_each_listed_image_as_one_word(tmp_path: Path) -> None:
+    bin_dir = publish_setup(tmp_path)
+    run = run_script("publish-image.sh", bin_dir, tmp_path, IMAGES=" ubuntu-22.04\tubuntu-24.04 ", **GALLERY)
+    assert run.returncode == 0, run.stderr
+    calls = (bin_dir / "az.calls").read_text(encoding="utf-8").splitlines()
+    assert [c.split("--gallery-image-definition ")[1].split()[0] for c in calls] == [
+        "ubuntu-22.04-agent",
+        "ubuntu-24.04-agent",
+    ]
+    assert all("--gallery-image-version 2026.1204.1" in c for c in calls)
+
+
+@pytest.mark.parametrize(
+    "images", ["ubuntu-24.04 *", "ubuntu-24.04 ../packer/ubuntu-22.04", "ubuntu-24.04 a/b", "ubuntu-20.04"]
+)
+def test_publish_refuses_a_bad_image_name_before_publishing_anything(tmp_path: Path, images: str) -> None:
+    bin_dir = publish_setup(tmp_path)
+    run = run_script("publish-image.sh", bin_dir, tmp_path, IMAGES=images, **GALLERY)
+    assert run.returncode == 3
+    assert f"IMAGES holds '{images.split()[-1]}'" in run.stderr
+    assert not (bin_dir / "az.calls").exists()

@@ -164,6 +164,9 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         at = ["--at", "2026-12-07T09:00:00Z"]
         codes["standby"] = run(rig, canary, "standby", [*base, "standby", "-f", pool, *at])
         codes["standby show"] = run(rig, canary, "standby-show", [*base, "standby", "show", "-f", pool])
+        report = tmp_path / "software-report.json"
+        report.write_text('{"image": {"version": "2026.1129.1"}, "tools": []}')
+        codes["image diff"] = run(rig, canary, "diff", [*flags, "image", "diff", str(report), str(report)])
         canary.from_sandbox(rig)  # the cluster credentials exist once deploy-pool fetched them
         kubeconfig = tmp_path / "kubeconfig"
         kubeconfig.write_bytes(_user_kubeconfig(rig).replace(b"\n", b"\r\n"))
@@ -188,6 +191,7 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         "schema": 0,
         "standby": 0,
         "standby show": 0,
+        "image diff": 0,
         "kubeconfig check": 3,
         "destroy": 0,
         "sandbox reset": 0,

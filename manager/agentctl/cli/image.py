@@ -1,4 +1,5 @@
-"""`agentctl image list|roll|prune`: gallery versions, moving a pool onto one, deleting old ones."""
+"""`agentctl image list|roll|prune|diff`: gallery versions, moving a pool onto one, deleting old ones,
+and what changed between two images' software reports."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ View = Callable[[Any, dict[str, Any]], None]
 
 @click.group()
 def image() -> None:
-    """Gallery image versions: list them, roll a pool onto one, prune old ones."""
+    """Gallery image versions: list them, roll a pool onto one, prune old ones, diff their software."""
 
 
 def _confirm(app: App, yes: bool, question: str, view: View) -> Callable[[dict[str, Any]], bool]:
@@ -226,3 +227,50 @@ def prune(app: App, keep: int, paths: tuple[str, ...], yes: bool) -> int:
     ]
     status = "error" if errors else ("changed" if data["applied"] else "ok")
     return app.finish(Result(app.command, data, status, 1 if errors else 0, view=_prune_view, errors=errors))
+
+
+# --- diff ------------------------------------------------------------------------------------
+
+SECTION_TITLES = {
+    "tools": "tools",
+    "apt_packages": "apt packages of the tools",
+    "ubuntu_packages": "Ubuntu packages",
+    "container_images": "container images",
+}
+MARKS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _diff_view(console: Any, d: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    def label(image: dict[str, Any]) -> str:
+        return escape(
+            " ".join(filter(None, [image["name"], image["version"], image["os"] and f"({image['os']})"]))
+        )
+
+    console.print(f"{label(d['old'])} -> {label(d['new'])}")
+    for section, title in SECTION_TITLES.items():
+        changes = [c for c in d["changes"] if c["section"] == section]
+        if changes:
+            console.print(f"{title}:")
+        for c in changes:
+            versions = {"added": c["new"], "removed": c["old"], "changed": f"{c['old']} -> {c['new']}"}
+            console.print(f"  {MARKS[c['change']]} {escape(c['name'])} {escape(versions[c['change']])}")
+    t = d["totals"]
+    console.print(
+        f"{t['added']} added, {t['removed']} removed, {t['changed']} changed, {t['unchanged']} unchanged"
+    )
+
+
+@image.command()
+@click.argument("old", type=click.Path())
+@click.argument("new", type=click.Path())
+@pass_app
+def diff(app: App, old: str, new: str) -> int:
+    """What changed from the OLD image to the NEW one: tools, packages and container images added,
+    removed or changed, with versions. OLD and NEW are software reports (software-report.json), or
+    folders holding one, such as the nightly's software-report-<os> artifacts."""
+    from agentctl import reportdiff
+
+    data = reportdiff.compare(reportdiff.load_report(old), reportdiff.load_report(new))
+    return app.finish(Result(app.command, data, view=_diff_view))
