@@ -14,7 +14,7 @@ build {
 
   provisioner "shell" {
     execute_command  = "chmod +x {{ .Path }}; {{ .Vars }} sudo -E bash '{{ .Path }}'"
-    environment_vars = ["IMAGE_DIR=${local.image_dir}", "IMAGE_VERSION=${local.image_version}", "IMAGE_MIRROR_URL=${var.download_mirror_url}"]
+    environment_vars = ["IMAGE_DIR=${local.image_dir}", "IMAGE_VERSION=${local.image_version}", "IMAGE_NAME=${var.gallery_image_name}", "IMAGE_MIRROR_URL=${var.download_mirror_url}"]
     scripts = [
       "${path.root}/../images/ubuntu/scripts/configure-apt.sh",
       "${path.root}/../images/ubuntu/scripts/install-ubuntu-packages.sh",

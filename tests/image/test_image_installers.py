@@ -294,11 +294,14 @@ def test_software_report_lists_versions_packages_and_verified_checksums(box: Box
         "key-fingerprint\tdocker apt key\t9DC858229FC7DD38854AE2D88D81803C0EBFCD88\thttps://x/gpg\n"
     )
     result = box.exec(
-        ["bash", str(SCRIPTS.parent / "tests" / "software-report.sh")], IMAGE_VERSION="2026.1129.3"
+        ["bash", str(SCRIPTS.parent / "tests" / "software-report.sh")],
+        IMAGE_VERSION="2026.1129.3",
+        IMAGE_NAME="ubuntu-24.04-agent",
     )
     assert result.returncode == 0, result.stderr
     report = json.loads((state / "software-report.json").read_text())
     assert report["image"]["version"] == "2026.1129.3"
+    assert report["image"]["name"] == "ubuntu-24.04-agent"
     assert report["image"]["os"] == "Ubuntu 24.04.3 LTS"
     tools = {tool["name"]: tool for tool in report["tools"]}
     assert set(tools) == set(box.toolset["tools"])
@@ -316,7 +319,7 @@ def test_software_report_lists_versions_packages_and_verified_checksums(box: Box
     assert report["container_images"] == []
     markdown = (state / "software-report.md").read_text()
     assert "## Container images\n\nNone pre-pulled.\n" in markdown
-    assert markdown.startswith("# Agent image 2026.1129.3\n")
+    assert markdown.startswith("# Agent image ubuntu-24.04-agent 2026.1129.3\n")
     assert "| kubectl | 1.36.5 | 1.36.5 |" in markdown
     assert (
         f"| sha256 | helm 3.21.4 (amd64, helm.tar.gz) | `{'a' * 64}` | pinned in toolset.json |" in markdown

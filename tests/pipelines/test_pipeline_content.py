@@ -45,14 +45,17 @@ def test_nightly_runs_on_its_schedule_only() -> None:
     assert schedule["branches"]["include"] == ["main"]
 
 
+def job_of(path: Path, stage_name: str, name: str) -> dict[str, Any]:
+    return next(j for j in stage(path, stage_name)["jobs"] if j.get("job") == name)
+
+
 def bake_step(job: dict[str, Any]) -> dict[str, Any]:
     [step] = tasks(job, "Bash@3")
     return step
 
 
 def test_nightly_bakes_the_images_and_publishes_the_report() -> None:
-    bake = stage(NIGHTLY, "bake")
-    [job] = bake["jobs"]
+    job = job_of(NIGHTLY, "bake", "bake")
     [leg] = job["strategy"]["matrix"].values()
     assert leg["varFile"] == "packer/${{ image }}.pkrvars.hcl"
     for image in default(NIGHTLY, "images"):
@@ -96,7 +99,7 @@ def required_packer_variables() -> set[str]:
 def test_the_bake_step_maps_every_required_packer_variable_in_lower_case() -> None:
     """Azure Pipelines upper-cases the variables it exports (PKR_VAR_LOCATION), which Packer ignores:
     only a step's env map keeps the name as written."""
-    [job] = stage(NIGHTLY, "bake")["jobs"]
+    job = job_of(NIGHTLY, "bake", "bake")
     env = bake_step(job)["env"]
     required = required_packer_variables()
     assert required >= {"location", "gallery_resource_group", "gallery_name"}
@@ -106,20 +109,25 @@ def test_the_bake_step_maps_every_required_packer_variable_in_lower_case() -> No
         assert default(NIGHTLY, value[len("${{ parameters.") : -len(" }}")])
 
 
-def test_the_bake_uses_the_agent_identity_and_keeps_the_version_out_of_latest() -> None:
-    """A federated token lasts about an hour and az cannot refresh it: bakes use the VM's identity."""
-    [job] = stage(NIGHTLY, "bake")["jobs"]
+def test_the_bake_uses_the_bake_pools_identity_and_keeps_the_version_out_of_latest() -> None:
+    """A federated token lasts about an hour and az cannot refresh it: bakes use the VM's identity, on
+    a pool of its own, so no job on the pool being rolled can get the bake identity's tokens."""
+    job = job_of(NIGHTLY, "bake", "bake")
     assert tasks(job, "AzureCLI@2") == []
     env = bake_step(job)["env"]
     assert env["PKR_VAR_use_azure_cli_auth"] == "false"
     assert env["PKR_VAR_managed_identity_client_id"] == "${{ parameters.bakeIdentityClientId }}"
+    assert job["pool"] == "${{ parameters.bakePool }}"
+    assert default(NIGHTLY, "bakePool") != default(NIGHTLY, "pool")
+    others = [j for s in data(NIGHTLY)["stages"] for j in s["jobs"] if j.get("job") != "bake"]
+    assert others and all("pool" not in j for j in others)  # they run on the pool being rolled
     assert env["PKR_VAR_exclude_from_latest"] == "true"
     assert env["IMAGE_VERSION"] == "$(imageVersion)"
     assert "counter(" in data(NIGHTLY)["variables"]["imageVersion"]
 
 
 def test_the_bake_installs_packer_from_the_toolset_first() -> None:
-    [job] = stage(NIGHTLY, "bake")["jobs"]
+    job = job_of(NIGHTLY, "bake", "bake")
     installs = [i for i, step in enumerate(job["steps"]) if "install-packer.sh" in step.get("bash", "")]
     assert installs and installs[0] < job["steps"].index(bake_step(job))
     assert (REPO / "images" / "ubuntu" / "scripts" / "install-packer.sh").is_file()
@@ -287,3 +295,44 @@ def test_standby_timer_calls_parse_with_the_agentctl_cli(monkeypatch: pytest.Mon
     command = cli.get_command(click.Context(cli), words[0])
     assert isinstance(command, click.Group) and command.invoke_without_command
     assert command.make_context(words[0], words[1:]).params["path"] == "examples/pool.yaml"
+
+
+def test_the_bake_builds_in_the_agents_subnet_without_a_public_ip() -> None:
+    """The Packer VM gets a private IP in the subnet of examples/pool.yaml, and bake-image.sh refuses
+    to run without each of these variables."""
+    env = bake_step(job_of(NIGHTLY, "bake", "bake"))["env"]
+    subnet = POOL["network"]["subnetId"].split("/")
+    parameters = {
+        "PKR_VAR_virtual_network_resource_group_name": subnet[4],
+        "PKR_VAR_virtual_network_name": subnet[8],
+        "PKR_VAR_virtual_network_subnet_name": subnet[10],
+        "PKR_VAR_build_resource_group_name": None,
+    }
+    for name, expected in parameters.items():
+        value = env[name]
+        assert value.startswith("${{ parameters.") and value.endswith(" }}"), name
+        given = default(NIGHTLY, value[len("${{ parameters.") : -len(" }}")])
+        assert given and given == (expected or given), name
+    script = (PIPELINES / "scripts" / "bake-image.sh").read_text(encoding="utf-8")
+    [required] = re.findall(r"^for name in ([a-z_ ]+); do$", script, re.MULTILINE)
+    assert {f"PKR_VAR_{n}" for n in required.split()} == set(parameters)
+    source = (REPO / "packer" / "source.pkr.hcl").read_text(encoding="utf-8")
+    assert re.search(r"^\s*private_virtual_network_with_public_ip\s*=\s*false$", source, re.MULTILINE)
+
+
+def test_the_software_diff_is_in_the_bake_stage_before_the_rolls_approval() -> None:
+    """Approvals of the environment gate the roll stage: the diff runs in the stage before it, on the
+    pool being rolled (whose agents carry the image the pool uses), with no connection or token."""
+    job = job_of(NIGHTLY, "bake", "diff")
+    assert job["dependsOn"] == "bake" and "pool" not in job
+    steps = job["steps"]
+    [download] = [s for s in steps if "download" in s]
+    assert download == {"download": "current", "patterns": "software-report-*/**"}
+    [step] = tasks(job, "Bash@3")
+    assert step["inputs"]["filePath"].endswith("pipelines/scripts/diff-image.sh")
+    assert step["continueOnError"] == "true"  # a missing diff never blocks the roll
+    assert step["env"]["NEW_REPORTS"] == "$(Pipeline.Workspace)"
+    assert steps.index(download) < steps.index(step)
+    assert tasks(job, "AzureCLI@2") == [] and "AccessToken" not in str(job)
+    published = tasks(job_of(NIGHTLY, "bake", "bake"), "PublishPipelineArtifact@1")
+    assert [p["inputs"]["artifact"] for p in published] == ["software-report-$(osName)"]

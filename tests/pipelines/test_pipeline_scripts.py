@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,54 @@ def test_publish_refuses_a_bad_image_name_before_publishing_anything(tmp_path: P
     assert run.returncode == 3
     assert f"IMAGES holds '{images.split()[-1]}'" in run.stderr
     assert not (bin_dir / "az.calls").exists()
+
+
+def software_report(path: Path, name: str, version: str, kubectl: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"image": {"name": name, "version": version}, "tools": [{"name": "kubectl", "installed": kubectl}]}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def run_diff(tmp_path: Path, old: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """diff-image.sh with the real agentctl (this virtualenv's) and the artifacts of two bakes."""
+    require(shutil.which("jq") is not None, "jq")
+    artifacts = tmp_path / "workspace"
+    for os_name, kubectl in (("ubuntu-22.04", "1.36.5"), ("ubuntu-24.04", "1.36.5")):
+        report = (
+            artifacts
+            / f"software-report-{os_name}"
+            / f"{os_name}-agent"
+            / "2026.1204.1"
+            / "software-report.json"
+        )
+        software_report(report, f"{os_name}-agent", "2026.1204.1", kubectl)
+    summary = tmp_path / "tmp" / "image-diff.md"
+    bin_dir = Path(sys.executable).parent
+    env = {"NEW_REPORTS": str(artifacts), "OLD_REPORT": str(old), "SUMMARY_FILE": str(summary)}
+    return run_script("diff-image.sh", bin_dir, tmp_path, **env), summary
+
+
+def test_diff_puts_the_changes_against_the_pools_image_in_the_summary(tmp_path: Path) -> None:
+    old = tmp_path / "agent-image" / "software-report.json"
+    software_report(old, "ubuntu-24.04-agent", "2026.1129.1", "1.36.4")
+    run, summary = run_diff(tmp_path, old)
+    assert run.returncode == 0, run.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert "### ubuntu-22.04-agent 2026.1204.1\n\nNot compared: the pool runs ubuntu-24.04-agent." in text
+    assert "### ubuntu-24.04-agent 2026.1204.1\n\n```text\nubuntu-24.04-agent 2026.1129.1 -> " in text
+    assert "  ~ kubectl 1.36.4 -> 1.36.5\n0 added, 0 removed, 1 changed, 0 unchanged\n```" in text
+    assert run.stdout.rstrip().endswith(f"##vso[task.uploadsummary]{summary}")
+
+
+def test_diff_says_when_the_agent_has_no_report(tmp_path: Path) -> None:
+    run, summary = run_diff(tmp_path, tmp_path / "none.json")
+    assert run.returncode == 0, run.stderr
+    assert "has no software report" in summary.read_text(encoding="utf-8")
+
+
+def test_diff_fails_on_a_malformed_report_with_agentctls_exit_code(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    old.write_text('{"image": {"name": "ubuntu-24.04-agent"}, "tools": []}', encoding="utf-8")
+    run, _ = run_diff(tmp_path, old)
+    assert run.returncode == 3
+    assert "image.version: missing or not a string" in run.stderr

@@ -39,6 +39,7 @@ touch "$LEDGER"
 mkdir -p "$IMAGE_STATE_DIR"
 jq -n \
     --arg image_version "${IMAGE_VERSION:-unknown}" \
+    --arg image_name "${IMAGE_NAME:-unknown}" \
     --arg os "$(os_release PRETTY_NAME)" \
     --arg kernel "$(uname -r)" \
     --arg generated "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
@@ -50,7 +51,7 @@ jq -n \
     --rawfile verified "$LEDGER" '
     def rows($text): $text | split("\n") | map(select(length > 0) | split("\t"));
     {
-      image: {version: $image_version, os: $os, kernel: $kernel, generated: $generated},
+      image: {name: $image_name, version: $image_version, os: $os, kernel: $kernel, generated: $generated},
       tools: [rows($tools)[] | {name: .[0], pinned: .[1], installed: .[2],
                                reason: $toolset[0].tools[.[0]].reason}],
       apt_packages: [rows($apt)[] | {name: .[0], pinned: .[1], installed: .[2]}],
@@ -62,7 +63,7 @@ jq -n \
 
 jq -r '
   def cell: tostring | gsub("\\|"; "\\|") | gsub("\n"; " ");
-  "# Agent image \(.image.version)",
+  "# Agent image \(.image.name) \(.image.version)",
   "",
   "\(.image.os), kernel \(.image.kernel), generated \(.image.generated).",
   "",
