@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The last step before capture: drop package caches, logs and the bake's own files, then deprovision
 # (waagent removes the build user, SSH host keys and provisioning state so each VM provisions fresh).
-# Apt lists stay: the scale-set extension runs `apt install at` and the agent's installdependencies.sh
-# at boot, which then find everything installed without a network round trip.
+# Apt lists stay: the scale-set extension's enable script runs the agent's installdependencies.sh (apt)
+# at boot, which then finds everything installed and downloads nothing (the in-image check proves it).
 set -euo pipefail
 IMAGE_DIR=${IMAGE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # shellcheck source=images/ubuntu/scripts/lib.sh
