@@ -82,7 +82,11 @@ variable "virtual_network_resource_group_name" {
 variable "download_mirror_url" {
   type        = string
   default     = ""
-  description = "Serve every tool download from <mirror>/<host>/<path> (an artifact proxy for private builds); pinned checksums still apply."
+  description = "Serve every tool download from <mirror>/<host>/<path> (an https artifact proxy for private builds); the sha256 pins of the toolset still apply, a mirror never supplies one."
+  validation {
+    condition     = var.download_mirror_url == "" || can(regex("^https://[^[:space:]]+$", var.download_mirror_url))
+    error_message = "The download_mirror_url must be an https:// URL, or empty."
+  }
 }
 
 variable "gallery_subscription_id" {
