@@ -3,7 +3,7 @@
 # this run (its software report, from the software-report-<os> artifacts) against the software report
 # inside the image of the agent running this step, which is an agent of the pool being rolled and so
 # runs the version the pool uses. Needs agentctl and jq on PATH.
-#   NEW_REPORTS   folder the software-report-* artifacts were downloaded into
+#   NEW_REPORTS   folder the software-report-* artifacts were downloaded into (only those are read)
 #   OLD_REPORT    the pool image's report (default /var/lib/agent-image/software-report.json)
 #   SUMMARY_FILE  markdown written here and attached to the run's summary
 set -euo pipefail
@@ -12,9 +12,9 @@ new_dir="${NEW_REPORTS:?NEW_REPORTS must name the folder of the downloaded softw
 old="${OLD_REPORT:-/var/lib/agent-image/software-report.json}"
 summary="${SUMMARY_FILE:?SUMMARY_FILE must name the markdown file to write}"
 
-mapfile -t reports < <(find "$new_dir" -name software-report.json | sort)
+mapfile -t reports < <(find "$new_dir" -path "${new_dir%/}/software-report-*/*" -name software-report.json | sort)
 if [[ ${#reports[@]} -eq 0 ]]; then
-  echo "no software-report.json under $new_dir" >&2
+  echo "no software-report-*/**/software-report.json under $new_dir" >&2
   exit 3
 fi
 

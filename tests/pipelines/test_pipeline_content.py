@@ -325,6 +325,7 @@ def test_the_software_diff_is_in_the_bake_stage_before_the_rolls_approval() -> N
     pool being rolled (whose agents carry the image the pool uses), with no connection or token."""
     job = job_of(NIGHTLY, "bake", "diff")
     assert job["dependsOn"] == "bake" and "pool" not in job
+    assert job["workspace"] == {"clean": "all"}
     steps = job["steps"]
     [download] = [s for s in steps if "download" in s]
     assert download == {"download": "current", "patterns": "software-report-*/**"}

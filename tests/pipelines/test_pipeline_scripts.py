@@ -313,6 +313,9 @@ def run_diff(tmp_path: Path, old: Path) -> tuple[subprocess.CompletedProcess[str
             / "software-report.json"
         )
         software_report(report, f"{os_name}-agent", "2026.1204.1", kubectl)
+    software_report(
+        artifacts / "s" / "old-checkout" / "software-report.json", "ubuntu-24.04-agent", "1.2.3", "0"
+    )
     summary = tmp_path / "tmp" / "image-diff.md"
     bin_dir = Path(sys.executable).parent
     env = {"NEW_REPORTS": str(artifacts), "OLD_REPORT": str(old), "SUMMARY_FILE": str(summary)}
@@ -328,6 +331,7 @@ def test_diff_puts_the_changes_against_the_pools_image_in_the_summary(tmp_path: 
     assert "### ubuntu-22.04-agent 2026.1204.1\n\nNot compared: the pool runs ubuntu-24.04-agent." in text
     assert "### ubuntu-24.04-agent 2026.1204.1\n\n```text\nubuntu-24.04-agent 2026.1129.1 -> " in text
     assert "  ~ kubectl 1.36.4 -> 1.36.5\n0 added, 0 removed, 1 changed, 0 unchanged\n```" in text
+    assert text.count("### ") == 2  # only the downloaded artifacts, never a report elsewhere in the workspace
     assert run.stdout.rstrip().endswith(f"##vso[task.uploadsummary]{summary}")
 
 
