@@ -12,7 +12,7 @@ from typing import Any
 
 import hcl2
 import pytest
-from imagekit import IMAGE_DIR, PACKER_DIR, REPO, SCRIPTS, need_tool, specs_dir
+from imagekit import IMAGE_DIR, IMAGE_TESTS, PACKER_DIR, REPO, SCRIPTS, need_tool, specs_dir
 
 TEMPLATES = {p.name: hcl2.load(p.open()) for p in sorted(PACKER_DIR.glob("*.pkr.hcl"))}
 VAR_FILES = {p.name: hcl2.load(p.open()) for p in sorted(PACKER_DIR.glob("*.pkrvars.hcl"))}
@@ -473,3 +473,16 @@ def test_the_image_carries_a_packer_the_templates_accept() -> None:
     assert tool["install"] == "apt" and tool["repository"]["url"] == "https://apt.releases.hashicorp.com"
     assert tool["repository"]["key_fingerprint"] == "798AEC654E5C15428C8E42EEAA16FCBCA621E701"
     assert tuple(map(int, tool["version"].split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+def test_the_scripts_get_the_image_identity_and_the_mirror() -> None:
+    """The software report names the image definition and version; the mirror reaches lib.sh."""
+    [env] = [b["environment_vars"] for kind, b in provisioners() if "scripts" in b]
+    assert {e.split("=", 1)[0]: e.split("=", 1)[1] for e in env} == {
+        "IMAGE_DIR": "${local.image_dir}",
+        "IMAGE_VERSION": "${local.image_version}",
+        "IMAGE_NAME": "${var.gallery_image_name}",
+        "IMAGE_MIRROR_URL": "${var.download_mirror_url}",
+    }
+    report = (IMAGE_TESTS / "software-report.sh").read_text()
+    assert '"${IMAGE_NAME:-unknown}"' in report and '"${IMAGE_VERSION:-unknown}"' in report
