@@ -244,3 +244,43 @@ def test_image_sources_use_no_forbidden_pattern() -> None:
     sources = [p for root in (REPO / "images", PACKER_DIR) for p in root.rglob("*") if p.is_file()]
     found = {str(p.relative_to(REPO)): v for p in sources if (v := violations(p.read_text()))}
     assert found == {}
+
+
+# What the elastic pool's agent extension does not do: it downloads the agent on every new VM (only a
+# baked /agent/.agent stops it, and then the agent is never configured); its enable script skips the
+# unpack alone.
+SKIPS_DOWNLOAD = re.compile(r"skip\w*\s+(?:its\s+(?:own\s+)?|the\s+)?download", re.I)
+
+
+@pytest.mark.parametrize(
+    ("line", "claims"),
+    [
+        ("the extension finds bin/Agent.Listener, skips its download and unpack", True),
+        ("so the scale-set extension skips its own download and unpack", True),
+        ("it skips the download", True),
+        ("its enable script then skips only the unpack", False),
+        ("(skipped only when `/agent/.agent` exists)", False),
+    ],
+)
+def test_the_false_download_claim_is_recognised(line: str, claims: bool) -> None:
+    assert bool(SKIPS_DOWNLOAD.search(line)) is claims
+
+
+def test_no_doc_or_comment_says_the_extension_skips_its_download() -> None:
+    roots = [
+        REPO / "README.md",
+        REPO / "docs",
+        REPO / "images",
+        PACKER_DIR,
+        REPO / "pipelines",
+        REPO / "manager",
+    ]
+    files = [f for root in roots for f in ([root] if root.is_file() else root.rglob("*")) if f.is_file()]
+    found = [
+        f"{f.relative_to(REPO)}:{n}"
+        for f in files
+        if f.suffix in {".md", ".sh", ".json", ".hcl", ".yml", ".yaml", ".py"}
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if SKIPS_DOWNLOAD.search(line)
+    ]
+    assert found == []
