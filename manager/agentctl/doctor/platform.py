@@ -64,7 +64,7 @@ def check_quota(spec: PoolSpec, facts: Facts) -> list[Finding]:
         if need > free:
             out.append(
                 Finding(
-                    "quota.family_short" if name == family else "quota.regional_short",
+                    "quota.short",
                     ERROR,
                     f"{where}/usages/{name}",
                     f"{label} has {free} vCPUs free in {spec.azure.location} ({usage.get('currentValue')} of "

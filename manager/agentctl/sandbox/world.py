@@ -424,6 +424,38 @@ def _devops(c: _Checker, node: Node | None) -> dict[str, Any]:
     }
 
 
+def _merge(base: Node, over: Node) -> Node:
+    """``over`` laid on ``base``: mappings merge key by key, a ``null`` removes the key, anything
+    else (scalars, lists) replaces."""
+    if not (isinstance(base.value, dict) and isinstance(over.value, dict)):
+        return over
+    merged = dict(base.value)
+    for key, value in over.value.items():
+        if isinstance(value.value, str) and value.value in ("null", "~"):
+            merged.pop(key, None)
+        else:
+            merged[key] = _merge(merged[key], value) if key in merged else value
+    return Node(merged, over.line, over.path)
+
+
+def _extends(c: _Checker, top: Node) -> Node:
+    """A world with ``extends: <built-in world>`` is that world with its own fields laid on top."""
+    if not isinstance(top.value, dict) or "extends" not in top.value:
+        return top
+    ref = top.value["extends"]
+    name = c.text(ref)
+    known = [p.name for p in resources.files("agentctl.sandbox.worlds").iterdir() if p.name.endswith(".yaml")]
+    if name not in known:
+        c.bad(ref, f"'{name}' is not a built-in world ({', '.join(sorted(known))})")
+        return top
+    text = resources.files("agentctl.sandbox.worlds").joinpath(name).read_text(encoding="utf-8")
+    root = yamlsrc.compose(text)
+    base = _tree(root, "", [MAX_NODES]) if root is not None else Node({}, 1, "")
+    base = _extends(c, base)
+    own = Node({k: v for k, v in top.value.items() if k != "extends"}, top.line, top.path)
+    return _merge(base, own)
+
+
 def parse(text: str, file: str) -> dict[str, Any]:
     """A world as plain data; raises ``InvalidInput`` listing every problem with its line."""
     c = _Checker(file)
@@ -444,6 +476,7 @@ def parse(text: str, file: str) -> dict[str, Any]:
         c.problems.raise_if_any(f"world {file} is invalid")
     if top is None:
         raise InvalidInput(f"{file} is empty")
+    top = _extends(c, top)
     f = c.mapping(
         top,
         {

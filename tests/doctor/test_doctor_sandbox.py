@@ -1,0 +1,186 @@
+"""doctor against a served sandbox: healthy by default and read-only; each failure world and each
+break made through the ARM API gives exit 5 with one cause's error, and nothing else is an error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from agentctl.sandbox.testing import arm_client
+from conftest import SUB, Served, errors
+from testlib import is_write
+
+RG_NET = "rg-network"
+NSG = "nsg-agents"
+
+
+def test_default_world_is_healthy_and_sends_no_write(served: Callable[..., Served], capsys: Any) -> None:
+    s = served()
+    code, data = s.doctor(capsys)
+    assert code == 0, data
+    assert errors(data) == []
+    assert data["status"] == "ok" and data["data"]["summary"]["error"] == 0
+    checked = {f["code"] for f in data["data"]["findings"]}
+    assert {"egress.nat_gateway", "egress.hosts"} <= checked  # the egress path was judged
+    sent = [e for e in s.sb.exchanges if e["service"] != "token"]
+    assert not [
+        f"{e['method']} {e['path']}"
+        for e in sent
+        if is_write(e) and "permissionevaluationbatch" not in e["path"].lower()
+    ]
+    # what was read: the network path, DNS, permissions, quota, image, providers, the evaluation
+    ops = {e["operation"] for e in sent}
+    assert {
+        "arm.subnets.get",
+        "arm.nsgs.get",
+        "arm.natgateways.get",
+        "arm.dnszones.listall",
+        "arm.dnsrecords.list",
+        "arm.permissions.list",
+        "arm.usages.list",
+        "arm.skus.list",
+        "arm.providers.get",
+        "arm.galleryimageversions.get",
+        "devops.security.evaluate",
+    } <= ops, ops
+
+
+@pytest.mark.parametrize(
+    ("world", "code", "names"),
+    [
+        ("no-egress.yaml", "egress.none", "NAT gateway"),
+        ("dns-not-linked.yaml", "dns.cluster_not_linked", "vnet-hub"),
+        ("short-quota.yaml", "quota.short", "quota increase"),
+        ("image-not-replicated.yaml", "image.not_replicated", "westeurope"),
+        ("missing-role.yaml", "permissions.missing", "Network Contributor"),
+    ],
+)
+def test_failure_worlds(
+    served: Callable[..., Served], capsys: Any, world: str, code: str, names: str
+) -> None:
+    s = served(world)
+    status, data = s.doctor(capsys)
+    assert status == 5, data
+    found = errors(data)
+    assert {f["code"] for f in found} == {code}, found
+    assert all(names in f["fix"] for f in found), found
+    assert data["status"] == "error" and {e["code"] for e in data["errors"]} == {code}
+
+
+def _deny_443(s: Served) -> None:
+    from azure.mgmt.network import NetworkManagementClient
+
+    net = arm_client(s.sb, NetworkManagementClient)
+    rule = {
+        "protocol": "Tcp",
+        "access": "Deny",
+        "direction": "Outbound",
+        "priority": 200,
+        "sourceAddressPrefix": "*",
+        "sourcePortRange": "*",
+        "destinationAddressPrefix": "Internet",
+        "destinationPortRange": "443",
+    }
+    net.security_rules.begin_create_or_update(RG_NET, NSG, "deny-https-out", {"properties": rule}).result()
+
+
+def _unlink_cluster_zone(s: Served) -> None:
+    from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+    dns = arm_client(s.sb, PrivateDnsManagementClient)
+    [zone] = [z for z in dns.private_zones.list() if z.name.endswith(".azmk8s.io") and "aks-dev" in z.id]
+    rg = zone.id.split("/")[4]
+    [link] = list(dns.virtual_network_links.list(rg, zone.name))
+    dns.virtual_network_links.begin_delete(rg, zone.name, link.name).result()
+
+
+def _remove_registry_record(s: Served) -> None:
+    from azure.mgmt.privatedns import PrivateDnsManagementClient
+
+    dns = arm_client(s.sb, PrivateDnsManagementClient)
+    dns.record_sets.delete(RG_NET, "privatelink.azurecr.io", "A", "acrprivate")
+
+
+def _private_subnet(s: Served) -> None:
+    from azure.mgmt.network import NetworkManagementClient
+
+    net = arm_client(s.sb, NetworkManagementClient)
+    group = f"/subscriptions/{SUB}/resourceGroups/{RG_NET}"
+    nsg_id = f"{group}/providers/Microsoft.Network/networkSecurityGroups/{NSG}"
+    body = {
+        "addressPrefix": "10.10.1.0/24",
+        "networkSecurityGroup": {"id": nsg_id},
+        "defaultOutboundAccess": False,
+    }
+    net.subnets.begin_create_or_update(RG_NET, "vnet-hub", "agents", {"properties": body}).result()
+
+
+def _remove_callers_role(s: Served) -> None:
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    auth = arm_client(s.sb, AuthorizationManagementClient)
+    alice = "6a3f1c8e-2d5b-4a9c-8e7f-1b4d6c9a2e5f"  # the world's caller
+    scope = f"/subscriptions/{SUB}"
+    mine = list(auth.role_assignments.list_for_scope(scope, filter=f"principalId eq '{alice}'"))
+    assert mine
+    for a in mine:
+        auth.role_assignments.delete(a.scope, a.name)
+
+
+def _use_up_quota(s: Served) -> None:
+    """Another workload's scale set takes 64 of the family's 100 vCPUs (the clusters hold 16)."""
+    from azure.mgmt.compute import ComputeManagementClient
+
+    from agentctl import config, desired
+
+    other = s.pool.parent / "other.yaml"
+    other.write_text(s.pool.read_text().replace("name: vmss-agents", "name: vmss-batch"))
+    body = desired.scale_set_body(
+        config.load(str(other)), "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBatchWorkload"
+    )
+    body["sku"]["capacity"] = 16
+    compute = arm_client(s.sb, ComputeManagementClient)
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    arm_client(s.sb, ResourceManagementClient).resource_groups.create_or_update(
+        "rg-agents", {"location": "westeurope"}
+    )
+    compute.virtual_machine_scale_sets.begin_create_or_update("rg-agents", "vmss-batch", body).result()
+
+
+@pytest.mark.parametrize(
+    ("breaks", "code", "names"),
+    [
+        (_deny_443, "egress.nsg_denies", "deny-https-out"),
+        (_unlink_cluster_zone, "dns.cluster_not_linked", "vnet-hub"),
+        (_remove_registry_record, "dns.registry_record_missing", "acrprivate"),
+        (_private_subnet, "egress.none", "NAT gateway"),
+        (_remove_callers_role, "permissions.missing", "assign the caller"),
+        (_use_up_quota, "quota.short", "quota increase"),
+    ],
+)
+def test_breaks_through_arm(
+    served: Callable[..., Served], capsys: Any, breaks: Callable[[Served], None], code: str, names: str
+) -> None:
+    s = served()
+    assert s.doctor(capsys)[0] == 0
+    breaks(s)
+    status, data = s.doctor(capsys)
+    assert status == 5, data
+    found = errors(data)
+    assert found and {f["code"] for f in found} == {code}, found
+    assert all(names in f["fix"] for f in found), found
+
+
+def test_findings_render_as_a_table(served: Callable[..., Served], capsys: Any) -> None:
+    from agentctl.cli import run
+
+    s = served("no-egress.yaml")
+    capsys.readouterr()
+    code = run(["--sandbox", "--sandbox-dir", str(s.dir), "doctor", "-f", str(s.pool)])
+    out = capsys.readouterr().out
+    assert code == 5
+    assert "severity" in out and "egress.none" in out and "fix:" in out
+    assert "1 error(s)" in out
