@@ -17,8 +17,9 @@ evaluates them:
   has ``defaultOutboundAccess: false``.
 - **Names**: the private DNS zones linked to the VNet (or, with custom DNS servers, to the VNet
   those servers are in); the longest zone that ends the name answers it (a missing record is
-  NXDOMAIN unless the link's resolution policy is ``NxDomainRedirect``). Other names resolve
-  publicly, except ``privatelink`` names, which only private zones answer.
+  NXDOMAIN unless the link's resolution policy is ``NxDomainRedirect``). A registry's or storage
+  account's public name is a CNAME to its ``privatelink`` name, which a linked zone answers. Other
+  names resolve publicly, except ``privatelink`` names, which only private zones answer.
 
 ``doctor --probe`` and the simulated agents use this one model.
 """
@@ -44,6 +45,8 @@ HOST_TAGS: dict[str, tuple[str, ...]] = {
     "azurecr.io": ("AzureContainerRegistry", "AzureCloud"),
     "azmk8s.io": ("AzureCloud",),
 }
+# services whose public names are CNAMEs to privatelink.<suffix> names (a private endpoint's zone)
+PRIVATELINK_SUFFIXES = ("azurecr.io", "blob.core.windows.net")
 PUBLIC_ADDRESS = "203.0.113.10"  # what public names resolve to here (TEST-NET-3)
 _SUBNET = "microsoft.network/virtualnetworks/subnets"
 
@@ -268,6 +271,11 @@ def _dns_vnet(st: State, vnet_id: str) -> str:
 def resolve(st: State, vnet_id: str, name: str) -> Resolved:
     """What ``name`` resolves to from a VM in ``vnet_id``."""
     name = name.lower().rstrip(".")
+    for suffix in PRIVATELINK_SUFFIXES:
+        if name.endswith("." + suffix) and ".privatelink." not in f".{name}":
+            alias = resolve(st, vnet_id, f"{name[: -len(suffix)]}privatelink.{suffix}")
+            if alias.zone is not None:  # a linked private zone answers the CNAME's target
+                return alias
     best: tuple[dict[str, Any], dict[str, Any]] | None = None
     for zone, link in _linked_zones(st, _dns_vnet(st, vnet_id)):
         zname = zone["name"].lower()

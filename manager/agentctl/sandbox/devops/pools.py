@@ -511,7 +511,7 @@ def _fail_node(st: State, ep: common.Item, node: common.Item, why: str, now: flo
     _log(
         st,
         ep["poolId"],
-        "startAgent",
+        "configurationJob",
         f"Failed to start the agent on {node['name']}: the VM extension {EXTENSION} could not reach "
         f"{why.split(': ', 1)[0]} ({why.split(': ', 1)[1]}). The VM will be deleted.",
         now,
