@@ -184,3 +184,15 @@ def test_findings_render_as_a_table(served: Callable[..., Served], capsys: Any) 
     assert code == 5
     assert "severity" in out and "egress.none" in out and "fix:" in out
     assert "1 error(s)" in out
+
+
+def test_refused_credentials_exit_4(served: Callable[..., Served], capsys: Any) -> None:
+    import json
+
+    s = served()
+    creds = s.dir / "credentials.json"
+    doc = json.loads(creds.read_text())
+    creds.write_text(json.dumps({**doc, "clientSecret": "not-the-secret"}))
+    status, data = s.doctor(capsys)
+    assert status == 4, data
+    assert data["status"] == "error" and data["errors"][0]["code"] == "auth.failed"
