@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from agentctl import config, desired, egress
-from agentctl.doctor import access, network
+from agentctl import config, desired, dnscheck, egress
+from agentctl.doctor import access, network, platform
 from agentctl.doctor.gather import Facts, cluster_zone, latest
 from testlib import EXAMPLE_POOL
 
@@ -179,5 +179,144 @@ def test_latest_skips_versions_excluded_from_latest() -> None:
     def v(name: str, excluded: bool) -> dict[str, Any]:
         return {"name": name, "properties": {"publishingProfile": {"excludeFromLatest": excluded}}}
 
-    assert latest([v("1.0.0", False), v("1.1.0", False), v("1.2.0", True)])["name"] == "1.1.0"  # type: ignore[index]
+    chosen = latest([v("1.0.0", False), v("1.1.0", False), v("1.2.0", True)])
+    assert chosen is not None and chosen["name"] == "1.1.0"
     assert latest([v("1.2.0", True)]) is None
+
+
+REG_ID = (
+    f"/subscriptions/{SPEC.azure.subscription}/resourceGroups/rg-acr"
+    "/providers/Microsoft.ContainerRegistry/registries/acrprivate"
+)
+REG_SPEC = config.loads(EXAMPLE_POOL.read_text() + f"registries:\n  - id: {REG_ID}\n    connection: acr\n")
+REGISTRY = {
+    "name": "acrprivate",
+    "location": "westeurope",
+    "properties": {
+        "loginServer": "acrprivate.azurecr.io",
+        "dataEndpointHostNames": ["acrprivate.westeurope.data.azurecr.io"],
+    },
+}
+HUB = SPEC.network.subnetId.rsplit("/subnets/", 1)[0].lower()
+
+
+@pytest.mark.parametrize(
+    ("vnets", "records", "dns_servers", "codes"),
+    [
+        ({HUB}, {"acrprivate", "acrprivate.westeurope.data"}, [], []),
+        ({HUB}, {"acrprivate"}, [], [("dns.registry_record_missing", "error")]),
+        (
+            {"/other/vnet"},
+            {"acrprivate", "acrprivate.westeurope.data"},
+            [],
+            [("dns.registry_not_linked", "error")],
+        ),
+        # peered to a hub with custom DNS: doctor cannot see what the servers answer
+        ({"/other/vnet"}, {"acrprivate"}, ["10.0.0.4"], [("dns.registry_unverified", "warning")]),
+        (None, set(), ["10.0.0.4"], [("dns.registry_not_linked", "error")]),  # no zone at all
+    ],
+)
+def test_registry_dns(
+    vnets: set[str] | None, records: set[str], dns_servers: list[str], codes: list[tuple[str, str]]
+) -> None:
+    zones = (
+        [
+            dnscheck.Zone(
+                "/subscriptions/s/resourceGroups/dns/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io",
+                "privatelink.azurecr.io",
+                vnets,
+                records,
+            )
+        ]
+        if vnets is not None
+        else []
+    )
+    facts = Facts(
+        registries={REG_ID.lower(): REGISTRY},
+        zones=zones,
+        vnet={"location": "westeurope", "properties": {"dhcpOptions": {"dnsServers": dns_servers}}},
+    )
+    found = network.check_dns(REG_SPEC, facts)
+    assert [(f.code, f.severity) for f in found if f.code.startswith("dns.registry")] == codes
+
+
+def _version(
+    name: str, regions: list[str], state: str = "Succeeded", excluded: bool = False
+) -> dict[str, Any]:
+    return {
+        "id": f"{SPEC.image.galleryImageId}/versions/{name}",
+        "name": name,
+        "properties": {
+            "provisioningState": state,
+            "publishingProfile": {
+                "excludeFromLatest": excluded,
+                "targetRegions": [{"name": r} for r in regions],
+            },
+        },
+    }
+
+
+SKU = {
+    "name": "Standard_D4s_v5",
+    "capabilities": [{"name": "vCPUs", "value": "4"}, {"name": "HyperVGenerations", "value": "V1"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("image", "versions", "chosen", "codes"),
+    [
+        ({"osType": "Linux", "hyperVGeneration": "V1"}, ["1.0.0"], _version("1.0.0", ["West Europe"]), []),
+        (
+            {"osType": "Linux", "hyperVGeneration": "V1"},
+            ["1.0.0"],
+            _version("1.0.0", ["northeurope"]),
+            ["image.not_replicated"],
+        ),
+        (
+            {"osType": "Linux", "hyperVGeneration": "V1"},
+            ["1.0.0"],
+            _version("1.0.0", ["westeurope"], "Failed"),
+            ["image.not_provisioned"],
+        ),
+        (
+            {"osType": "Linux", "hyperVGeneration": "V2"},
+            ["1.0.0"],
+            _version("1.0.0", ["westeurope"]),
+            ["image.generation"],
+        ),
+        (
+            {"osType": "Windows", "hyperVGeneration": "V1"},
+            ["1.0.0"],
+            _version("1.0.0", ["westeurope"]),
+            ["image.os_type"],
+        ),
+        ({"osType": "Linux", "hyperVGeneration": "V1"}, ["1.0.0"], None, ["image.no_latest"]),
+        (
+            {"osType": "Linux", "hyperVGeneration": "V1"},
+            ["1.0.0", "1.1.0"],
+            _version("1.0.0", ["westeurope"]),
+            ["image.newest_excluded"],
+        ),
+    ],
+)
+def test_image(
+    image: dict[str, str], versions: list[str], chosen: dict[str, Any] | None, codes: list[str]
+) -> None:
+    facts = Facts(
+        image={"properties": image},
+        versions=[{"name": v} for v in versions],
+        version=chosen,
+        skus=[SKU],
+    )
+    assert [f.code for f in platform.check_image(SPEC, facts)] == codes
+
+
+@pytest.mark.parametrize(
+    ("current", "limit", "own", "short"),
+    [(0, 40, 0, False), (1, 40, 0, True), (8, 40, 2, False), (9, 40, 2, True)],
+)
+def test_quota(current: int, limit: int, own: int, short: bool) -> None:
+    usage = {"name": {"value": "standardDSv5Family"}, "currentValue": current, "limit": limit}
+    sku = {**SKU, "family": "standardDSv5Family", "restrictions": []}
+    facts = Facts(skus=[sku], usages=[usage], scale_set={"sku": {"capacity": own}} if own else None)
+    assert [f.code for f in platform.check_quota(SPEC, facts)] == (["quota.short"] if short else [])

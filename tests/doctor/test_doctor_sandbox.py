@@ -196,3 +196,15 @@ def test_refused_credentials_exit_4(served: Callable[..., Served], capsys: Any) 
     status, data = s.doctor(capsys)
     assert status == 4, data
     assert data["status"] == "error" and data["errors"][0]["code"] == "auth.failed"
+
+
+def test_missing_devops_permission(served: Callable[..., Served], capsys: Any, tmp_path: Any) -> None:
+    world = tmp_path / "no-endpoint-create.yaml"
+    # ServiceEndpoints namespace, Create (4): alice may not create service connections
+    world.write_text("extends: default.yaml\ndevops:\n  denied: ['49b48001-ca20-4adc-8111-5b60c903a50c:4']\n")
+    s = served(str(world))
+    status, data = s.doctor(capsys)
+    assert status == 5, data
+    [found] = errors(data)
+    assert found["code"] == "permissions.devops_missing"
+    assert "create service connections" in found["found"] and "Service connections" in found["fix"]
