@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import pytest
 
 from agentctl.sandbox.testing import arm_client
+from agentctl.schemas import load as load_schema
 from conftest import SUB, Served, errors
 from testlib import is_write
 
@@ -20,6 +22,7 @@ def test_default_world_is_healthy_and_sends_no_write(served: Callable[..., Serve
     s = served()
     code, data = s.doctor(capsys)
     assert code == 0, data
+    jsonschema.validate(data["data"], load_schema("doctor"))
     assert errors(data) == []
     assert data["status"] == "ok" and data["data"]["summary"]["error"] == 0
     checked = {f["code"] for f in data["data"]["findings"]}
@@ -63,6 +66,7 @@ def test_failure_worlds(
     s = served(world)
     status, data = s.doctor(capsys)
     assert status == 5, data
+    jsonschema.validate(data["data"], load_schema("doctor"))
     found = errors(data)
     assert {f["code"] for f in found} == {code}, found
     assert all(names in f["fix"] for f in found), found
