@@ -7,7 +7,7 @@ import ipaddress
 import math
 from typing import TYPE_CHECKING, Any
 
-from agentctl import dnscheck, egress
+from agentctl import desired, dnscheck, egress
 from agentctl.config import PoolSpec
 from agentctl.doctor import ERROR, INFO, WARNING, Finding
 from agentctl.doctor.gather import cluster_zone, nic_nsg
@@ -243,7 +243,7 @@ def check_subnet(spec: PoolSpec, facts: Facts) -> list[Finding]:
     prefix = props.get("addressPrefix") or (props.get("addressPrefixes") or [None])[0]
     if prefix:
         size = ipaddress.ip_network(str(prefix), strict=False).num_addresses
-        own = desired_scale_set_id(spec).lower()
+        own = desired.scale_set_id(spec).lower()
         used = [
             c
             for c in props.get("ipConfigurations") or []
@@ -288,12 +288,6 @@ def check_subnet(spec: PoolSpec, facts: Facts) -> list[Finding]:
             )
         )
     return out
-
-
-def desired_scale_set_id(spec: PoolSpec) -> str:
-    from agentctl import desired
-
-    return desired.scale_set_id(spec)
 
 
 # --- private DNS -------------------------------------------------------------------------

@@ -633,12 +633,12 @@ def _delete_in_use(member: str) -> Any:
     return handler
 
 
-for _template, _name, _op_put in (
-    (NSGS + "/{networkSecurityGroupName}", "nsgs", None),
-    (RULES + "/{securityRuleName}", "securityrules", None),
-    (ROUTE_TABLES + "/{routeTableName}", "routetables", None),
-    (ROUTES + "/{routeName}", "routes", None),
-    (NATS + "/{natGatewayName}", "natgateways", None),
+for _template, _name in (
+    (NSGS + "/{networkSecurityGroupName}", "nsgs"),
+    (RULES + "/{securityRuleName}", "securityrules"),
+    (ROUTE_TABLES + "/{routeTableName}", "routetables"),
+    (ROUTES + "/{routeName}", "routes"),
+    (NATS + "/{natGatewayName}", "natgateways"),
 ):
     arm("GET", _template, f"arm.{_name}.get", NETWORK)(common.show)
     arm("GET", _template.rsplit("/", 1)[0], f"arm.{_name}.list", NETWORK)(common.listing)
