@@ -320,3 +320,73 @@ def test_quota(current: int, limit: int, own: int, short: bool) -> None:
     sku = {**SKU, "family": "standardDSv5Family", "restrictions": []}
     facts = Facts(skus=[sku], usages=[usage], scale_set={"sku": {"capacity": own}} if own else None)
     assert [f.code for f in platform.check_quota(SPEC, facts)] == (["quota.short"] if short else [])
+
+
+NSG_ID = (
+    "/subscriptions/s/resourceGroups/rg-network/providers/Microsoft.Network/networkSecurityGroups/nic-nsg"
+)
+RT_ID = "/subscriptions/s/resourceGroups/rg-network/providers/Microsoft.Network/routeTables/rt"
+
+
+def _route(prefix: str, hop: str) -> dict[str, Any]:
+    return {
+        "name": "r",
+        "properties": {"addressPrefix": prefix, "nextHopType": hop, "nextHopIpAddress": "10.0.0.4"},
+    }
+
+
+def _egress_facts(subnet: dict[str, Any], **kw: Any) -> Facts:
+    return Facts(subnet={"properties": subnet}, **kw)
+
+
+@pytest.mark.parametrize(
+    ("facts", "codes"),
+    [
+        # the NIC's group counts too (named in the scale set's network configuration)
+        (
+            _egress_facts(
+                {"natGateway": {"id": "/nat"}},
+                nat_gateway={"id": "/nat", "name": "nat"},
+                scale_set={
+                    "properties": {
+                        "virtualMachineProfile": {
+                            "networkProfile": {
+                                "networkInterfaceConfigurations": [
+                                    {"properties": {"networkSecurityGroup": {"id": NSG_ID}}}
+                                ]
+                            }
+                        }
+                    }
+                },
+                nsgs={NSG_ID.lower(): _nsg(("deny-all-out", 100, "Deny", "*", "*"))},
+            ),
+            [("egress.nsg_denies", "error"), ("egress.nat_gateway", "info")],
+        ),
+        (
+            _egress_facts(
+                {"routeTable": {"id": RT_ID}, "defaultOutboundAccess": False},
+                route_table={"properties": {"routes": [_route("0.0.0.0/0", "VirtualAppliance")]}},
+            ),
+            [("egress.via_appliance", "warning"), ("egress.hosts", "info")],
+        ),
+        (
+            _egress_facts(
+                {"routeTable": {"id": RT_ID}},
+                route_table={"properties": {"routes": [_route("0.0.0.0/0", "None")]}},
+            ),
+            [("egress.route_drops", "error")],
+        ),
+        (
+            # a route for one service tag only: the others leave by default outbound access
+            _egress_facts(
+                {"routeTable": {"id": RT_ID}},
+                route_table={"properties": {"routes": [_route("AzureActiveDirectory", "None")]}},
+            ),
+            [("egress.route_drops", "error")],
+        ),
+        (_egress_facts({}), [("egress.default_outbound", "warning"), ("egress.hosts", "info")]),
+        (_egress_facts({"defaultOutboundAccess": False}), [("egress.none", "error")]),
+    ],
+)
+def test_egress(facts: Facts, codes: list[tuple[str, str]]) -> None:
+    assert [(f.code, f.severity) for f in network.check_egress(SPEC, facts)] == codes
