@@ -212,3 +212,25 @@ def test_missing_devops_permission(served: Callable[..., Served], capsys: Any, t
     [found] = errors(data)
     assert found["code"] == "permissions.devops_missing"
     assert "create service connections" in found["found"] and "Service connections" in found["fix"]
+
+
+def test_after_deploy_the_connection_credential_is_checked(
+    served: Callable[..., Served], capsys: Any
+) -> None:
+    from azure.mgmt.msi import ManagedServiceIdentityClient
+
+    s = served()
+    assert s.cli(capsys, "deploy-pool", "-f", str(s.pool), "--yes")[0] == 0
+    code, data = s.doctor(capsys)
+    assert code == 0, data
+    codes = {f["code"] for f in data["data"]["findings"]}
+    assert "permissions.group_absent" not in codes and "connection.absent" not in codes  # both checked now
+    msi = arm_client(s.sb, ManagedServiceIdentityClient)
+    msi.federated_identity_credentials.delete("rg-identity", "id-agents", "agentctl-arm-agents")
+    code, data = s.doctor(capsys)
+    assert code == 5
+    [found] = errors(data)
+    assert (
+        found["code"] == "connection.credential_mismatch"
+        and "sc://contoso/platform/arm-agents" in found["found"]
+    )
