@@ -140,3 +140,26 @@ def test_writes_take_effect_and_read_back(served: Callable[..., Served]) -> None
     ]
     nat = net.nat_gateways.get("rg-network", "nat-agents")
     assert [sub.id.rsplit("/", 1)[1] for sub in nat.subnets] == ["agents"]
+
+
+def test_patches(served: Callable[..., Served]) -> None:
+    s = served()
+    dns = _dns(s)
+    dns.record_sets.update(
+        "rg-network",
+        "privatelink.azurecr.io",
+        "A",
+        "acrprivate",
+        {"properties": {"aRecords": [{"ipv4Address": "10.10.2.99"}]}},
+    )
+    record = dns.record_sets.get("rg-network", "privatelink.azurecr.io", "A", "acrprivate")
+    assert [a.ipv4_address for a in record.a_records] == ["10.10.2.99"]
+    link = dns.virtual_network_links.begin_update(
+        "rg-network", "privatelink.azurecr.io", "vnet-hub", {"properties": {"registrationEnabled": True}}
+    ).result()
+    assert link.registration_enabled is True
+    net = _network(s)
+    nsg = net.network_security_groups.update_tags(
+        "rg-network", "nsg-agents", {"tags": {"owner": "network-team"}}
+    )
+    assert nsg.tags == {"owner": "network-team"}

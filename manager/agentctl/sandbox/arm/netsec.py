@@ -1,10 +1,11 @@
 """Microsoft.Network resources a world's egress depends on, and the writes that change them.
 
 Network security groups (with their security rules and Azure's default rules), route tables
-(with routes), NAT gateways: GET, list, PUT, DELETE. Subnets: PUT (a subnet's NSG, route table,
-NAT gateway, delegations and ``defaultOutboundAccess`` are what a test changes to break a world).
-Private DNS zones, virtual network links and A record sets: PUT and DELETE. The writes answer at
-once with the final resource (``provisioningState: Succeeded``), as a finished operation does.
+(with routes), NAT gateways: GET, list, PUT, DELETE, PATCH of tags. Subnets: PUT (a subnet's
+NSG, route table, NAT gateway, delegations and ``defaultOutboundAccess`` are what a test changes
+to break a world). Private DNS zones, virtual network links and A record sets: PUT, PATCH (links,
+record sets) and DELETE. The writes answer at once with the final resource
+(``provisioningState: Succeeded``), as a finished operation does.
 
 Whether a subnet reaches a host is not decided here: ``agentctl.sandbox.netmodel`` reads these
 resources.
@@ -716,3 +717,47 @@ arm("DELETE", network.ZONES + "/{privateZoneName}/A/{relativeRecordSetName}", "a
     _delete
 )
 arm("DELETE", network.LINKS + "/{virtualNetworkLinkName}", "arm.dnslinks.delete", DNS)(_delete)
+
+
+# --- PATCH: tags of network resources; DNS links and record sets merge their properties ----------
+
+
+def _patch_tags(ctx: Ctx) -> Response:
+    """``UpdateTags``: the body is ``{"tags": {...}}``, which replaces the resource's tags."""
+    found = common.require(ctx, common.path_id(ctx))
+    body = ctx.req.body
+    if not isinstance(body, dict) or set(body) - {"tags"}:
+        raise arm_error(400, "InvalidRequestFormat", "Cannot parse the request. Only 'tags' can be updated.")
+    found["tags"] = body.get("tags") or {}
+    return Response(200, common.view(ctx.st, found))
+
+
+for _template, _name in (
+    (NSGS + "/{networkSecurityGroupName}", "nsgs"),
+    (ROUTE_TABLES + "/{routeTableName}", "routetables"),
+    (NATS + "/{natGatewayName}", "natgateways"),
+):
+    arm("PATCH", _template, f"arm.{_name}.patch", NETWORK)(_patch_tags)
+
+
+@arm("PATCH", network.LINKS + "/{virtualNetworkLinkName}", "arm.dnslinks.patch", DNS)
+def patch_link(ctx: Ctx) -> Response:
+    found = common.require(ctx, common.path_id(ctx))
+    body = _body(ctx, "VirtualNetworkLink")
+    props = body.get("properties") or {}
+    for member in ("registrationEnabled", "resolutionPolicy"):
+        if member in props:
+            found["properties"][member] = props[member]
+    if "tags" in body:
+        found["tags"] = body["tags"] or {}
+    return Response(200, common.view(ctx.st, found))
+
+
+@arm("PATCH", network.ZONES + "/{privateZoneName}/A/{relativeRecordSetName}", "arm.dnsrecords.patch", DNS)
+def patch_record(ctx: Ctx) -> Response:
+    found = common.require(ctx, common.path_id(ctx))
+    props = _body(ctx, "RecordSet").get("properties") or {}
+    for member in ("ttl", "aRecords", "metadata"):
+        if member in props:
+            found["properties"][member] = props[member]
+    return Response(200, common.view(ctx.st, found))
