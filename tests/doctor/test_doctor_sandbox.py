@@ -234,3 +234,14 @@ def test_after_deploy_the_connection_credential_is_checked(
         found["code"] == "connection.credential_mismatch"
         and "sc://contoso/platform/arm-agents" in found["found"]
     )
+
+
+def test_missing_references_are_findings(served: Callable[..., Served], capsys: Any) -> None:
+    s = served()
+    text = s.pool.read_text()
+    for old, new in (("images/ubuntu-24.04-agent", "images/nope"), ("subnets/agents", "subnets/nope")):
+        text = text.replace(old, new)
+    s.pool.write_text(text.replace("userAssignedIdentities/id-agents", "userAssignedIdentities/nope"))
+    code, data = s.doctor(capsys)
+    assert code == 5, data
+    assert {f["code"] for f in errors(data)} == {"subnet.missing", "image.missing", "identity.missing"}

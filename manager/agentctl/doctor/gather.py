@@ -5,6 +5,7 @@ checks say what is missing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from agentctl.cloud import Target
 from agentctl.config import PoolSpec, parse_id
 from agentctl.devops import DevOps
 from agentctl.doctor import access
+from agentctl.errors import NotFound
 from agentctl.observe import version_key
 from agentctl.resources import registries as regs
 
@@ -113,11 +115,13 @@ def gather(spec: PoolSpec, target: Target) -> Facts:
             "scale_set": pool.submit(arm.get_scale_set, spec.azure.resourceGroup, spec.scaleSet.name),
             "resource_group": pool.submit(arm.get_resource_group, spec.azure.resourceGroup),
             "image": pool.submit(arm.get_gallery_image, image["rg"], image["gallery"], image["name"]),
-            "versions": pool.submit(arm.list_image_versions, image["rg"], image["gallery"], image["name"]),
+            "versions": pool.submit(
+                _listed, arm.list_image_versions, image["rg"], image["gallery"], image["name"]
+            ),
             "usages": pool.submit(arm.list_usages, spec.azure.location),
             "skus": pool.submit(arm.list_skus, spec.azure.location),
             "identity": pool.submit(arm.get_identity, id_rg, id_name),
-            "fics": pool.submit(arm.list_federated_credentials, id_rg, id_name),
+            "fics": pool.submit(_listed, arm.list_federated_credentials, id_rg, id_name),
             "connection": pool.submit(dev.endpoint_by_name, spec.devops.azureConnection.name),
             "project": pool.submit(lambda: dev.project),
         }
@@ -182,9 +186,15 @@ def gather(spec: PoolSpec, target: Target) -> Facts:
 
 def _permissions(arm: Arm, scope: str) -> list[dict[str, Any]] | None:
     """The caller's permissions at ``scope``; None when the scope does not exist."""
-    from agentctl.errors import NotFound
-
     try:
         return arm.list_permissions(scope)
     except NotFound:
         return None
+
+
+def _listed(read: Callable[..., list[dict[str, Any]]], *args: str) -> list[dict[str, Any]]:
+    """A list below a resource; empty when the resource does not exist (a check reports that)."""
+    try:
+        return read(*args)
+    except NotFound:
+        return []
