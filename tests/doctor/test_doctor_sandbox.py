@@ -8,10 +8,10 @@ from typing import Any
 
 import jsonschema
 import pytest
+from doctor_helpers import SUB, Served, errors
 
 from agentctl.sandbox.testing import arm_client
 from agentctl.schemas import load as load_schema
-from conftest import SUB, Served, errors
 from testlib import is_write
 
 RG_NET = "rg-network"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError
+from doctor_helpers import SUB, Served
 
 from agentctl.sandbox.testing import arm_client
-from conftest import SUB, Served
 
 NET = f"/subscriptions/{SUB}/resourceGroups/rg-network/providers/Microsoft.Network"
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conftest import Served
+from doctor_helpers import Served
 
 
 def _status(s: Served, capsys: Any) -> dict[str, Any]:
