@@ -497,9 +497,16 @@ class _Walk:
 
 
 def _generic(template: str) -> bool:
-    """Generic ARM operations (by id, any provider) would match every path and hide unknown ones."""
-    literal = [s for s in template.strip("/").split("/") if "{" not in s]
-    return not literal or "{resourceProviderNamespace}" in template
+    """Generic ARM operations (by id, any resource of any provider) would match every path and hide
+    unknown ones. A template that names a provider only to read its registration, or that ends in
+    literal segments after the resource (the permissions at a resource), is specific."""
+    segments = template.split("?")[0].strip("/").split("/")
+    literal = [s for s in segments if "{" not in s]
+    if not literal:
+        return True
+    if "{resourceProviderNamespace}" not in template:
+        return False
+    return "{parentResourcePath}" in template and "{" in segments[-1]
 
 
 @functools.cache
@@ -592,8 +599,10 @@ class SpecIndex:
     def _pattern(template: str, params: tuple[Json, ...]) -> re.Pattern[str]:
         multi = {p["name"] for p in params if p.get("in") == "path" and p.get("x-ms-skip-url-encoding")}
         parts = re.split(r"(\{[^}]+\})", template.split("?")[0].rstrip("/"))
+        # a path parameter inserted as is may hold slashes, or nothing at all: an SDK sends the empty
+        # parent path of a top-level resource as ``Microsoft.X//type/name``
         regex = "".join(
-            (".+" if part[1:-1] in multi else "[^/]+") if part.startswith("{") else re.escape(part)
+            (".*" if part[1:-1] in multi else "[^/]+") if part.startswith("{") else re.escape(part)
             for part in parts
         )
         return re.compile(regex + "/?", re.IGNORECASE)

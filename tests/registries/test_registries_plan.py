@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agentctl import config, desired
+from agentctl import config, desired, dnscheck
 from agentctl.errors import PreconditionFailed
 from agentctl.observe import Facts
 from agentctl.plan import Action
@@ -76,7 +76,7 @@ def assignment(
 def zone(
     records: tuple[str, ...] = ("acrplatform", "acrplatform.westeurope.data"), vnet: str = VNET
 ) -> regs.Zone:
-    return regs.Zone(ZONE_ID, "privatelink.azurecr.io", {vnet.lower()}, set(records))
+    return dnscheck.Zone(ZONE_ID, "privatelink.azurecr.io", {vnet.lower()}, set(records))
 
 
 def connection(spec: config.PoolSpec = SPEC, **overrides: Any) -> dict[str, Any]:

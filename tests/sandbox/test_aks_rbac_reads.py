@@ -170,7 +170,10 @@ def test_registry(arm: Arm) -> None:
 
 def test_private_dns(arm: Arm) -> None:
     dns = arm.dns
-    assert [z.name for z in dns.private_zones.list()] == ["privatelink.azurecr.io"]
+    zones = [z.name for z in dns.private_zones.list()]
+    assert "privatelink.azurecr.io" in zones
+    # each private cluster has its system zone <guid>.privatelink.<region>.azmk8s.io
+    assert sum(1 for z in zones if z.endswith(".privatelink.westeurope.azmk8s.io")) == 2
     zone = dns.private_zones.get("rg-network", "privatelink.azurecr.io")
     assert (zone.number_of_virtual_network_links, zone.number_of_record_sets) == (1, 3)
     [link] = dns.virtual_network_links.list("rg-network", "privatelink.azurecr.io")

@@ -154,6 +154,7 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         codes["plan"] = run(rig, canary, "plan", [*base, "plan", "-f", pool])
         codes["deploy-pool"] = run(rig, canary, "deploy", [*base, "deploy-pool", "-f", pool, "--yes"])
         codes["status"] = run(rig, canary, "status", [*base, "status", "-f", pool])
+        codes["doctor"] = run(rig, canary, "doctor", [*base, "doctor", "-f", pool])
         codes["image list"] = run(rig, canary, "image", [*base, "image", "list", "-f", pool])
         roll = [*base, "image", "roll", "-f", pool, "--latest", "--recycle-idle", "--yes"]
         codes["image roll"] = run(rig, canary, "roll", roll)
@@ -185,6 +186,7 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         "plan": 2,
         "deploy-pool": 0,
         "status": 0,
+        "doctor": 0,
         "image list": 0,
         "image roll": 0,
         "image prune": 0,

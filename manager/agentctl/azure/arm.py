@@ -510,3 +510,40 @@ class Arm:
                 rg, gallery, image, version, expand="ReplicationStatus"
             ),
         )
+
+    # --- preflight reads (used by doctor; GETs only) ---
+
+    @_shareable
+    def get_by_id(self, rid: str, api_version: str = NETWORK_API_VERSION) -> dict[str, Any] | None:
+        """Any resource by id (network security groups, route tables, NAT gateways, subnets)
+        through the generic resources API."""
+        return self.read(
+            f"read {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}",
+            lambda: self.resources.resources.get_by_id(rid, api_version=api_version),
+        )
+
+    @_shareable
+    def list_permissions(self, scope: str) -> list[dict[str, Any]]:
+        """The caller's effective permissions at a resource group or a resource below one."""
+        parts = scope.strip("/").split("/")
+        ops = self.authorization.permissions
+        with translated(f"list permissions at {scope}"):
+            if len(parts) == 4:
+                items = ops.list_for_resource_group(parts[3])
+            else:  # .../providers/{namespace}/{parent path...}/{type}/{name}
+                items = ops.list_for_resource(parts[3], parts[5], "/".join(parts[6:-2]), parts[-2], parts[-1])
+            return [wire(p) for p in items]
+
+    @_shareable
+    def list_usages(self, location: str) -> list[dict[str, Any]]:
+        with translated(f"list compute usages in {location}"):
+            return [wire(u) for u in self.compute.usage.list(location)]
+
+    @_shareable
+    def list_skus(self, location: str) -> list[dict[str, Any]]:
+        with translated(f"list VM sizes in {location}"):
+            return [wire(s) for s in self.compute.resource_skus.list(filter=f"location eq '{location}'")]
+
+    @_shareable
+    def get_provider(self, namespace: str) -> dict[str, Any] | None:
+        return self.read(f"read resource provider {namespace}", self.resources.providers.get, namespace)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "status": "agentctl.cli.pool:status",
     "destroy": "agentctl.cli.pool:destroy",
     "standby": "agentctl.cli.standby:standby",
+    "doctor": "agentctl.cli.doctor:doctor",
     "image": "agentctl.cli.image:image",
     "kubeconfig": "agentctl.cli.kubeconfig:kubeconfig",
     "sandbox": "agentctl.cli.sandbox:sandbox",

@@ -57,6 +57,8 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     "check.update": ("PATCH", "86c8381e-5aee-4cde-8ae4-25c0c7f5eaea", "7.1-preview.1"),
     "check.delete": ("DELETE", "86c8381e-5aee-4cde-8ae4-25c0c7f5eaea", "7.1-preview.1"),
     "identity.read": ("GET", "28010c54-d0c0-4c89-a5b0-1c9e188b9fb7", "7.1-preview.1"),
+    # reads that are a POST: the caller's permissions (HasPermissionsBatch)
+    "security.evaluate": ("POST", "cf1faa59-1b63-4448-bf04-13d981a46f5d", "7.1-preview.1"),
 }
 # the lists the service pages (their specs take continuationToken): read them with list_all
 PAGED = frozenset({"environment.list"})

@@ -32,6 +32,7 @@ from agentctl import desired
 from agentctl.apply import Context
 from agentctl.azure import Arm
 from agentctl.config import PoolSpec, Registry, parse_id
+from agentctl.dnscheck import Zone, lookup, zones_named
 from agentctl.errors import CloudError, PreconditionFailed, quoted
 from agentctl.observe import Clients, Facts
 from agentctl.plan import CREATE, DELETE, NOOP, UPDATE, Action, Change
@@ -53,14 +54,6 @@ class RegistryFacts:
     assignments: list[dict[str, Any]]  # of the agents' principal, at the registry
     connection: dict[str, Any] | None
     permissions: dict[str, Any]
-
-
-@dataclass
-class Zone:
-    id: str
-    name: str
-    vnets: set[str]  # linked virtual network ids, lower case
-    records: set[str]  # A record set names, lower case
 
 
 @dataclass
@@ -187,18 +180,16 @@ def check(registry: dict[str, Any], zones: list[Zone], vnet_id: str) -> dict[str
             f"(az acr update -n {name} --sku {PRIVATE_SKU})"
         )
     zname = zone_name(registry)
-    same_name = [z for z in zones if z.name.lower() == zname]
-    linked = [z for z in same_name if vnet_id.lower() in z.vnets]
-    if not linked:
-        found = ", ".join(z.id for z in same_name) or "none in the subscription"
+    found_zone = lookup(zones, vnet_id, zname, expected_records(registry))
+    if found_zone.zone is None:
+        found = ", ".join(z.id for z in found_zone.unlinked) or "none in the subscription"
         warnings.append(
             f"no private DNS zone {zname} is linked to virtual network {vnet_id.rsplit('/', 1)[-1]} "
             f"(zones named so: {found}): link one to it so the agents resolve {login_server(registry)} "
             "to the registry's private endpoint"
         )
-        return {"zone": None, "missingRecords": expected_records(registry), "warnings": warnings}
-    zone = linked[0]
-    missing = [r for r in expected_records(registry) if r not in zone.records]
+        return {"zone": None, "missingRecords": found_zone.missing, "warnings": warnings}
+    zone, missing = found_zone.zone, found_zone.missing
     for record in missing:
         warnings.append(
             f"private DNS zone {zname} ({zone.id}) has no A record '{record}': add it with the private "
@@ -244,13 +235,9 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
             c for c in dev.values(doc.result()) if str(c.get("type", "")).lower() == "dockerregistry"
         ],
     )
-    wanted = {zone_name(f.registry) for f in found if f.registry and login_server(f.registry)}
-    zones = (
-        [z for z in arm.list_private_dns_zones() if str(z.get("name", "")).lower() in wanted]
-        if wanted
-        else []
+    out.zones = zones_named(
+        arm, {zone_name(f.registry) for f in found if f.registry and login_server(f.registry)}
     )
-    out.zones = [_zone(arm, z) for z in zones]
     return out
 
 
@@ -272,18 +259,6 @@ def _identity_assignments(spec: PoolSpec, arm: Arm, facts: Facts) -> list[dict[s
         for a in arm.list_role_assignments(f"/subscriptions/{sub}", facts.principal_id)
     ]
     return [*facts.role_assignments, *others]
-
-
-def _zone(arm: Arm, zone: dict[str, Any]) -> Zone:
-    rg = str(zone["id"]).split("/")[4]
-    links = arm.list_dns_zone_links(rg, zone["name"])
-    records = arm.list_a_records(rg, zone["name"])
-    return Zone(
-        str(zone["id"]),
-        str(zone["name"]),
-        {str(desired._get(link, "properties", "virtualNetwork", "id") or "").lower() for link in links},
-        {str(r.get("name", "")).lower() for r in records},
-    )
 
 
 # --- plan --------------------------------------------------------------------------------

@@ -30,9 +30,20 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from agentctl.sandbox import accesslog, auth, endpoints, prices, registry, seed, tls, world
 
 # The service modules register their routes and tickers on import.
-from agentctl.sandbox.arm import acr, aks, authorization, compute, gallery, identity, network, resources  # noqa: F401
+from agentctl.sandbox.arm import (  # noqa: F401
+    acr,
+    aks,
+    authorization,
+    compute,
+    gallery,
+    identity,
+    netsec,
+    network,
+    preflight,
+    resources,
+)
 from agentctl.sandbox.arm import managedpools as managed_pools  # noqa: F401
-from agentctl.sandbox.devops import core, environments, permissions, pools  # noqa: F401
+from agentctl.sandbox.devops import core, environments, permissions, pools, security  # noqa: F401
 from agentctl.sandbox.devops import endpoints as devops_endpoints  # noqa: F401
 from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan, parse, parse_timing
 from agentctl.sandbox.files import ensure_dir, locked

@@ -151,6 +151,9 @@ def _resource_group(c: _Checker, name: str, node: Node, location: str) -> dict[s
         "userAssignedIdentities",
         "managedClusters",
         "registries",
+        "networkSecurityGroups",
+        "routeTables",
+        "natGateways",
     }
     fields = c.mapping(node, kinds)
     where = c.text(fields.get("location"), location)
@@ -174,11 +177,44 @@ def _resource_group(c: _Checker, name: str, node: Node, location: str) -> dict[s
                 "name": n,
                 "location": c.text(f.get("location"), where),
                 "addressPrefixes": [c.prefix(p) for p in c.items(f.get("addressPrefixes"))],
-                "subnets": {s: c.prefix(p) for s, p in sub_map(f, "subnets").items()},
+                "dnsServers": c.texts(f.get("dnsServers")),
+                "subnets": {s: _subnet(c, p) for s, p in sub_map(f, "subnets").items()},
             }
             for n, f, _ in each(
-                "virtualNetworks", {"location", "addressPrefixes", "subnets"}, ("addressPrefixes",)
+                "virtualNetworks",
+                {"location", "addressPrefixes", "subnets", "dnsServers"},
+                ("addressPrefixes",),
             )
+        ],
+        "networkSecurityGroups": [
+            {
+                "name": n,
+                "location": c.text(f.get("location"), where),
+                "rules": _rules(c, f.get("securityRules")),
+            }
+            for n, f, _ in each("networkSecurityGroups", {"location", "securityRules"})
+        ],
+        "routeTables": [
+            {
+                "name": n,
+                "location": c.text(f.get("location"), where),
+                "routes": {
+                    r: {
+                        k: c.text(v)
+                        for k, v in c.mapping(
+                            rv,
+                            {"addressPrefix", "nextHopType", "nextHopIpAddress"},
+                            ("addressPrefix", "nextHopType"),
+                        ).items()
+                    }
+                    for r, rv in sub_map(f, "routes").items()
+                },
+            }
+            for n, f, _ in each("routeTables", {"location", "routes"})
+        ],
+        "natGateways": [
+            {"name": n, "location": c.text(f.get("location"), where)}
+            for n, f, _ in each("natGateways", {"location"})
         ],
         "privateDnsZones": [
             {
@@ -210,11 +246,20 @@ def _resource_group(c: _Checker, name: str, node: Node, location: str) -> dict[s
                 "entra": c.boolean(f.get("entra"), False),
                 "localAccounts": c.boolean(f.get("localAccounts"), True),
                 "subnet": c.text(f.get("subnet")),
+                "privateDnsLinks": c.texts(f.get("privateDnsLinks")),
                 "node": f.get("subnet", v),
             }
             for n, f, v in each(
                 "managedClusters",
-                {"location", "kubernetesVersion", "privateCluster", "entra", "localAccounts", "subnet"},
+                {
+                    "location",
+                    "kubernetesVersion",
+                    "privateCluster",
+                    "entra",
+                    "localAccounts",
+                    "subnet",
+                    "privateDnsLinks",
+                },
             )
         ],
         "registries": [
@@ -226,6 +271,52 @@ def _resource_group(c: _Checker, name: str, node: Node, location: str) -> dict[s
             for n, f, _ in each("registries", {"location", "sku"})
         ],
     }
+
+
+SUBNET_FIELDS = {
+    "addressPrefix",
+    "networkSecurityGroup",
+    "routeTable",
+    "natGateway",
+    "defaultOutboundAccess",
+    "delegation",
+}
+RULE_FIELDS = {
+    "priority",
+    "direction",
+    "access",
+    "protocol",
+    "destinationAddressPrefix",
+    "destinationPortRange",
+}
+
+
+def _subnet(c: _Checker, node: Node) -> dict[str, Any]:
+    """A subnet: its prefix, or a mapping naming the NSG, route table and NAT gateway of its group."""
+    if isinstance(node.value, str):
+        return {"addressPrefix": c.prefix(node)}
+    f = c.mapping(node, SUBNET_FIELDS, ("addressPrefix",))
+    out: dict[str, Any] = {"addressPrefix": c.prefix(f["addressPrefix"]) if "addressPrefix" in f else ""}
+    for key in ("networkSecurityGroup", "routeTable", "natGateway", "delegation"):
+        if key in f:
+            out[key] = c.text(f[key])
+    if "defaultOutboundAccess" in f:
+        out["defaultOutboundAccess"] = c.boolean(f["defaultOutboundAccess"], True)
+    return out
+
+
+def _rules(c: _Checker, node: Node | None) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, rnode in (c.mapping(node) if node is not None else {}).items():
+        f = c.mapping(rnode, RULE_FIELDS, ("priority", "direction", "access"))
+        rule: dict[str, Any] = {k: c.text(v) for k, v in f.items()}
+        try:
+            rule["priority"] = int(rule.get("priority", "0"))
+        except ValueError:
+            c.bad(f["priority"], "expected an integer between 100 and 4096")
+        rule.setdefault("protocol", "*")
+        out[name] = rule
+    return out
 
 
 def _images(c: _Checker, node: Node | None) -> list[dict[str, Any]]:
@@ -246,8 +337,15 @@ def _images(c: _Checker, node: Node | None) -> list[dict[str, Any]]:
             parts = version.split(".")
             if len(parts) != 3 or not all(p.isdigit() and int(p) < 2**31 for p in parts):
                 c.bad(vnode, f"image version '{version}' must be Major.Minor.Patch (32-bit integers)")
-            vf = c.mapping(vnode, {"publishedDate"})
-            versions.append({"name": version, "publishedDate": c.timestamp(vf.get("publishedDate"))})
+            vf = c.mapping(vnode, {"publishedDate", "regions", "excludeFromLatest"})
+            versions.append(
+                {
+                    "name": version,
+                    "publishedDate": c.timestamp(vf.get("publishedDate")),
+                    "regions": c.texts(vf.get("regions")),
+                    "excludeFromLatest": c.boolean(vf.get("excludeFromLatest"), False),
+                }
+            )
         out.append(
             {
                 "name": name,
@@ -264,8 +362,17 @@ def _images(c: _Checker, node: Node | None) -> list[dict[str, Any]]:
 def _devops(c: _Checker, node: Node | None) -> dict[str, Any]:
     if node is None:
         c.problems.add("missing section 'devops'", "devops")
-        return {"organization": "contoso", "organizationId": "", "projects": [], "users": [], "groups": []}
-    f = c.mapping(node, {"organization", "organizationId", "projects", "users", "groups"}, ("organization",))
+        return {
+            "organization": "contoso",
+            "organizationId": "",
+            "projects": [],
+            "users": [],
+            "groups": [],
+            "denied": [],
+        }
+    f = c.mapping(
+        node, {"organization", "organizationId", "projects", "users", "groups", "denied"}, ("organization",)
+    )
     org = c.text(f.get("organization"), "contoso")
     if org.lower() in RESERVED_ORGS or "/" in org:
         c.bad(f["organization"], f"'{org}' cannot be an organization name here")
@@ -313,7 +420,40 @@ def _devops(c: _Checker, node: Node | None) -> dict[str, Any]:
         "projects": projects,
         "users": users,
         "groups": groups,
+        "denied": c.texts(f.get("denied")),
     }
+
+
+def _merge(base: Node, over: Node) -> Node:
+    """``over`` laid on ``base``: mappings merge key by key, a ``null`` removes the key, anything
+    else (scalars, lists) replaces."""
+    if not (isinstance(base.value, dict) and isinstance(over.value, dict)):
+        return over
+    merged = dict(base.value)
+    for key, value in over.value.items():
+        if isinstance(value.value, str) and value.value in ("null", "~"):
+            merged.pop(key, None)
+        else:
+            merged[key] = _merge(merged[key], value) if key in merged else value
+    return Node(merged, over.line, over.path)
+
+
+def _extends(c: _Checker, top: Node) -> Node:
+    """A world with ``extends: <built-in world>`` is that world with its own fields laid on top."""
+    if not isinstance(top.value, dict) or "extends" not in top.value:
+        return top
+    ref = top.value["extends"]
+    name = c.text(ref)
+    known = [p.name for p in resources.files("agentctl.sandbox.worlds").iterdir() if p.name.endswith(".yaml")]
+    if name not in known:
+        c.bad(ref, f"'{name}' is not a built-in world ({', '.join(sorted(known))})")
+        return top
+    text = resources.files("agentctl.sandbox.worlds").joinpath(name).read_text(encoding="utf-8")
+    root = yamlsrc.compose(text)
+    base = _tree(root, "", [MAX_NODES]) if root is not None else Node({}, 1, "")
+    base = _extends(c, base)
+    own = Node({k: v for k, v in top.value.items() if k != "extends"}, top.line, top.path)
+    return _merge(base, own)
 
 
 def parse(text: str, file: str) -> dict[str, Any]:
@@ -336,8 +476,21 @@ def parse(text: str, file: str) -> dict[str, Any]:
         c.problems.raise_if_any(f"world {file} is invalid")
     if top is None:
         raise InvalidInput(f"{file} is empty")
+    top = _extends(c, top)
     f = c.mapping(
-        top, {"tenantId", "subscription", "location", "caller", "resourceGroups", "devops"}, ("subscription",)
+        top,
+        {
+            "tenantId",
+            "subscription",
+            "location",
+            "caller",
+            "resourceGroups",
+            "devops",
+            "roleAssignments",
+            "quota",
+            "unregisteredProviders",
+        },
+        ("subscription",),
     )
     sub = c.mapping(f["subscription"], {"id", "name"}, ("id",)) if "subscription" in f else {}
     location = c.text(f.get("location"), "westeurope")
@@ -351,14 +504,46 @@ def parse(text: str, file: str) -> dict[str, Any]:
             for n, v in (c.mapping(f["resourceGroups"]) if "resourceGroups" in f else {}).items()
         ],
         "devops": _devops(c, f.get("devops")),
+        "roleAssignments": [
+            {
+                k: c.text(v)
+                for k, v in c.mapping(a, {"principal", "role", "scope"}, ("principal", "role")).items()
+            }
+            for a in c.items(f.get("roleAssignments"))
+        ],
+        "quota": {
+            region: {name: _count(c, v) for name, v in c.mapping(q).items()}
+            for region, q in (c.mapping(f["quota"]) if "quota" in f else {}).items()
+        },
+        "unregisteredProviders": c.texts(f.get("unregisteredProviders")),
     }
     people = [u["mail"] for u in world["devops"]["users"]]
     world["caller"] = c.text(f.get("caller"), people[0] if people else "")
     if world["caller"] and world["caller"] not in people:
         c.bad(f["caller"], f"caller '{world['caller']}' is not one of the devops users")
     _resolve_cluster_subnets(c, world)
+    _check_role_assignments(c, world, f.get("roleAssignments"))
     c.problems.raise_if_any(f"world {file} is invalid")
     return world
+
+
+def _check_role_assignments(c: _Checker, world: dict[str, Any], node: Node | None) -> None:
+    from agentctl.sandbox.arm.authorization import BUILT_IN
+
+    people = {p["mail"] for p in world["devops"]["users"] + world["devops"]["groups"]}
+    for item, a in zip(c.items(node), world["roleAssignments"], strict=False):
+        if a.get("role") not in BUILT_IN:
+            c.bad(item, f"role '{a.get('role')}' is not one the sandbox knows ({', '.join(BUILT_IN)})")
+        if a.get("principal") not in people:
+            c.bad(item, f"principal '{a.get('principal')}' is not one of the devops users or groups")
+
+
+def _count(c: _Checker, node: Node) -> int:
+    text = c.text(node, "0")
+    if not text.isdigit():
+        c.bad(node, "expected a whole number")
+        return 0
+    return int(text)
 
 
 def _resolve_cluster_subnets(c: _Checker, world: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""JSON Schemas the project documents: pool.yaml, and the `data` of plan and status envelopes."""
+"""JSON Schemas the project documents: pool.yaml, and the `data` of plan, status and doctor envelopes."""
 
 from __future__ import annotations
 

@@ -71,7 +71,8 @@ def managed_cluster(
         "kubernetesVersion": spec["kubernetesVersion"],
         "currentKubernetesVersion": spec["kubernetesVersion"],
         "dnsPrefix": name,
-        "privateFQDN": f"{name}-{suffix}.privatelink.{location}.azmk8s.io",
+        # the system private DNS zone is <guid>.privatelink.<region>.azmk8s.io, one per cluster
+        "privateFQDN": f"{name}-{suffix}.{common.stable_guid(rid + '/dns')}.privatelink.{location}.azmk8s.io",
         "agentPoolProfiles": [
             {
                 "name": "system",

@@ -91,6 +91,14 @@ BUILT_IN: dict[str, tuple[str, str, list[str]]] = {
         ["Microsoft.Authorization/*/read"],
     ),
 }
+# what a built-in role's permissions leave out (Contributor cannot grant roles)
+NOT_ACTIONS: dict[str, list[str]] = {
+    "Contributor": [
+        "Microsoft.Authorization/*/Delete",
+        "Microsoft.Authorization/*/Write",
+        "Microsoft.Authorization/elevateAccess/Action",
+    ],
+}
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 MODEL = {
     "RoleAssignmentCreateParameters": {
@@ -138,7 +146,14 @@ def _definition(sub: str, name: str) -> dict[str, Any]:
             "type": "BuiltInRole",
             "description": description,
             "assignableScopes": ["/"],
-            "permissions": [{"actions": actions, "notActions": [], "dataActions": [], "notDataActions": []}],
+            "permissions": [
+                {
+                    "actions": actions,
+                    "notActions": NOT_ACTIONS.get(name, []),
+                    "dataActions": [],
+                    "notDataActions": [],
+                }
+            ],
             "createdOn": "2015-02-02T21:55:09.8806423Z",
             "updatedOn": "2024-01-01T00:00:00.0000000Z",
         },

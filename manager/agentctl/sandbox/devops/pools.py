@@ -9,7 +9,11 @@ that allows writing to it.
 
 Then a ticker plays Azure DevOps: after ``timing.scale_delay`` it sets the scale set's capacity
 to the standby count (creating instances), adds a node per instance in state ``new``, and after
-``timing.node_idle_delay`` marks it ``idle`` with its agent online. Instances deleted through ARM
+``timing.node_idle_delay`` marks it ``idle`` with its agent online, if the instance can reach
+what the agent extension needs (``AGENT_HOSTS``, judged by ``agentctl.sandbox.netmodel``); if
+not, the node goes to ``failedToStartPendingDelete`` with an error in the pool log, and after
+another ``node_idle_delay`` Azure DevOps deletes the instance (and, the pool being short of
+its standby count, creates a new one). Instances deleted through ARM
 lose their nodes and are replaced. The ticker runs against the clock on every request, so the
 simulation also advances across processes sharing a state directory.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+from agentctl.sandbox import netmodel
 from agentctl.sandbox.arm import authorization, compute, identity
 from agentctl.sandbox.arm import common as arm_common
 from agentctl.sandbox.devops import common, endpoints, permissions
@@ -481,6 +486,39 @@ def delete_queue(ctx: Ctx) -> Response:
 # --- what Azure DevOps does on its own ---------------------------------------------------------
 
 
+# What a new VM must reach for its agent to come online: the agent extension downloads the agent,
+# then the agent registers with the organization.
+AGENT_HOSTS = ("download.agent.dev.azure.com", "dev.azure.com")
+EXTENSION = "Microsoft.Azure.DevOps.Pipelines.Agent"
+
+
+def _unreachable(st: State, vmss: common.Item | None) -> str:
+    """Why the scale set's VMs cannot bring an agent online ("" when they can)."""
+    if vmss is None:
+        return ""
+    subnet, nic_nsg = netmodel.scale_set_network(vmss)
+    if subnet is None:
+        return ""
+    for host in AGENT_HOSTS:
+        verdict = netmodel.reach(st, subnet, host, 443, nic_nsg)
+        if not verdict.ok:
+            return f"https://{host}: {verdict.reason}"
+    return ""
+
+
+def _fail_node(st: State, ep: common.Item, node: common.Item, why: str, now: float) -> None:
+    node.update(state="failedToStartPendingDelete", agentState="none", stateChangedOn=iso_z(now))
+    _log(
+        st,
+        ep["poolId"],
+        "configurationJob",
+        f"Failed to start the agent on {node['name']}: the VM extension {EXTENSION} could not reach "
+        f"{why.split(': ', 1)[0]} ({why.split(': ', 1)[1]}). The VM will be deleted.",
+        now,
+        "error",
+    )
+
+
 def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Timing, now: float) -> None:
     """One node per live instance; new nodes come online after ``node_idle_delay``."""
     key = str(ep["poolId"])
@@ -510,12 +548,25 @@ def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Tim
             }
         )
         timers[str(nid)] = now + timing.node_idle_delay
-    for node in nodes:
+    vmss = arm_common.get(st, ep["azureId"])
+    for node in list(nodes):
         due = timers.get(str(node["id"]))
-        if node["state"] == "new" and due is not None and due <= now:
+        if due is None or due > now:
+            continue
+        if node["state"] == "new":
+            why = _unreachable(st, vmss)
+            if why:
+                _fail_node(st, ep, node, why, due)
+                timers[str(node["id"])] = due + timing.node_idle_delay
+                continue
             node.update(state="idle", agentState="online", stateChangedOn=iso_z(due))
             node["agentId"] = common.next_id(st, "agent")
             timers.pop(str(node["id"]))
+        elif node["state"] == "failedToStartPendingDelete" and vmss is not None:
+            compute.remove_instances(st, vmss, [node["computeId"]])
+            nodes.remove(node)
+            timers.pop(str(node["id"]))
+            _log(st, ep["poolId"], "deleteVMs", f"Deleted {node['name']}: its agent failed to start.", now)
     pool = pools(st).get(key)
     if pool is not None:
         pool["size"] = sum(1 for n in nodes if "agentId" in n)
