@@ -18,7 +18,7 @@ from typing import Any
 
 from agentctl import desired, resources
 from agentctl.config import PoolSpec
-from agentctl.errors import AgentctlError, ApplyFailed, CloudError
+from agentctl.errors import AgentctlError, ApplyFailed, CloudError, Interrupted
 from agentctl.observe import Clients, Facts
 from agentctl.plan import NOOP, Action, Plan
 
@@ -53,8 +53,16 @@ class Context:
 
 
 def apply(
-    plan: Plan, spec: PoolSpec, facts: Facts, clients: Clients, on_event: Event | None = None
+    plan: Plan,
+    spec: PoolSpec,
+    facts: Facts,
+    clients: Clients,
+    on_event: Event | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Outcome]:
+    """Run the plan; once ``stop()`` is true no step starts, running ones finish, and
+    ``Interrupted`` lists the steps done."""
+    stopping = stop or (lambda: False)
     ctx = Context(spec, facts, clients)
     notify = on_event or (lambda a, s: None)
     in_plan = {a.key for a in plan.pending}
@@ -67,7 +75,7 @@ def apply(
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="apply") as pool:
         running: dict[Future[None], Action] = {}
         while pending or running:
-            if failure is None:
+            if failure is None and not stopping():
                 for key, action in list(pending.items()):
                     if all(n in done or n not in in_plan for n in action.needs):
                         del pending[key]
@@ -95,11 +103,19 @@ def apply(
         action, err = failure
         if not isinstance(err, AgentctlError):
             raise err
+        label = f"{action.op} {action.kind} {action.name}"
         raise ApplyFailed(
-            f"{action.op} {action.kind} {action.name} failed: {err.message}",
+            f"{label} failed: {err.message.removeprefix(label + ': ')}",
             step=action.key,
             hint=err.hint
             or "fix the cause, then run the same command again: it continues where this run stopped",
+            cause=err,
+        )
+    if pending and stopping():
+        raise Interrupted(
+            f"interrupted: {len(done)} of {len(in_plan)} step(s) finished, {len(pending)} not started",
+            hint="run the same command again: it observes what exists and does only what is left",
+            finished=sorted(done),
         )
     return list(outcomes.values())
 

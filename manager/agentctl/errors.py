@@ -17,6 +17,7 @@ EXIT_USAGE = 2
 EXIT_INVALID = 3
 EXIT_AUTH = 4
 EXIT_NOT_FOUND = 5
+EXIT_DECLINED = 6  # "no" at a confirmation: nothing was changed
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 QUOTE_LIMIT = 40  # characters of an offending value an error message shows
 
@@ -117,14 +118,21 @@ class ApplyFailed(AgentctlError):
     code = "apply.failed"
     exit_code = EXIT_FAILED
 
-    def __init__(self, message: str, *, step: str = "", hint: str = "") -> None:
+    def __init__(
+        self, message: str, *, step: str = "", hint: str = "", cause: AgentctlError | None = None
+    ) -> None:
         super().__init__(message, hint=hint)
         self.step = step
+        self.cause = cause.code if cause else ""
+        if isinstance(cause, AuthError):  # a permission is missing: exit 4, as everywhere else
+            self.exit_code = EXIT_AUTH
 
     def to_dicts(self) -> list[dict[str, Any]]:
         out = super().to_dicts()
         if self.step:
             out[0]["step"] = self.step
+        if self.cause:
+            out[0]["cause"] = self.cause
         return out
 
 
@@ -136,10 +144,21 @@ class InternalError(AgentctlError):
 
 
 class Interrupted(AgentctlError):
-    """The user pressed Ctrl-C (or closed the confirmation prompt)."""
+    """The user pressed Ctrl-C (or closed the confirmation prompt); ``finished`` lists the steps
+    (plan action keys) that were done before agentctl stopped."""
 
     code = "interrupted"
     exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str, *, hint: str = "", finished: list[str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.finished = finished
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        out = super().to_dicts()
+        if self.finished is not None:
+            out[0]["finished"] = self.finished
+        return out
 
 
 class CloudError(AgentctlError):

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -98,10 +100,15 @@ class Renderer:
         if err.hint:
             self.err.print(f"[dim]hint: {escape(err.hint)}[/]")
 
-    def note(self, message: str) -> None:
-        """A human message on stderr (never in JSON mode's stdout)."""
-        if not self.json:
+    def note(self, message: str, always: bool = False) -> None:
+        """A human message on stderr; in JSON mode only when ``always`` (it must be seen at once)."""
+        if always or not self.json:
             self.err.print(message)
+
+    def stop_progress(self) -> None:
+        """Take the progress display off the terminal (before leaving at once)."""
+        if self._live is not None:
+            self._live.stop()
 
     def confirm(self, question: str) -> bool:
         import click
@@ -119,9 +126,13 @@ class Renderer:
 
     @contextmanager
     def progress(self) -> Iterator[Any]:
-        """A Rich progress display on stderr; a no-op sink when not on a terminal or in JSON mode."""
+        """A Rich progress display on stderr; off a terminal, lines a CI log can show (none in JSON mode)."""
         if self.json or not self.err.is_terminal:
-            yield _QuietProgress(self)
+            quiet = _QuietProgress(self)
+            try:
+                yield quiet
+            finally:
+                quiet.close()
             return
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -135,21 +146,53 @@ class Renderer:
                 self._live = None
 
 
+STILL_RUNNING_EVERY = 30.0  # seconds between "still running" lines off a terminal
+
+
+def elapsed(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{seconds:.0f} s"
+
+
 class _QuietProgress:
-    """Stands in for rich.progress.Progress off a terminal: prints finished steps only."""
+    """Stands in for rich.progress.Progress off a terminal: a line when a step starts, a "still
+    running" line every ``STILL_RUNNING_EVERY`` seconds while it runs, and a line when it ends,
+    each with the time the step has taken."""
 
     def __init__(self, renderer: Renderer) -> None:
         self._r = renderer
-        self._names: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._tasks: dict[int, tuple[str, float]] = {}
+        self._count = 0
+        self._closed = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
-        tid = len(self._names)
-        self._names[tid] = description
+        with self._lock:
+            tid, self._count = self._count, self._count + 1
+            self._tasks[tid] = (description, time.monotonic())
+            if self._ticker is None:
+                self._ticker = threading.Thread(target=self._tick, name="still-running", daemon=True)
+                self._ticker.start()
+        self._r.note(f"{description}: started")
         return tid
 
     def update(self, task_id: int, *, description: str | None = None, **_: Any) -> None:
-        if description is not None:
-            self._names[task_id] = description
+        with self._lock:
+            if description is not None and task_id in self._tasks:
+                self._tasks[task_id] = (description, self._tasks[task_id][1])
 
     def remove_task(self, task_id: int) -> None:
-        self._r.note(self._names.pop(task_id, ""))
+        with self._lock:
+            description, since = self._tasks.pop(task_id, ("", time.monotonic()))
+        self._r.note(f"{description} (after {elapsed(time.monotonic() - since)})")
+
+    def _tick(self) -> None:
+        while not self._closed.wait(STILL_RUNNING_EVERY):
+            with self._lock:
+                running = list(self._tasks.values())
+            for description, since in running:
+                self._r.note(f"{description}: still running ({elapsed(time.monotonic() - since)})")
+
+    def close(self) -> None:
+        self._closed.set()

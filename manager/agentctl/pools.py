@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from agentctl import apply as applier
@@ -19,15 +19,19 @@ from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
+from agentctl.errors import AgentctlError, Interrupted
 from agentctl.observe import Clients, Facts, observe
 from agentctl.plan import Plan, plan, plan_destroy
 from agentctl.shared import SharedReads
+from agentctl.stopping import Stop
 
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[Plan], bool]
 Note = Callable[[str], None]
+Planner = Callable[[PoolSpec, Facts], Plan]
 FLEET_WORKERS = 20  # pools whose status is read at once (each reads with its own threads)
+APPLY_WORKERS = 10  # pools one command applies at once (each runs up to 4 steps at once)
 
 
 def clients(spec: PoolSpec, target: Target) -> Clients:
@@ -46,8 +50,10 @@ def deploy(
     confirm: Confirm,
     on_event: applier.Event | None = None,
     on_wait: Note | None = None,
+    stop: Stop | None = None,
+    c: Clients | None = None,
 ) -> dict[str, Any]:
-    return _converge(spec, target, plan, confirm, on_event, on_wait)
+    return _converge(spec, c or clients(spec, target), plan, confirm, on_event, on_wait, stop)
 
 
 def destroy(
@@ -56,22 +62,26 @@ def destroy(
     confirm: Confirm,
     on_event: applier.Event | None = None,
     on_wait: Note | None = None,
+    stop: Stop | None = None,
+    c: Clients | None = None,
 ) -> dict[str, Any]:
-    return _converge(spec, target, plan_destroy, confirm, on_event, on_wait)
+    return _converge(spec, c or clients(spec, target), plan_destroy, confirm, on_event, on_wait, stop)
 
 
 def _converge(
     spec: PoolSpec,
-    target: Target,
-    planner: Callable[[PoolSpec, Facts], Plan],
+    c: Clients,
+    planner: Planner,
     confirm: Confirm,
     on_event: applier.Event | None,
     on_wait: Note | None,
+    stop: Stop | None,
 ) -> dict[str, Any]:
     """Holding the pool's lease (``on_wait`` hears when another run has it): observe (once an
-    operation an interrupted run left on the scale set has ended), plan with ``planner``, ask, apply."""
-    c = clients(spec, target)
-    with lease.held(spec, target, c.arm.lro_timeout, on_wait):
+    operation an interrupted run left on the scale set has ended), plan with ``planner``, ask, apply
+    (until ``stop`` is asked for)."""
+    stop = stop or Stop()
+    with lease.held(spec, c.arm.target, c.arm.lro_timeout, on_wait):
         facts = observe(spec, c)
         if facts.scale_set is not None:
             facts.scale_set = c.arm.settled_scale_set(spec.azure.resourceGroup, spec.scaleSet.name)
@@ -82,32 +92,82 @@ def _converge(
         if not confirm(the_plan):
             result["cancelled"] = True
             return result
-        outcomes = applier.apply(the_plan, spec, facts, c, on_event)
+        if stop.requested():
+            raise Interrupted("interrupted before any change", finished=[])
+        with stop.applying():
+            outcomes = applier.apply(the_plan, spec, facts, c, on_event, stop.requested)
     result["applied"] = True
     result["outcomes"] = [asdict(o) for o in outcomes]
     return result
 
 
-def status_many(specs: list[PoolSpec], target: Target, log_lines: int = 10) -> list[dict[str, Any]]:
+@dataclass
+class Outcome:
+    """One pool's part of a command over several pools: its result, or the error it ended with."""
+
+    data: Any = None
+    error: AgentctlError | None = None
+
+
+def each_pool(
+    specs: list[PoolSpec],
+    targets: list[Target],
+    work: Callable[[PoolSpec, Clients], Any],
+    workers: int = APPLY_WORKERS,
+    shared: SharedReads | None = None,
+) -> list[Outcome]:
+    """``work`` on every pool, at most ``workers`` at once, in the order given; one pool's error
+    does not stop the others. Pools are independent of each other (none relies on what another
+    creates), so there is no order to keep between them. Every pool gets its own clients, built
+    before the threads start (the SDKs' first imports must not race); with ``shared`` (read-only
+    commands) pools of one subscription or project share a client and the reads they have in
+    common. One pool runs in the calling thread, so Ctrl-C and questions behave as usual."""
+    if shared is None:
+        cs = [clients(spec, target) for spec, target in zip(specs, targets, strict=True)]
+    else:
+        arms: dict[tuple[int, str], Arm] = {}
+        devs: dict[tuple[int, str], DevOps] = {}
+        cs = []
+        for spec, target in zip(specs, targets, strict=True):
+            sub, project = (id(target), spec.azure.subscription), (id(target), spec.devops.project)
+            arm = arms.setdefault(sub, Arm(target, spec.azure.subscription, shared))
+            dev = devs.setdefault(project, DevOps(target, spec.devops.project, shared))
+            cs.append(Clients(arm, dev))
+    for c in cs:
+        c.arm.connect()
+        c.devops.connect()
+
+    def one(i: int) -> Outcome:
+        try:
+            return Outcome(work(specs[i], cs[i]))
+        except AgentctlError as e:
+            return Outcome(error=e)
+
+    if len(specs) == 1:
+        return [one(0)]
+    pool = ThreadPoolExecutor(max_workers=min(len(specs), workers), thread_name_prefix="fleet")
+    try:
+        return list(pool.map(one, range(len(specs))))
+    finally:  # Ctrl-C: pools not started never start; running ones stop after their running steps
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def plan_many(specs: list[PoolSpec], targets: list[Target], planner: Planner = plan) -> list[Outcome]:
+    """The plans of several pools (``Outcome.data``: a ``Plan``), observed concurrently."""
+    return each_pool(specs, targets, lambda s, c: planner(s, observe(s, c)), FLEET_WORKERS, SharedReads())
+
+
+def status_many(specs: list[PoolSpec], targets: list[Target], log_lines: int = 10) -> list[dict[str, Any]]:
     """``status`` of several pools, read concurrently, in the order given. Pools in one
     subscription or project share a client (and its connections) and the answers to the reads
-    they have in common (agentctl.shared); clients are built before the threads start, as the
-    SDKs' first imports must not race."""
+    they have in common (agentctl.shared)."""
     shared = SharedReads()
-    arms = {sub: Arm(target, sub, shared) for sub in {s.azure.subscription for s in specs}}
-    devops = {name: DevOps(target, name, shared) for name in {s.devops.project for s in specs}}
-    for arm in arms.values():
-        arm.connect()
-    for dev in devops.values():
-        dev.connect()
-
-    def one(spec: PoolSpec) -> dict[str, Any]:
-        return status(spec, Clients(arms[spec.azure.subscription], devops[spec.devops.project]), log_lines)
-
-    with ThreadPoolExecutor(max_workers=min(len(specs), FLEET_WORKERS), thread_name_prefix="fleet") as pool:
-        found = list(pool.map(one, specs))
+    found = each_pool(specs, targets, lambda s, c: status(s, c, log_lines), FLEET_WORKERS, shared)
     log.debug("status of %d pool(s): %d reads sent, %d shared", len(specs), shared.asked, shared.shared)
-    return found
+    for one in found:
+        if one.error is not None:
+            raise one.error
+    return [one.data for one in found]
 
 
 def status(spec: PoolSpec, c: Clients, log_lines: int = 10) -> dict[str, Any]:

@@ -106,7 +106,7 @@ def test_init_where_a_file_is_in_the_way_is_invalid_input(tmp_path) -> None:
 USAGE_ERRORS = [
     (["validate", "--bogus"], "validate", "No such option '--bogus'"),
     (["nosuchcmd"], "agentctl", "No such command 'nosuchcmd'"),
-    (["validate", "-f", "/tmp"], "validate", "is a directory"),
+    (["status", "--logs", "999"], "status", "999 is not in the range"),
 ]
 
 

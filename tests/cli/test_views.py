@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from agentctl.cli import run
+from agentctl.errors import EXIT_DECLINED
 from agentctl.cli.pool import _plan_table
 from testlib import EXAMPLE_POOL
 
@@ -95,4 +96,4 @@ def test_the_question_is_readable_under_the_progress_display(tmp_path: Path) -> 
     argv = ["--sandbox", "--sandbox-dir", str(tmp_path), "deploy-pool", "-f", str(EXAMPLE_POOL)]
     code, screen = _on_a_terminal(argv, b"n\r")
     assert "Apply these changes? [y/N]: " in screen, screen[-2000:]
-    assert code == 0 and "Cancelled; nothing was changed." in screen
+    assert code == EXIT_DECLINED and "Cancelled; nothing was changed." in screen

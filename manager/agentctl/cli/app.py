@@ -22,6 +22,7 @@ class App:
     command: str = "agentctl"
     renderer: Renderer = field(init=False)
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    _targets: dict[tuple[str, ...], Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.output, self.debug)
@@ -32,7 +33,14 @@ class App:
         return result.exit_code
 
     def target(self, spec: Any) -> Any:
-        """Where this run talks to: the sandbox (in-process or already serving) or Azure."""
+        """Where this run talks to: the sandbox (in-process or already serving) or Azure; one
+        target per cloud, credential and organization, made once per run."""
+        key = (spec.azure.cloud, spec.azure.credential, spec.devops.organization) if not self.sandbox else ()
+        if key not in self._targets:
+            self._targets[key] = self._new_target(spec)
+        return self._targets[key]
+
+    def _new_target(self, spec: Any) -> Any:
         from agentctl import cloud
 
         if self.sandbox:

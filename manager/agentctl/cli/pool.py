@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,18 +16,66 @@ from typing import Any
 import click
 
 from agentctl.cli.app import App, pass_app
-from agentctl.errors import InvalidInput, UsageError
+from agentctl.errors import (
+    EXIT_CHANGES,
+    EXIT_DECLINED,
+    Interrupted,
+    InvalidInput,
+    PreconditionFailed,
+    Problem,
+    UsageError,
+)
 from agentctl.output import Result, View
+from agentctl.stopping import Stop
 
 FILE = click.option(
+    "-f", "--file", "path", default="pool.yaml", show_default=True, help="The pool definition."
+)
+FILES = click.option(
     "-f",
     "--file",
-    "path",
-    type=click.Path(dir_okay=False),
-    default="pool.yaml",
+    "paths",
+    multiple=True,
+    default=["pool.yaml"],
     show_default=True,
-    help="The pool definition.",
+    help="A pool file, or a folder (its *.yaml and *.yml files); repeat it for several pools.",
 )
+
+
+def pool_files(paths: tuple[str, ...]) -> list[str]:
+    """The files ``-f`` names: a folder stands for its pool files (sorted); a file given twice counts once."""
+    files: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if not path.is_dir():
+            files.append(given)
+            continue
+        found = sorted(str(f) for f in path.iterdir() if f.suffix in (".yaml", ".yml") and f.is_file())
+        if not found:
+            raise InvalidInput(f"{given}: a folder with no pool files (*.yaml, *.yml) in it")
+        files += found
+    unique: dict[str, str] = {}
+    for f in files:
+        unique.setdefault(os.path.realpath(f), f)
+    return list(unique.values())
+
+
+def load_pools(paths: tuple[str, ...]) -> tuple[list[str], list[Any]]:
+    """The pool files and their specs; every invalid file is reported, before anything is read."""
+    from agentctl import config
+
+    files, specs, failed = pool_files(paths), [], []
+    for f in files:
+        try:
+            specs.append(config.load(f))
+        except InvalidInput as e:
+            failed.append(e)
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        problems = [p for e in failed for p in (e.problems or [Problem(e.message)])]
+        raise InvalidInput(f"{len(failed)} of {len(files)} pool files are invalid", problems=problems)
+    return files, specs
 
 
 @click.command()
@@ -53,15 +106,21 @@ def init(app: App, path: str, force: bool) -> int:
 
 
 @click.command()
-@FILE
+@FILES
 @pass_app
-def validate(app: App, path: str) -> int:
-    """Check a pool file offline: types, names, ids and cross-field rules."""
-    from agentctl import config
+def validate(app: App, paths: tuple[str, ...]) -> int:
+    """Check pool files offline: types, names, ids and cross-field rules."""
+    files, specs = load_pools(paths)
+    found = [
+        {"path": f, "valid": True, "pool": s.devops.pool.name, "scaleSet": s.scaleSet.name}
+        for f, s in zip(files, specs, strict=True)
+    ]
 
-    spec = config.load(path)
-    data = {"path": path, "valid": True, "pool": spec.devops.pool.name, "scaleSet": spec.scaleSet.name}
-    return app.finish(Result("validate", data, view=lambda c, d: c.print(f"{d['path']}: valid")))
+    def view(console: Any, d: dict[str, Any]) -> None:
+        for one in d.get("pools", [d]):
+            console.print(f"{one['path']}: valid")
+
+    return app.finish(Result("validate", found[0] if len(found) == 1 else {"pools": found}, view=view))
 
 
 @click.command()
@@ -120,31 +179,57 @@ def _plan_table(console: Any, plan: dict[str, Any], title: str = "Plan") -> None
     )
 
 
-def _confirm(app: App, yes: bool, question: str) -> Any:
-    def confirm(plan: Any) -> bool:
-        if yes:
-            return True
-        if app.renderer.json or not app.renderer.err.is_terminal:
-            raise UsageError(f"{app.command} needs confirmation", hint="pass --yes when not on a terminal")
-        _plan_table(app.renderer.err, plan.to_dict())
-        return app.renderer.confirm(question)
-
-    return confirm
-
-
-def _run_with_progress(app: App, fn: Any, *args: Any) -> Any:
+@contextmanager
+def _progress(app: App) -> Iterator[Callable[[str], Any]]:
+    """Progress of the steps being applied; yields ``events(prefix)``: the event callback of one pool."""
     with app.renderer.progress() as bar:
-        tasks: dict[str, Any] = {}
+        tasks: dict[tuple[str, str], Any] = {}
 
-        def on_event(action: Any, state: str) -> None:
-            label = f"{action.op} {action.kind} {action.name}"
-            if state == "start":
-                tasks[action.key] = bar.add_task(label, total=None)
-            else:
-                bar.update(tasks[action.key], description=f"{label}: {state}")
-                bar.remove_task(tasks[action.key])
+        def events(prefix: str) -> Callable[[Any, str], None]:
+            def on_event(action: Any, state: str) -> None:
+                label, key = f"{prefix}{action.op} {action.kind} {action.name}", (prefix, action.key)
+                if state == "start":
+                    tasks[key] = bar.add_task(label, total=None)
+                else:
+                    bar.update(tasks[key], description=f"{label}: {state}")
+                    bar.remove_task(tasks.pop(key))
 
-        return fn(*args, on_event, app.renderer.note)
+            return on_event
+
+        yield events
+
+
+@contextmanager
+def _ctrl_c(app: App, stop: Stop) -> Iterator[None]:
+    """While steps run, the first Ctrl-C stops the run after them (no new step starts); the second
+    leaves at once. Before any step runs, Ctrl-C interrupts at once (nothing was written)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    next_run = "the next run observes what exists and does only what is left"
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        if stop.requested():
+            app.renderer.stop_progress()
+            err = Interrupted("interrupted while steps were running", hint=f"they go on in Azure; {next_run}")
+            app.renderer.error(app.command, err)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(err.exit_code)  # running steps' threads would otherwise be waited for
+        stop.request()
+        if not stop.writing:
+            raise KeyboardInterrupt
+        app.renderer.note(
+            "Ctrl-C: stopping once the running steps finish (no new step starts); "
+            f"Ctrl-C again leaves now; {next_run}.",
+            always=True,
+        )
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _applied_view(nothing: str) -> View:
@@ -164,51 +249,166 @@ def _applied_view(nothing: str) -> View:
     return view
 
 
-@click.command()
-@FILE
-@pass_app
-def plan(app: App, path: str) -> int:
-    """Show what deploy-pool would change. Exit 0: nothing; 2: changes pending."""
-    from agentctl import config, pools
+def _plan_status(the_plan: Any) -> tuple[str, int]:
+    return ("changed", EXIT_CHANGES) if the_plan["changed"] else ("ok", 0)
 
-    spec = config.load(path)
-    the_plan, _, _ = pools.make_plan(spec, app.target(spec))
-    data = the_plan.to_dict()
-    status = "changed" if the_plan.changed else "ok"
-    return app.finish(Result("plan", data, status, 2 if the_plan.changed else 0, view=_plan_table))
+
+def _applied_status(data: dict[str, Any]) -> tuple[str, int]:
+    if data.get("cancelled"):
+        return "ok", EXIT_DECLINED
+    return ("changed", 0) if data["applied"] else ("ok", 0)
+
+
+def _report(
+    app: App,
+    files: list[str],
+    outcomes: list[Any],
+    view: View,
+    status_of: Callable[[dict[str, Any]], tuple[str, int]],
+) -> int:
+    """Render one pool's result as always; several pools' as one summary, exiting with the worst
+    code: a failed pool's (the highest among failures) before any success code (``plan``'s 2)."""
+    if len(files) == 1:
+        (one,) = outcomes
+        if one.error is not None:
+            raise one.error
+        status, code = status_of(one.data)
+        return app.finish(Result(app.command, one.data, status, code, view=view))
+    entries = []
+    for file, one in zip(files, outcomes, strict=True):
+        if one.error is not None:
+            errors = [{**e, "file": e.get("file", file)} for e in one.error.to_dicts()]
+            entries.append(
+                {"file": file, "status": "error", "exitCode": one.error.exit_code, "errors": errors}
+            )
+        else:
+            status, code = status_of(one.data)
+            entries.append({"file": file, "status": status, "exitCode": code, "data": one.data})
+    failed = [e["exitCode"] for e in entries if e["status"] == "error"]
+    worst = max(failed) if failed else max(e["exitCode"] for e in entries)
+    counts = {k: sum(e["status"] == k for e in entries) for k in ("changed", "ok", "error")}
+    status = "error" if failed else ("changed" if counts["changed"] else "ok")
+
+    def fleet_view(console: Any, d: dict[str, Any]) -> None:
+        from rich.markup import escape
+
+        for e in d["pools"]:
+            console.rule(escape(e["file"]), align="left")
+            if e["status"] != "error":
+                view(console, e["data"])
+            for err in e.get("errors", []):
+                where = f"{err['field']}: " if err.get("field") else ""
+                console.print(f"[bold red]error[/] ({err['code']}): {escape(where + err['message'])}")
+                if err.get("hint"):
+                    console.print(f"[dim]hint: {escape(err['hint'])}[/]")
+        c = d["summary"]
+        console.print(
+            f"{len(d['pools'])} pools: {c['changed']} changed, {c['ok']} unchanged, {c['error']} failed"
+        )
+
+    data = {"pools": entries, "summary": counts}
+    errors = [err for e in entries for err in e.get("errors", [])]
+    return app.finish(Result(app.command, data, status, worst, view=fleet_view, errors=errors))
+
+
+@click.command()
+@FILES
+@pass_app
+def plan(app: App, paths: tuple[str, ...]) -> int:
+    """Show what deploy-pool would change. Exit 0: nothing; 2: changes pending."""
+    from agentctl import pools
+
+    files, specs = load_pools(paths)
+    found = pools.plan_many(specs, [app.target(s) for s in specs])
+    for one in found:
+        one.data = one.data.to_dict() if one.data is not None else None
+    return _report(app, files, found, _plan_table, _plan_status)
 
 
 @click.command("deploy-pool")
-@FILE
+@FILES
 @YES
 @pass_app
-def deploy_pool(app: App, path: str, yes: bool) -> int:
-    """Create or converge the scale set, agent pool and connections of a pool file."""
+def deploy_pool(app: App, paths: tuple[str, ...], yes: bool) -> int:
+    """Create or converge the scale set, agent pool and connections of pool files."""
+    from agentctl import plan as planner
     from agentctl import pools
 
     nothing = "Nothing to change: everything matches the pool file."
-    return _converge(app, path, yes, pools.deploy, "Apply these changes?", nothing)
+    return _converge(app, paths, yes, planner.plan, pools.deploy, "Apply these changes?", nothing)
 
 
 @click.command()
-@FILE
+@FILES
 @YES
 @pass_app
-def destroy(app: App, path: str, yes: bool) -> int:
-    """Remove what agentctl created for a pool file, in reverse order."""
+def destroy(app: App, paths: tuple[str, ...], yes: bool) -> int:
+    """Remove what agentctl created for pool files, in reverse order."""
+    from agentctl import plan as planner
     from agentctl import pools
 
     nothing = "Nothing to delete: nothing agentctl created for this pool exists."
-    return _converge(app, path, yes, pools.destroy, "Delete these resources?", nothing)
+    return _converge(app, paths, yes, planner.plan_destroy, pools.destroy, "Delete these resources?", nothing)
 
 
-def _converge(app: App, path: str, yes: bool, use_case: Any, question: str, nothing: str) -> int:
-    from agentctl import config
+def _converge(
+    app: App, paths: tuple[str, ...], yes: bool, planner: Any, use_case: Any, question: str, nothing: str
+) -> int:
+    """Without --yes: plan every pool, show the plans, ask once (refuse off a terminal), and apply
+    only if each pool's plan, made again under its lease, is still the one shown."""
+    from agentctl import pools
 
-    spec = config.load(path)
-    data = _run_with_progress(app, use_case, spec, app.target(spec), _confirm(app, yes, question))
-    status = "changed" if data["applied"] else "ok"
-    return app.finish(Result(app.command, data, status, view=_applied_view(nothing)))
+    files, specs = load_pools(paths)
+    targets = [app.target(s) for s in specs]
+    index = {id(s): i for i, s in enumerate(specs)}
+    view = _applied_view(nothing)
+    confirms: list[Callable[[Any], bool]] = [lambda p: True] * len(specs)
+    if not yes:
+        shown = pools.plan_many(specs, targets, planner)
+        if any(o.error for o in shown) or not any(o.data.changed for o in shown):
+            for o in shown:
+                o.data = {"plan": o.data.to_dict(), "applied": False, "outcomes": []} if o.data else None
+            return _report(app, files, shown, view, _applied_status)
+        if not app.renderer.json:
+            for file, o in zip(files, shown, strict=True):
+                if o.data.changed:
+                    _plan_table(
+                        app.renderer.err, o.data.to_dict(), "Plan" if len(files) == 1 else f"Plan: {file}"
+                    )
+        if app.renderer.json or not app.renderer.err.is_terminal:
+            raise UsageError(f"{app.command} needs confirmation", hint="pass --yes when not on a terminal")
+        if not app.renderer.confirm(question):
+            for o in shown:
+                o.data = {"plan": o.data.to_dict(), "applied": False, "outcomes": [], "cancelled": True}
+            return _report(app, files, shown, view, _applied_status)
+        confirms = [_as_shown(f, o.data) for f, o in zip(files, shown, strict=True)]
+    stop = Stop()
+    with _progress(app) as events, _ctrl_c(app, stop):
+
+        def one(spec: Any, c: Any) -> dict[str, Any]:
+            i = index[id(spec)]
+            prefix = f"{files[i]}: " if len(files) > 1 else ""
+            data: dict[str, Any] = use_case(
+                spec, c.arm.target, confirms[i], events(prefix), app.renderer.note, stop, c
+            )
+            return data
+
+        outcomes = pools.each_pool(specs, targets, one)
+    return _report(app, files, outcomes, view, _applied_status)
+
+
+def _as_shown(file: str, shown: Any) -> Callable[[Any], bool]:
+    """A confirmation that holds while the plan is the one the user said yes to."""
+
+    def confirm(the_plan: Any) -> bool:
+        if the_plan.to_dict() != shown.to_dict():
+            raise PreconditionFailed(
+                f"{file}: what exists changed since its plan was shown; nothing was changed",
+                hint="run the same command again to see the new plan",
+            )
+        return True
+
+    return confirm
 
 
 def _status_view(console: Any, d: dict[str, Any]) -> None:
@@ -272,27 +472,18 @@ def _fleet_view(console: Any, d: dict[str, Any]) -> None:
 
 
 @click.command()
-@click.option(
-    "-f",
-    "--file",
-    "paths",
-    type=click.Path(dir_okay=False),
-    multiple=True,
-    default=["pool.yaml"],
-    show_default=True,
-    help="A pool definition; repeat it to see several pools at once (read concurrently).",
-)
+@FILES
 @click.option(
     "--logs", "log_lines", type=click.IntRange(0, 200), default=10, show_default=True, help="Pool log lines."
 )
 @pass_app
 def status(app: App, paths: tuple[str, ...], log_lines: int) -> int:
     """Pool state, nodes, scale set instances, image drift and recent pool logs."""
-    from agentctl import config, pools
+    from agentctl import pools
 
-    specs = [config.load(p) for p in paths]
-    found = pools.status_many(specs, app.target(specs[0]), log_lines)
+    files, specs = load_pools(paths)
+    found = pools.status_many(specs, [app.target(s) for s in specs], log_lines)
     if len(found) == 1:
         return app.finish(Result("status", found[0], view=_status_view))
-    data = {"pools": [{"file": p, "status": s} for p, s in zip(paths, found, strict=True)]}
+    data = {"pools": [{"file": p, "status": s} for p, s in zip(files, found, strict=True)]}
     return app.finish(Result("status", data, view=_fleet_view))
