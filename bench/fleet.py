@@ -17,34 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import yaml
+from testlib import pool_files
 
 REPO = Path(__file__).resolve().parents[1]
 FLEET = 20  # the sandbox's identity takes 20 federated credentials, as Azure's does
 LATENCY = 0.05
 RUNS = 3
-
-
-def pool_files(root: Path, count: int) -> list[Path]:
-    """Copies of the example pool, each with its own names (the shared identity and cluster stay)."""
-    paths = []
-    for i in range(1, count + 1):
-        doc = yaml.safe_load((REPO / "examples" / "pool.yaml").read_text())
-        suffix = f"-{i:02}"
-        doc["scaleSet"]["name"] += suffix
-        devops = doc["devops"]
-        devops["pool"]["name"] += suffix
-        devops["azureConnection"]["name"] += suffix
-        for env in devops.get("environments", []):
-            env["name"] += suffix
-        for kc in devops.get("kubernetes", []):
-            kc["connection"] += suffix
-        for reg in doc.get("registries", []):
-            reg["connection"] += suffix
-        path = root / f"pool{suffix}.yaml"
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        paths.append(path)
-    return paths
 
 
 # Runs agentctl and, at exit, writes its peak resident memory (VmHWM, which exec resets; the

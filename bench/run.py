@@ -86,13 +86,14 @@ def peak_rss() -> dict[str, float]:
 
 
 sys.path[:0] = [str(HERE), str(REPO / "tests")]
-from deploy import deploy_lro  # noqa: E402
+from deploy import deploy_lro, fleet_apply  # noqa: E402
 from fleet import status_fleet  # noqa: E402
 
 BENCHMARKS: list[Callable[[], dict[str, float]]] = [
     cold_start,
     sandbox_start,
     deploy_lro,
+    fleet_apply,
     status_fleet,
     peak_rss,
 ]

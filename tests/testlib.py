@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from agentctl.sandbox.server import TOKEN_PATH  # the sandbox's token endpoint: not an API call
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,3 +23,25 @@ def is_write(entry: dict[str, Any]) -> bool:
         and path != TOKEN_PATH
         and not path.endswith(READ_ONLY_POSTS)
     )
+
+
+def pool_files(root: Path, count: int) -> list[Path]:
+    """Copies of the example pool, each with its own names (the shared identity and cluster stay)."""
+    paths = []
+    for i in range(1, count + 1):
+        doc = yaml.safe_load(EXAMPLE_POOL.read_text())
+        suffix = f"-{i:02}"
+        doc["scaleSet"]["name"] += suffix
+        devops = doc["devops"]
+        devops["pool"]["name"] += suffix
+        devops["azureConnection"]["name"] += suffix
+        for env in devops.get("environments", []):
+            env["name"] += suffix
+        for kc in devops.get("kubernetes", []):
+            kc["connection"] += suffix
+        for reg in doc.get("registries", []):
+            reg["connection"] += suffix
+        path = root / f"pool{suffix}.yaml"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        paths.append(path)
+    return paths

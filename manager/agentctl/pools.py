@@ -118,24 +118,22 @@ def each_pool(
 ) -> list[Outcome]:
     """``work`` on every pool, at most ``workers`` at once, in the order given; one pool's error
     does not stop the others. Pools are independent of each other (none relies on what another
-    creates), so there is no order to keep between them. Every pool gets its own clients, built
-    before the threads start (the SDKs' first imports must not race); with ``shared`` (read-only
-    commands) pools of one subscription or project share a client and the reads they have in
+    creates), so there is no order to keep between them. Pools of one subscription or project
+    share a client (and its connections), built before the threads start (the SDKs' first imports
+    must not race); with ``shared`` (read-only commands) they also share the reads they have in
     common. One pool runs in the calling thread, so Ctrl-C and questions behave as usual."""
-    if shared is None:
-        cs = [clients(spec, target) for spec, target in zip(specs, targets, strict=True)]
-    else:
-        arms: dict[tuple[int, str], Arm] = {}
-        devs: dict[tuple[int, str], DevOps] = {}
-        cs = []
-        for spec, target in zip(specs, targets, strict=True):
-            sub, project = (id(target), spec.azure.subscription), (id(target), spec.devops.project)
-            arm = arms.setdefault(sub, Arm(target, spec.azure.subscription, shared))
-            dev = devs.setdefault(project, DevOps(target, spec.devops.project, shared))
-            cs.append(Clients(arm, dev))
-    for c in cs:
-        c.arm.connect()
-        c.devops.connect()
+    arms: dict[tuple[int, str], Arm] = {}
+    devs: dict[tuple[int, str], DevOps] = {}
+    cs = []
+    for spec, target in zip(specs, targets, strict=True):
+        sub, project = (id(target), spec.azure.subscription), (id(target), spec.devops.project)
+        arm = arms.setdefault(sub, Arm(target, spec.azure.subscription, shared))
+        dev = devs.setdefault(project, DevOps(target, spec.devops.project, shared))
+        cs.append(Clients(arm, dev))
+    for arm in arms.values():
+        arm.connect()
+    for dev in devs.values():
+        dev.connect()
 
     def one(i: int) -> Outcome:
         try:

@@ -13,8 +13,8 @@ import pytest
 from rich.console import Console
 
 from agentctl.cli import run
-from agentctl.errors import EXIT_DECLINED
 from agentctl.cli.pool import _plan_table
+from agentctl.errors import EXIT_DECLINED
 from testlib import EXAMPLE_POOL
 
 IMAGE = (

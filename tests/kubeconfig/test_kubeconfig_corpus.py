@@ -207,6 +207,7 @@ def test_out_has_no_short_form(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert not (tmp_path / "json").exists() and b"\r\n" in src.read_bytes()
 
 
-def test_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(["kubeconfig", "check", str(tmp_path / "nope.yaml")], capsys)
-    assert code == 2 and "does not exist" in err and "Traceback" not in err
+@pytest.mark.parametrize("name", ["nope.yaml", "."], ids=["missing", "directory"])
+def test_missing_file_is_invalid_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    code, _, err = _run(["kubeconfig", "check", str(tmp_path / name)], capsys)
+    assert code == 3 and "cannot read" in err and "Traceback" not in err

@@ -26,7 +26,7 @@ def kubeconfig() -> None:
 
 
 @kubeconfig.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))  # _read: missing or unreadable exits 3
 @click.option(
     "--fix",
     is_flag=True,

@@ -25,7 +25,7 @@ from agentctl.errors import (
     Problem,
     UsageError,
 )
-from agentctl.output import Result, View
+from agentctl.output import Renderer, Result, View
 from agentctl.stopping import Stop
 
 FILE = click.option(
@@ -212,7 +212,8 @@ def _ctrl_c(app: App, stop: Stop) -> Iterator[None]:
         if stop.requested():
             app.renderer.stop_progress()
             err = Interrupted("interrupted while steps were running", hint=f"they go on in Azure; {next_run}")
-            app.renderer.error(app.command, err)
+            # a renderer of its own: this handler may have stopped the other one mid-print
+            Renderer(app.renderer.mode).error(app.command, err)
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(err.exit_code)  # running steps' threads would otherwise be waited for
