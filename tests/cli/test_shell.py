@@ -189,3 +189,33 @@ def test_library_logs_are_shown_only_with_debug() -> None:
         loud.returncode == 4
         and loud.stderr.count("azure.identity WARNING DefaultAzureCredential failed") == 2
     )
+
+
+def test_global_options_are_accepted_after_the_command(tmp_path, capsys) -> None:
+    from agentctl.cli import run
+    from testlib import EXAMPLE_POOL
+
+    assert run(["validate", "-f", str(EXAMPLE_POOL), "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["command"] == "validate"
+    state = tmp_path / "state"
+    assert (
+        run(["plan", "-f", str(EXAMPLE_POOL), "--sandbox", "--sandbox-dir", str(state), "--output=json"]) == 2
+    )
+    assert json.loads(capsys.readouterr().out)["data"]["changed"] is True
+    assert (state / "access.jsonl").exists()  # the sandbox named after the command was used
+    assert (
+        run(
+            ["image", "list", "-f", str(EXAMPLE_POOL), "--sandbox", "--sandbox-dir", str(state), "-o", "json"]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["command"] == "image list"
+
+
+def test_a_commands_own_option_wins_over_the_global_one() -> None:
+    from agentctl.cli.sandbox import sandbox
+
+    serve = sandbox.get_command(click.Context(sandbox), "serve")
+    cli.get_command(click.Context(cli), "sandbox")  # loading it adds the global options
+    assert serve is not None
+    assert sum("--world" in p.opts for p in serve.params) == 1

@@ -203,7 +203,7 @@ def test_out_has_no_short_form(tmp_path: Path, capsys: pytest.CaptureFixture[str
     src = tmp_path / "kube.yaml"
     src.write_text(base(m).replace("\n", "\r\n"))
     code, _, err = _run(["kubeconfig", "check", str(src), "--fix", "-o", str(tmp_path / "json")], capsys)
-    assert code == 2 and "No such option '-o'" in err
+    assert code == 2 and "Invalid value for '--output' / '-o'" in err  # the global option, not --out
     assert not (tmp_path / "json").exists() and b"\r\n" in src.read_bytes()
 
 

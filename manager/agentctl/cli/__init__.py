@@ -53,7 +53,10 @@ class LazyGroup(click.Group):
             if not _module_exists(module):
                 return None
             cmd = getattr(importlib.import_module(module), attr, None)
-            return cmd if isinstance(cmd, click.Command) else None
+            if not isinstance(cmd, click.Command):
+                return None
+            _accept_global_options(cmd)
+            return cmd
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -79,6 +82,36 @@ class LazyGroup(click.Group):
         if isinstance(rv, int) and rv:
             ctx.exit(rv)
         return rv
+
+
+# The global options a command also takes after its name (`agentctl plan -o json`), as az and
+# kubectl users expect; a command's own option of the same name wins (`sandbox serve --world`).
+LATE_OPTIONS: list[tuple[list[str], dict[str, Any]]] = [
+    (["--output", "-o"], {"type": click.Choice(["table", "json"])}),
+    (["--debug"], {"is_flag": True}),
+    (["--sandbox"], {"is_flag": True}),
+    (["--sandbox-dir", "sandbox_dir"], {"type": click.Path(file_okay=False)}),
+    (["--world"], {"type": click.Path(dir_okay=False)}),
+]
+
+
+def _accept_global_options(cmd: click.Command) -> None:
+    """Give ``cmd`` (and the commands under it) the global options it does not define itself."""
+    taken = {opt for param in cmd.params for opt in param.opts}
+    for decls, extra in LATE_OPTIONS:
+        flags = [d for d in decls if d.startswith("-")]
+        if not taken.intersection(flags):
+            cmd.params.append(
+                click.Option(decls, expose_value=False, hidden=True, callback=_late_global, **extra)
+            )
+    for sub in getattr(cmd, "commands", {}).values():
+        _accept_global_options(sub)
+
+
+def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is None or value is False:  # not given after the command
+        return
+    current_app().set_global(str(param.name), value)
 
 
 def _fail(ctx: click.Context, err: AgentctlError) -> NoReturn:

@@ -27,6 +27,14 @@ class App:
     def __post_init__(self) -> None:
         self.renderer = Renderer(self.output, self.debug)
 
+    def set_global(self, name: str, value: Any) -> None:
+        """A global option given after the command's name: it counts as if given before."""
+        from agentctl import logs
+
+        setattr(self, name, value)
+        self.renderer = Renderer(self.output, self.debug)
+        logs.configure(self.debug)
+
     def finish(self, result: Result) -> int:
         """Render a command's result; return its exit code (the CLI's return value)."""
         self.renderer.emit(result)
