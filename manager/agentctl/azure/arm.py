@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,7 +95,7 @@ def translated(what: str) -> Iterator[None]:
         code = getattr(getattr(e, "error", None), "code", None) or ""
         status = e.status_code or 0
         if status in (401, 403):
-            raise AuthError(f"{what}: {status} {code}: {_message(e)}") from None
+            raise AuthError(f"{what}: {status} {code}: {_message(e)}", hint=grant_hint(_message(e))) from None
         if status == 404:
             raise NotFound(f"{what}: {code or 'not found'}: {_message(e)}") from None
         if 200 <= status < 300:  # a long-running operation that ended Failed
@@ -112,6 +113,29 @@ def translated(what: str) -> Iterator[None]:
             f"{what}: could not reach Azure Resource Manager: {e}",
             hint="check the network path to Azure, then run the same command again",
         ) from None
+
+
+_DENIED = re.compile(r"perform action '([^']+)' over scope '([^']+)'")
+
+
+def grant_hint(message: str) -> str:
+    """What to grant, from ARM's AuthorizationFailed message (it names the action and scope)."""
+    found = _DENIED.search(message)
+    if found is None:
+        return (
+            "give the identity agentctl signs in with a role on the resource group or subscription "
+            "that allows this (Contributor, say), then run the same command again"
+        )
+    action, scope = found.groups()
+    role = (
+        "Role Based Access Control Administrator or User Access Administrator"
+        if action.lower().startswith("microsoft.authorization/")
+        else "Contributor, or a custom role with that action"
+    )
+    return (
+        f"give the identity agentctl signs in with a role that allows {action} on {scope} ({role}), "
+        "then run the same command again"
+    )
 
 
 def _message(e: Any) -> str:

@@ -60,6 +60,28 @@ ROUTES: dict[str, tuple[str, str, str]] = {
     # reads that are a POST: the caller's permissions (HasPermissionsBatch)
     "security.evaluate": ("POST", "cf1faa59-1b63-4448-bf04-13d981a46f5d", "7.1-preview.1"),
 }
+# What a call needs in Azure DevOps, by the part of the API it belongs to.
+GRANTS = {
+    "project": "read access to the project (membership of its Readers group, at least)",
+    "endpoint": "the Administrator role on service connections (Project settings > Service connections)",
+    "elastic": "the Administrator role on agent pools (Organization settings > Agent pools > Security)",
+    "pool": "the Administrator role on agent pools (Organization settings > Agent pools > Security)",
+    "queue": "the Administrator role on the project's agent pools (Project settings > Agent pools)",
+    "permissions": "the Administrator role on the resource whose pipeline permissions change",
+    "environment": "the Creator role on environments (Pipelines > Environments), Administrator to change one",
+    "check": "the Administrator role on the environment (its Security page)",
+    "identity": "permission to read the organization's users and groups (Basic access, at least)",
+}
+
+
+def grant_hint(route: str) -> str:
+    needed = GRANTS.get(route.split(".", 1)[0], "the permission this call needs")
+    return (
+        f"give the identity agentctl signs in with (AZDO_PAT's user, when it is set) {needed}, "
+        "then run the same command again"
+    )
+
+
 # the lists the service pages (their specs take continuationToken): read them with list_all
 PAGED = frozenset({"environment.list"})
 MAX_PAGES = 100
@@ -253,14 +275,18 @@ class DevOps:
                 log.info("Azure DevOps %s: 401, retrying once with a fresh token", route)
                 response = send()
         except AzureDevOpsAuthenticationError as e:
-            raise AuthError(f"Azure DevOps {route}: authentication failed ({e})") from None
+            raise AuthError(
+                f"Azure DevOps {route}: authentication failed ({e})",
+                hint="sign in again (`az login`), or check AZDO_PAT when it is set: expired, revoked, or "
+                "for another organization",
+            ) from None
         except AzureDevOpsClientRequestError as e:
             status = getattr(e, "status_code", 0)
             msg = getattr(e, "message", None) or str(e)
             if status == 404:
                 raise NotFound(f"Azure DevOps {route}: {msg}") from None
             if status in (401, 403):
-                raise AuthError(f"Azure DevOps {route}: {msg}") from None
+                raise AuthError(f"Azure DevOps {route}: {msg}", hint=grant_hint(route)) from None
             hint = TRANSIENT if status == 429 or status >= 500 else ""
             raise CloudError(f"Azure DevOps {route}: {status} {msg}", hint=hint) from None
         except AgentctlError:

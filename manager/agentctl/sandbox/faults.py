@@ -10,6 +10,7 @@ stable operation names, e.g. ``arm.vmss.put`` or ``devops.*``), what happens, an
     arm.vmss.put=lro-fail                the scale set's LRO ends in Failed
     arm.vmss.*=lro-slow:5                LROs take 5 s
     arm.vmss.put=lro-retry-after:1       LRO responses and polls carry Retry-After: 1
+    devops.elasticpools.create=403       the caller lacks the permission (as Azure words it)
     seed=7                               seed of the RNG behind ``p=``
 
 Rules are separated by ``;`` in ``AGENTCTL_SANDBOX_FAULTS`` and given one per ``--fault``.
@@ -25,9 +26,9 @@ from dataclasses import dataclass, field, replace
 
 from agentctl.errors import InvalidInput
 
-KINDS = ("latency", "429", "500", "503", "drop", "lro-fail", "lro-slow", "lro-retry-after")
+KINDS = ("latency", "403", "429", "500", "503", "drop", "lro-fail", "lro-slow", "lro-retry-after")
 # kinds decided when a request arrives, and kinds that shape the LRO a request starts
-REQUEST_KINDS = ("latency", "429", "500", "503", "drop")
+REQUEST_KINDS = ("latency", "403", "429", "500", "503", "drop")
 LRO_KINDS = ("lro-fail", "lro-slow", "lro-retry-after")
 DEFAULT_VALUES = {"429": 1.0, "503": 0.0, "lro-slow": 5.0, "lro-retry-after": 1.0}
 

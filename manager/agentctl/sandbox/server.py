@@ -350,7 +350,7 @@ class _App:
             404, "NotFound", f"No HTTP resource was found that matches the request URI '{req.path}'."
         )
 
-    def _fault(self, service: str, operation: str) -> Response | None:
+    def _fault(self, service: str, operation: str, req: Request | None = None) -> Response | None:
         """An injected answer (``DROP`` to close the connection), or None when no fault fires."""
         fired = self.env.faults.pick(operation, REQUEST_KINDS)
         delay = sum(f.value for f in fired if f.kind == "latency")
@@ -359,6 +359,8 @@ class _App:
         for f in fired:
             if f.kind == "drop":
                 return DROP
+            if f.kind == "403" and req is not None:
+                return _denied(service, req)
             if f.kind in ("429", "500", "503"):
                 return _fault_response(service, int(f.kind), f.value)
         return None
@@ -459,7 +461,7 @@ class _App:
                 )
             self._devops_version(req, match.route)
         _check_body(service, req)
-        fault = self._fault(service, operation)
+        fault = self._fault(service, operation, req)
         if fault is not None:
             return fault
         req.params = match.params
@@ -520,6 +522,36 @@ def _check_body(service: str, req: Request) -> None:
             "InvalidRequestContent",
             "The request content was invalid and could not be deserialized: the body must be a JSON object.",
         )
+
+
+ACTION_VERBS = {"GET": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
+
+
+def _denied(service: str, req: Request) -> Response:
+    """403 as Azure answers a caller without the permission: ARM's AuthorizationFailed names the
+    action and scope; Azure DevOps answers its access-denied exception."""
+    if service == "devops":
+        return devops_error(
+            403,
+            "UnauthorizedRequestException",
+            "TF400813: The user 'agentctl' is not authorized to access this resource.",
+            namespace=WEBAPI,
+        ).response
+    path, verb = req.path.rstrip("/"), ACTION_VERBS.get(req.method, "action")
+    parts = path.rpartition("/providers/")[2].split("/")
+    if "/providers/" not in path:  # a resource group
+        action, scope = f"Microsoft.Resources/subscriptions/resourceGroups/{verb}", path
+    elif req.method == "POST" and len(parts) % 2 == 0:  # an action: .../{type}/{name}/{action}
+        action, scope = "/".join([parts[0], *parts[1:-1:2], parts[-1], "action"]), path.rsplit("/", 1)[0]
+    else:
+        action, scope = "/".join([parts[0], *parts[1::2], verb]), path
+    client = "00000000-0000-0000-0000-00000000a9e7"
+    message = (
+        f"The client '{client}' with object id '{client}' does not have authorization to perform action "
+        f"'{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please "
+        "refresh your credentials."
+    )
+    return arm_error(403, "AuthorizationFailed", message).response
 
 
 def _fault_response(service: str, status: int, retry_after: float) -> Response:
