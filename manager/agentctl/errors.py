@@ -77,7 +77,8 @@ class AgentctlError(Exception):
 
     def to_dicts(self) -> list[dict[str, Any]]:
         if self.problems:
-            return [{"code": self.code, **p.to_dict()} for p in self.problems]
+            hint = {"hint": self.hint} if self.hint else {}
+            return [{"code": self.code, **p.to_dict(), **hint} for p in self.problems]
         out: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.hint:
             out["hint"] = self.hint
@@ -110,6 +111,17 @@ class NotFound(AgentctlError):
 
 class PreconditionFailed(NotFound):
     code = "precondition.failed"
+
+
+class ScopeNotFound(NotFound):
+    """The subscription or Azure DevOps organization a pool file names does not exist (or cannot be
+    seen); ``field`` is the pool file's field that names it."""
+
+    code = "scope.not_found"
+
+    def __init__(self, message: str, *, field: str, hint: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
 
 
 class ApplyFailed(AgentctlError):

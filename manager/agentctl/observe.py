@@ -17,7 +17,7 @@ from agentctl import desired, resources
 from agentctl.azure import Arm
 from agentctl.config import PoolSpec, parse_id
 from agentctl.devops import DevOps
-from agentctl.errors import NotFound, PreconditionFailed, Problem
+from agentctl.errors import NotFound, PreconditionFailed, Problem, ScopeNotFound
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,30 @@ def _old_identity(arm: Arm, spec: PoolSpec, identity_id: str, principal_id: str)
     return OldIdentity(fics, roles)
 
 
+def _results(spec: PoolSpec, jobs: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The jobs' answers; a reference that does not exist is an answer (None; the checks after
+    name it), and a missing subscription or organization a problem at the field that names it."""
+    got: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, job in jobs.items():
+        try:
+            got[key] = job.result() if job is not None else None
+        except ScopeNotFound as e:
+            got[key] = None
+            if not any(p.field == e.field for p in problems):
+                problems.append(Problem(e.message, e.field, spec.line(e.field), spec.source))
+        except NotFound:  # a list under a missing identity or image, an unknown role or project
+            got[key] = None
+    return got, problems
+
+
+def _unknown_role(arm: Arm, scope: str, role: str) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(role, arm.role_names(scope), n=1, cutoff=0.6)
+    return f"role '{role}' does not exist" + (f": did you mean '{near[0]}'?" if near else "")
+
+
 def observe(spec: PoolSpec, clients: Clients) -> Facts:
     arm, dev = clients.arm, clients.devops
     rg = spec.azure.resourceGroup
@@ -142,26 +166,50 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
             if grant
             else None,
         }
-        got = {k: (f.result() if f is not None else None) for k, f in jobs.items()}
+        got, missing = _results(spec, jobs)
+    hint = "fix the ids in the pool file, or create what they name first (it is not agentctl's to make)"
+    if missing:  # a missing subscription or organization: it explains the rest
+        raise NotFound(
+            f"{spec.source or 'the pool file'} names what does not exist", hint=hint, problems=missing
+        )
 
-    missing = []
+    def lacks(field: str, message: str) -> None:
+        missing.append(Problem(message, field, spec.line(field), spec.source))
+
     vnet = got["vnet"] or {}
     subnets = (vnet.get("properties") or {}).get("subnets") or []
     if not any(str(s.get("name", "")).lower() == subnet["name"].lower() for s in subnets):
-        missing.append(f"subnet {spec.network.subnetId} (network.subnetId)")
+        names = ", ".join(str(s.get("name")) for s in subnets) or "none"
+        where = (
+            f"virtual network {subnet['vnet']} (its subnets: {names})"
+            if got["vnet"]
+            else "its virtual network"
+        )
+        lacks("network.subnetId", f"subnet {subnet['name']} does not exist in {where}")
     if got["image"] is None:
-        missing.append(f"gallery image {spec.image.galleryImageId} (image.galleryImageId)")
+        lacks(
+            "image.galleryImageId",
+            f"gallery image {image['name']} does not exist in gallery {image['gallery']}",
+        )
     if got["identity"] is None:
-        missing.append(f"identity {spec.scaleSet.identity.userAssigned} (scaleSet.identity.userAssigned)")
+        lacks(
+            "scaleSet.identity.userAssigned", f"identity {id_name} does not exist in resource group {id_rg}"
+        )
     versions = sorted((v["name"] for v in got["versions"] or []), key=version_key)
     if spec.image.version and got["image"] is not None and spec.image.version not in versions:
-        missing.append(
-            f"image version {spec.image.version} (image.version; the gallery has {', '.join(versions)})"
+        lacks(
+            "image.version",
+            f"version {spec.image.version} does not exist (the gallery has {', '.join(versions)})",
         )
+    if grant and got["role"] is None:
+        lacks(
+            "devops.azureConnection.grantRole", _unknown_role(arm, desired.resource_group_scope(spec), grant)
+        )
+    if got["project"] is None:
+        lacks("devops.project", f"project {spec.devops.project} does not exist in {spec.devops.organization}")
     if missing:
         raise NotFound(
-            "the pool relies on resources that do not exist: " + "; ".join(missing),
-            hint="create them first (they are not agentctl's to make), or fix the ids in the pool file",
+            f"{spec.source or 'the pool file'} names what does not exist", hint=hint, problems=missing
         )
 
     _check_region(spec, vnet)

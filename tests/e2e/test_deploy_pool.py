@@ -76,7 +76,7 @@ def test_missing_reference_stops_before_any_write(world: Any, capsys: Any) -> No
     world.edit("/subnets/agents", "/subnets/nope")
     code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
     assert code == 5
-    assert "subnet" in out["errors"][0]["message"] and "network.subnetId" in out["errors"][0]["message"]
+    assert "subnet" in out["errors"][0]["message"] and out["errors"][0]["field"] == "network.subnetId"
     assert world.writes(world.new_requests()) == []
 
 

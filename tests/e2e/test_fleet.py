@@ -51,7 +51,7 @@ def test_one_failing_pool_does_not_stop_the_others_and_sets_the_exit_code(world:
     assert code == 5, out  # a failure outranks plan's "changes pending" (2)
     assert out["status"] == "error"
     (err,) = out["errors"]
-    assert err["file"] == str(bad) and "network.subnetId" in err["message"]
+    assert err["file"] == str(bad) and err["field"] == "network.subnetId" and err["line"]
     assert [p["status"] for p in out["data"]["pools"]] == ["changed", "error"]
 
     code, out = world.json(capsys, "deploy-pool", "-f", str(good), "-f", str(bad), "--yes")

@@ -33,4 +33,6 @@ def test_a_denied_read_exits_4(world: Any, capsys: Any, monkeypatch: Any) -> Non
     monkeypatch.setenv("AGENTCTL_SANDBOX_FAULTS", "devops.projects.get=403")
     code, out = world.json(capsys, "plan", "-f", str(world.pool))
     assert code == 4, out
-    assert out["errors"][0]["code"] == "auth.failed" and "read access to the project" in out["errors"][0]["hint"]
+    assert (
+        out["errors"][0]["code"] == "auth.failed" and "read access to the project" in out["errors"][0]["hint"]
+    )

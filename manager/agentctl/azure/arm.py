@@ -29,6 +29,7 @@ from agentctl.errors import (
     CloudError,
     InvalidInput,
     NotFound,
+    ScopeNotFound,
     UsageError,
     quoted,
 )
@@ -96,6 +97,8 @@ def translated(what: str) -> Iterator[None]:
         status = e.status_code or 0
         if status in (401, 403):
             raise AuthError(f"{what}: {status} {code}: {_message(e)}", hint=grant_hint(_message(e))) from None
+        if status == 404 and code == "SubscriptionNotFound":
+            raise ScopeNotFound(_message(e), field="azure.subscription") from None
         if status == 404:
             raise NotFound(f"{what}: {code or 'not found'}: {_message(e)}") from None
         if 200 <= status < 300:  # a long-running operation that ended Failed
@@ -444,6 +447,12 @@ class Arm:
             many = f" ({len(exact)} roles have that name)" if exact else ""
             raise NotFound(f"role {quoted(role_name)} does not exist at {scope}{many}{close}")
         return str(exact[0]["id"])
+
+    def role_names(self, scope: str) -> list[str]:
+        """The names of the roles that can be assigned at ``scope`` (built-in and custom)."""
+        with translated("list role definitions"):
+            found = [wire(d) for d in self.authorization.role_definitions.list(resource_path(scope))]
+        return [str((d.get("properties") or {}).get("roleName") or "") for d in found]
 
     @_shareable
     def list_role_assignments(self, scope: str, principal_id: str) -> list[dict[str, Any]]:

@@ -43,10 +43,24 @@ class App:
     def target(self, spec: Any) -> Any:
         """Where this run talks to: the sandbox (in-process or already serving) or Azure; one
         target per cloud, credential and organization, made once per run."""
-        key = (spec.azure.cloud, spec.azure.credential, spec.devops.organization) if not self.sandbox else ()
+        org = spec.devops.organization
+        key = (org,) if self.sandbox else (spec.azure.cloud, spec.azure.credential, org)
         if key not in self._targets:
-            self._targets[key] = self._new_target(spec)
+            self._targets[key] = self._sandbox_target(org) if self.sandbox else self._new_target(spec)
         return self._targets[key]
+
+    def _sandbox_target(self, organization: str) -> Any:
+        """The sandbox, addressed with the pool file's organization (the world's one answers;
+        another is unknown there, as it would be in Azure DevOps)."""
+        from dataclasses import replace
+        from urllib.parse import urlsplit
+
+        if () not in self._targets:
+            self._targets[()] = self._new_target(None)
+        base = self._targets[()]
+        parts = urlsplit(organization)
+        name = parts.path.strip("/").rsplit("/", 1)[-1] or (parts.hostname or "").split(".")[0]
+        return replace(base, devops_url=f"{base.devops_url.rsplit('/', 1)[0]}/{name}", sandbox=None)
 
     def _new_target(self, spec: Any) -> Any:
         from agentctl import cloud

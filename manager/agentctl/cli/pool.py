@@ -294,11 +294,12 @@ def _report(
         from rich.markup import escape
 
         for e in d["pools"]:
-            console.rule(escape(e["file"]), align="left")
+            _heading(console, e["file"])
             if e["status"] != "error":
                 view(console, e["data"])
             for err in e.get("errors", []):
-                where = f"{err['field']}: " if err.get("field") else ""
+                where = f"{err['file']}:{err['line']}: " if err.get("line") else ""
+                where += f"{err['field']}: " if err.get("field") else ""
                 console.print(f"[bold red]error[/] ({err['code']}): {escape(where + err['message'])}")
                 if err.get("hint"):
                     console.print(f"[dim]hint: {escape(err['hint'])}[/]")
@@ -466,9 +467,16 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
         console.print(f"  {escape(str(entry['timestamp']))} {escape(str(entry['message']))}")
 
 
+def _heading(console: Any, file: str) -> None:
+    """A pool's heading in a fleet view: the file name whole, however long (a rule would cut it)."""
+    from rich.markup import escape
+
+    console.print(f"[bold]== {escape(file)}[/]")
+
+
 def _fleet_view(console: Any, d: dict[str, Any]) -> None:
     for entry in d["pools"]:
-        console.rule(entry["file"], align="left")
+        _heading(console, entry["file"])
         _status_view(console, entry["status"])
 
 

@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from agentctl.cloud import DEVOPS_SCOPE, Target
-from agentctl.errors import AgentctlError, AuthError, CloudError, NotFound, quoted
+from agentctl.errors import AgentctlError, AuthError, CloudError, NotFound, ScopeNotFound, quoted
 from agentctl.shared import SharedReads
 from agentctl.urls import segment
 
@@ -283,6 +283,11 @@ class DevOps:
         except AzureDevOpsClientRequestError as e:
             status = getattr(e, "status_code", 0)
             msg = getattr(e, "message", None) or str(e)
+            if status == 404 and getattr(e, "type_key", "") == "OrganizationNotFoundException":
+                raise ScopeNotFound(
+                    f"Azure DevOps organization '{self.org_url.rsplit('/', 1)[-1]}' does not exist",
+                    field="devops.organization",
+                ) from None
             if status == 404:
                 raise NotFound(f"Azure DevOps {route}: {msg}") from None
             if status in (401, 403):
@@ -306,6 +311,8 @@ class DevOps:
         """A GET where missing is an answer: None."""
         try:
             return self.call(route, route_values, query)
+        except ScopeNotFound:
+            raise
         except NotFound:
             return None
 
