@@ -219,3 +219,27 @@ def test_a_commands_own_option_wins_over_the_global_one() -> None:
     cli.get_command(click.Context(cli), "sandbox")  # loading it adds the global options
     assert serve is not None
     assert sum("--world" in p.opts for p in serve.params) == 1
+
+
+def test_a_near_miss_command_gets_a_suggestion(capsys) -> None:
+    from agentctl.cli import run
+
+    assert run(["deploy"]) == 2
+    assert "Did you mean 'deploy-pool'?" in capsys.readouterr().err
+    assert run(["stauts"]) == 2
+    assert "Did you mean 'status'?" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("group", [[], ["image"], ["kubeconfig"], ["sandbox"]])
+def test_command_summaries_are_whole_sentences(group: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*group, "--help"], terminal_width=80)
+    listed = result.output.split("Commands:", 1)[1]
+    assert "..." not in listed, listed
+
+
+def test_a_bad_output_mode_from_the_environment_names_the_variable(monkeypatch, capsys) -> None:
+    from agentctl.cli import run
+
+    monkeypatch.setenv("AGENTCTL_OUTPUT", "yaml")
+    assert run(["schema"]) == 2
+    assert "AGENTCTL_OUTPUT=yaml is not one of 'table', 'json'" in capsys.readouterr().err

@@ -39,6 +39,7 @@ def test_scale_set_lro_failure_is_finished_by_the_next_run(world: Any, capsys: A
     (err,) = out["errors"]
     assert err["code"] == "apply.failed" and err["step"] == "scaleSet"
     assert "vmss-agents" in err["message"] and "run the same command again" in err["hint"]
+    assert err["message"].count("create scale set vmss-agents") == 1  # the step is named once
     # The pool needs the scale set, so it was not created; independent steps were.
     assert _creates(world, "distributedtask/elasticpools") == 0
 

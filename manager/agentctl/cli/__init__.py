@@ -7,6 +7,7 @@ Commands are thin: parse options, call one core function, hand its ``Result`` to
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 import sys
@@ -35,6 +36,23 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class OutputMode(click.Choice[str]):
+    """``table`` or ``json``; a bad value from AGENTCTL_OUTPUT names the variable."""
+
+    def __init__(self) -> None:
+        super().__init__(["table", "json"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from click.core import ParameterSource
+
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if ctx and param and ctx.get_parameter_source(str(param.name)) is ParameterSource.ENVIRONMENT:
+                self.fail(f"AGENTCTL_OUTPUT={value} is not one of 'table', 'json'", param, ctx)
+            raise
+
+
 class LazyGroup(click.Group):
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,9 +73,22 @@ class LazyGroup(click.Group):
             cmd = getattr(importlib.import_module(module), attr, None)
             if not isinstance(cmd, click.Command):
                 return None
-            _accept_global_options(cmd)
+            _prepare(cmd)
             return cmd
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError:
+            name = args[0] if args else ""
+            names = self.list_commands(ctx)
+            near = [n for n in names if n.startswith(name)] or difflib.get_close_matches(name, names, n=1)
+            if not near or name.startswith("-"):
+                raise
+            raise click.UsageError(f"No such command '{name}'. Did you mean '{near[0]}'?", ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; map domain errors, Ctrl-C and non-zero results to exit codes."""
@@ -87,7 +118,7 @@ class LazyGroup(click.Group):
 # The global options a command also takes after its name (`agentctl plan -o json`), as az and
 # kubectl users expect; a command's own option of the same name wins (`sandbox serve --world`).
 LATE_OPTIONS: list[tuple[list[str], dict[str, Any]]] = [
-    (["--output", "-o"], {"type": click.Choice(["table", "json"])}),
+    (["--output", "-o"], {"type": OutputMode()}),
     (["--debug"], {"is_flag": True}),
     (["--sandbox"], {"is_flag": True}),
     (["--sandbox-dir", "sandbox_dir"], {"type": click.Path(file_okay=False)}),
@@ -95,8 +126,12 @@ LATE_OPTIONS: list[tuple[list[str], dict[str, Any]]] = [
 ]
 
 
-def _accept_global_options(cmd: click.Command) -> None:
-    """Give ``cmd`` (and the commands under it) the global options it does not define itself."""
+def _prepare(cmd: click.Command) -> None:
+    """Give ``cmd`` (and the commands under it) the global options it does not define itself, and
+    a summary for command lists that is its first sentence whole (click would cut it at 45 characters)."""
+    if cmd.help and not cmd.short_help:
+        first = " ".join(cmd.help.split("\n\n")[0].split())
+        cmd.short_help = first[: first.find(". ") + 1] if ". " in first else first
     taken = {opt for param in cmd.params for opt in param.opts}
     for decls, extra in LATE_OPTIONS:
         flags = [d for d in decls if d.startswith("-")]
@@ -105,7 +140,7 @@ def _accept_global_options(cmd: click.Command) -> None:
                 click.Option(decls, expose_value=False, hidden=True, callback=_late_global, **extra)
             )
     for sub in getattr(cmd, "commands", {}).values():
-        _accept_global_options(sub)
+        _prepare(sub)
 
 
 def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -138,7 +173,7 @@ def _module_exists(module: str) -> bool:
 @click.option(
     "--output",
     "-o",
-    type=click.Choice(["table", "json"]),
+    type=OutputMode(),
     default="table",
     show_default=True,
     envvar="AGENTCTL_OUTPUT",
