@@ -32,6 +32,15 @@ def quoted(value: Any, limit: int = QUOTE_LIMIT) -> str:
     return f"{text[:limit]!r}… ({len(text)} characters)"
 
 
+SIGN_IN_HINT = (
+    "sign in with `az login` (azure.credential: default or cli), or set azure.credential in the pool "
+    "file: managed-identity (AZURE_CLIENT_ID picks a user-assigned identity) or workload-identity "
+    "(AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE); default also reads a service "
+    "principal from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET. Azure DevOps takes a "
+    "PAT from AZDO_PAT instead, when it is set"
+)
+
+
 @dataclass
 class Problem:
     """One thing wrong with an input, with where it is."""

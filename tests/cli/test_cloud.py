@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agentctl import cloud
@@ -91,3 +93,20 @@ def test_entra_token_is_asked_for_on_every_session() -> None:
 )
 def test_devops_retry_policy(method: str, status: int, retried: bool) -> None:
     assert _retry_policy().is_retry(method, status) is retried
+
+
+def test_a_failed_sign_in_says_what_to_do(tmp_path, monkeypatch, capsys) -> None:
+    from agentctl.cli import run
+    from testlib import EXAMPLE_POOL
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `az` to sign in with
+    pool = tmp_path / "pool.yaml"
+    pool.write_text(
+        EXAMPLE_POOL.read_text().replace(
+            "  location: westeurope\n", "  location: westeurope\n  credential: cli\n"
+        )
+    )
+    assert run(["-o", "json", "plan", "-f", str(pool)]) == 4
+    (err,) = json.loads(capsys.readouterr().out)["errors"]
+    assert err["code"] == "auth.failed" and "signing in to Azure failed" in err["message"]
+    assert "az login" in err["hint"] and "AZURE_CLIENT_ID" in err["hint"] and "AZDO_PAT" in err["hint"]

@@ -23,6 +23,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from agentctl.cloud import Target
 from agentctl.errors import (
+    SIGN_IN_HINT,
     AgentctlError,
     ApplyFailed,
     AuthError,
@@ -91,7 +92,7 @@ def translated(what: str) -> Iterator[None]:
     except AgentctlError:
         raise
     except ClientAuthenticationError as e:
-        raise AuthError(f"{what}: authentication failed: {_message(e)}") from None
+        raise AuthError(f"{what}: signing in to Azure failed: {_message(e)}", hint=SIGN_IN_HINT) from None
     except HttpResponseError as e:
         code = getattr(getattr(e, "error", None), "code", None) or ""
         status = e.status_code or 0

@@ -22,7 +22,15 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from agentctl.cloud import DEVOPS_SCOPE, Target
-from agentctl.errors import AgentctlError, AuthError, CloudError, NotFound, ScopeNotFound, quoted
+from agentctl.errors import (
+    SIGN_IN_HINT,
+    AgentctlError,
+    AuthError,
+    CloudError,
+    NotFound,
+    ScopeNotFound,
+    quoted,
+)
 from agentctl.shared import SharedReads
 from agentctl.urls import segment
 
@@ -103,8 +111,14 @@ class _TokenAuth:
         if self.target.devops_pat:
             session.auth = ("", self.target.devops_pat)
         else:
-            with self._lock:
-                token = self.target.credential.get_token(DEVOPS_SCOPE)
+            from azure.core.exceptions import ClientAuthenticationError
+
+            try:
+                with self._lock:
+                    token = self.target.credential.get_token(DEVOPS_SCOPE)
+            except ClientAuthenticationError as e:
+                first = str(getattr(e, "message", None) or e).splitlines()[0]
+                raise AuthError(f"Azure DevOps: signing in failed: {first}", hint=SIGN_IN_HINT) from None
             session.headers["Authorization"] = f"Bearer {token.token}"
         return session
 
