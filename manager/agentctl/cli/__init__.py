@@ -184,7 +184,11 @@ def _module_exists(module: str) -> bool:
     "--sandbox",
     is_flag=True,
     envvar="AGENTCTL_SANDBOX",
-    help="Run against an in-process emulator of Azure and Azure DevOps instead of the cloud.",
+    help=(
+        "Run against the emulator of Azure and Azure DevOps instead of the cloud: the one "
+        "`agentctl sandbox serve` runs on --sandbox-dir, else one started in this process "
+        "(faults and timing: AGENTCTL_SANDBOX_FAULTS, AGENTCTL_SANDBOX_TIMING)."
+    ),
 )
 @click.option(
     "--sandbox-dir",
@@ -192,7 +196,7 @@ def _module_exists(module: str) -> bool:
     envvar="AGENTCTL_SANDBOX_DIR",
     default=".agentctl/sandbox",
     show_default=True,
-    help="Where the sandbox keeps its state and access log.",
+    help="Where the sandbox keeps its state and access log (a relative path is from the current folder).",
 )
 @click.option(
     "--world",
@@ -209,7 +213,7 @@ def cli(
 
     Exit codes: 0 ok, 1 failed while applying, 2 plan has changes or usage error,
     3 invalid input, 4 authentication or permission, 5 not found or precondition unmet,
-    130 interrupted (Ctrl-C).
+    6 "no" at a confirmation, 130 interrupted (Ctrl-C).
     """
     from agentctl import logs
 
