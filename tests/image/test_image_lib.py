@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -220,8 +222,9 @@ def test_apt_pins_follow_the_ubuntu_release(box: Box, os_release: str, suffix: s
 
 
 @pytest.fixture(scope="module")
-def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
-    """A throwaway OpenPGP public key (armored) and its fingerprint."""
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[bytes, str]]:
+    """A throwaway OpenPGP public key (armored) and its fingerprint. Making it starts a gpg-agent
+    for the temporary home; it is stopped afterwards, so the test run leaves no daemon behind."""
     need_tool("gpg")
     home = tmp_path_factory.mktemp("gnupg")
     env = {**os.environ, "GNUPGHOME": str(home)}
@@ -237,7 +240,25 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
         [*gpg, "--with-colons", "--list-keys"], env=env, check=True, capture_output=True, text=True
     ).stdout
     fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
-    return key, fingerprint
+    yield key, fingerprint
+    subprocess.run(["gpgconf", "--kill", "all"], env=env, check=True, capture_output=True)
+    deadline = time.monotonic() + 10  # the agent exits shortly after it is told to
+    while agents_of(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not agents_of(home), "a gpg-agent outlived the test"
+
+
+def agents_of(home: Path) -> list[int]:
+    """The pids of gpg-agents serving GNUPGHOME ``home``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone, or not a process
+            continue
+        if proc.name.isdigit() and argv and argv[0].endswith(b"gpg-agent") and str(home).encode() in argv:
+            found.append(int(proc.name))
+    return found
 
 
 def use_repository(box: Box, fingerprint: str) -> None:
