@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import difflib
 import hashlib
 import json
 import logging
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -692,7 +694,9 @@ class _Checker:
             self.add(
                 "context.current_dangling",
                 "current-context",
-                "current-context names a context that is not defined",
+                f"current-context names {_quote(current)}, which is not defined (contexts: "
+                f"{', '.join(repr(n) for n in names)}); pick one with --fix --context "
+                f"{shlex.quote(difflib.get_close_matches(str(current), names, n=1, cutoff=0)[0])}",
             )
 
     def cluster(self, entry: _Entry) -> None:

@@ -11,6 +11,7 @@ stdout, progress and messages to stderr) or as one versioned JSON envelope with
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -62,17 +63,13 @@ class Renderer:
     @property
     def out(self) -> Console:
         if self._out is None:
-            from rich.console import Console
-
-            self._out = Console(highlight=False, soft_wrap=True)
+            self._out = _console(stderr=False)
         return self._out
 
     @property
     def err(self) -> Console:
         if self._err is None:
-            from rich.console import Console
-
-            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+            self._err = _console(stderr=True)
         return self._err
 
     @property
@@ -144,6 +141,21 @@ class Renderer:
                 yield bar
             finally:
                 self._live = None
+
+
+PIPED_WIDTH = 400  # columns of tables written to a file or pipe: wide enough for whole ids
+
+
+def _console(stderr: bool) -> Console:
+    """A Rich console; off a terminal (a pipe, a CI log) its tables get ``PIPED_WIDTH`` columns,
+    unless COLUMNS says otherwise, so that no id, name or code is folded. Tables fold long values
+    (never cut them) on a narrow terminal."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH
+    return console
 
 
 STILL_RUNNING_EVERY = 30.0  # seconds between "still running" lines off a terminal

@@ -97,3 +97,70 @@ def test_the_question_is_readable_under_the_progress_display(tmp_path: Path) -> 
     code, screen = _on_a_terminal(argv, b"n\r")
     assert "Apply these changes? [y/N]: " in screen, screen[-2000:]
     assert code == EXIT_DECLINED and "Cancelled; nothing was changed." in screen
+
+
+ZONE = (
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-network/providers"
+    "/Microsoft.Network/privateDnsZones/privatelink.azurecr.io"
+)
+
+
+def _status(registry_warnings: list[str]) -> dict[str, object]:
+    warning = f"private DNS zone privatelink.azurecr.io ({ZONE}) has no A record 'acrprivate.westeurope.data'"
+    item = {
+        "name": "acrprivate",
+        "role": "AcrPush",
+        "roleAssigned": True,
+        "connection": {"name": "acr-private"},
+        "warnings": registry_warnings and [warning],
+    }
+    return {
+        "pool": {"name": "p", "exists": True, "state": "online", "nodes": {}},
+        "scaleSet": {
+            "name": "s",
+            "exists": True,
+            "capacity": 0,
+            "provisioningState": "Succeeded",
+            "instances": [],
+        },
+        "image": {"modelVersion": None, "newest": None, "drift": False},
+        "connection": {"name": "c", "isReady": True},
+        "registries": {"items": [item], "warnings": registry_warnings and [warning]},
+        "logs": [{"timestamp": "t", "message": f"Elastic pool p created for {ZONE}."}],
+    }
+
+
+def test_status_prints_a_warning_once_with_short_ids_and_marks_its_row() -> None:
+    from agentctl.cli.pool import _status_view
+
+    console = Console(width=100, record=True)
+    _status_view(console, _status(["x"]))
+    text = console.export_text()
+    assert text.count("has no A record") == 1
+    assert "(rg-network/privatelink.azurecr.io)" in text and "/subscriptions/" not in text
+    assert "created for rg-network/privatelink.azurecr.io." in text
+    (row,) = [line for line in text.splitlines() if "acrprivate" in line and "registry" in line]
+    assert "problem" in row
+
+    console = Console(width=100, record=True)
+    _status_view(console, _status([]))
+    (row,) = [line for line in console.export_text().splitlines() if "acrprivate" in line]
+    assert "problem" not in row
+
+
+def test_piped_tables_keep_every_value_whole_and_narrow_ones_fold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["--sandbox", "--sandbox-dir", str(tmp_path / "sandbox"), "image", "list", "-f", str(EXAMPLE_POOL)]
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert run(argv) == 0
+    piped = capsys.readouterr().out
+    assert IMAGE in piped.splitlines()  # the id on a line of its own, whole
+    assert any(
+        "Succeeded, replication Completed" in line and "pool private-agents" in line
+        for line in piped.splitlines()
+    )
+    monkeypatch.setenv("COLUMNS", "40")  # a narrow terminal's width
+    assert run(argv) == 0
+    narrow = capsys.readouterr().out
+    assert "…" not in narrow and "..." not in narrow  # folded onto more lines, never cut

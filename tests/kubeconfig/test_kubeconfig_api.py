@@ -273,7 +273,8 @@ def test_findings_serialise(m: Material) -> None:
         "file": "k.yaml",
         "line": 12,
         "field": "current-context",
-        "message": "current-context names a context that is not defined",
+        "message": "current-context names 'x', which is not defined (contexts: 'aks-dev'); "
+        "pick one with --fix --context aks-dev",
         "fixable": False,
         "severity": "error",
     }

@@ -67,7 +67,7 @@ def _list_view(console: Any, d: dict[str, Any]) -> None:
     for img in d["images"]:
         table = Table(title=escape(img["id"]), title_justify="left", show_edge=False)
         for col in ("version", "published", "state", "latest", "end of life", "used by"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for v in reversed(img["versions"]):
             state = v["provisioningState"] + (f", replication {v['replication']}" if v["replication"] else "")
             latest = "latest" if v["latest"] else ("excluded" if v["excludeFromLatest"] else "")
@@ -189,7 +189,7 @@ def _prune_view(console: Any, d: dict[str, Any]) -> None:
     for img in d["images"]:
         table = Table(title=escape(img["id"]), title_justify="left", show_edge=False)
         for col in ("", "version", "published", "state", "kept because"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for v in reversed(img["versions"]):
             mark = "[red]-[/]" if v["delete"] else "[dim]=[/]"
             published = (v["publishedDate"] or "-")[:10]

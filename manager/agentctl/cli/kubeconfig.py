@@ -135,7 +135,7 @@ def _view(console: Console, data: dict[str, Any]) -> None:
     if findings:
         table = Table(show_edge=False, pad_edge=False)
         for column in ("code", "severity", "location", "problem", "fixable"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for f in findings:
             table.add_row(
                 Text(f["code"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -419,8 +420,8 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
 
     p, ss, img, conn = d["pool"], d["scaleSet"], d["image"], d["connection"]
     table = Table(show_header=False, show_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", overflow="fold")
+    table.add_column(overflow="fold")
     nodes = ", ".join(f"{k} {v}" for k, v in sorted(p["nodes"].items())) or "none"
     table.add_row(
         "pool",
@@ -455,16 +456,25 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
     registries = d.get("registries") or {}
     for reg in registries.get("items", []):
         role = reg["role"] + (" assigned" if reg["roleAssigned"] else " [red]not assigned[/]")
-        table.add_row("registry", f"{reg['name']}: {role}; connection {reg['connection']['name']}")
+        flag = " [yellow](problem: see the warnings)[/]" if reg.get("warnings") else ""
+        table.add_row("registry", f"{reg['name']}: {role}; connection {reg['connection']['name']}{flag}")
     console.print(table)
     problems = [*deploy_path.get("problems", []), *registries.get("warnings", [])]
     problems += [w for reg in registries.get("items", []) for w in reg.get("warnings", [])]
-    for problem in problems:
-        console.print(f"[yellow]warning[/]: {escape(str(problem))}")
+    for problem in dict.fromkeys(str(p) for p in problems):  # each once, in order
+        console.print(f"[yellow]warning[/]: {escape(short_ids(problem))}")
     if d["logs"]:
         console.print("recent pool log:")
     for entry in d["logs"]:
-        console.print(f"  {escape(str(entry['timestamp']))} {escape(str(entry['message']))}")
+        console.print(f"  {escape(str(entry['timestamp']))} {escape(short_ids(str(entry['message'])))}")
+
+
+_ARM_ID = re.compile(r"/subscriptions/[^\s)'\"]+/resourceGroups/([^/\s)'\"]+)/providers/[^\s)'\"]+", re.I)
+
+
+def short_ids(text: str) -> str:
+    """Resource ids in a sentence for people, as ``resource-group/name`` (JSON keeps them whole)."""
+    return _ARM_ID.sub(lambda m: f"{m.group(1)}/{m.group(0).rsplit('/', 1)[-1]}", text)
 
 
 def _heading(console: Any, file: str) -> None:
