@@ -123,7 +123,7 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
     role_id = (facts.role_definition_id or "") if conn_spec.grantRole else ""
     for a in _role_assignments_of(spec, on_group):
         if str((a.get("properties") or {}).get("roleDefinitionId", "")).lower() != role_id.lower():
-            add(_role_delete(a, scope, ()))
+            add(_role_delete(spec, facts, a, scope, ()))
     if conn_spec.grantRole:
         have = any(
             str((a.get("properties") or {}).get("roleDefinitionId", "")).lower() == role_id.lower()
@@ -260,13 +260,20 @@ def _role_assignments_of(spec: PoolSpec, assignments: list[dict[str, Any]]) -> l
     return [a for a in assignments if (a.get("properties") or {}).get("description") == desired.marker(spec)]
 
 
-def _role_delete(assignment: dict[str, Any], scope: str, needs: tuple[str, ...]) -> Action:
+def _role_delete(
+    spec: PoolSpec, facts: Facts, assignment: dict[str, Any], scope: str, needs: tuple[str, ...]
+) -> Action:
+    """Named as its create is: ``role on scope`` (the role's id when it is not the file's role)."""
     name = str(assignment["name"])
+    role_id = str((assignment.get("properties") or {}).get("roleDefinitionId") or "")
+    grant = spec.devops.azureConnection.grantRole
+    role = grant if grant and role_id.lower() == (facts.role_definition_id or "").lower() else None
+    label = f"{role or 'role ' + role_id.rsplit('/', 1)[-1]} on {scope.rstrip('/').rsplit('/', 1)[-1]}"
     return Action(
         f"roleAssignment:{name}",
         DELETE,
         "role assignment",
-        name,
+        label,
         needs=needs,
         data={"scope": scope, "name": name},
     )
@@ -301,7 +308,7 @@ def _old_identities(spec: PoolSpec, facts: Facts, needs: tuple[str, ...]) -> lis
                     )
                 )
         on_group = [a for a in old.role_assignments if _scope_of(a) == scope.lower()]
-        out += [_role_delete(a, scope, needs) for a in _role_assignments_of(spec, on_group)]
+        out += [_role_delete(spec, facts, a, scope, needs) for a in _role_assignments_of(spec, on_group)]
     return out
 
 
@@ -359,7 +366,7 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
     actions += _old_identities(spec, facts, after_pool)
     scope = desired.resource_group_scope(spec)
     on_group = [a for a in facts.role_assignments if _scope_of(a) == scope.lower()]
-    actions += [_role_delete(a, scope, after_pool) for a in _role_assignments_of(spec, on_group)]
+    actions += [_role_delete(spec, facts, a, scope, after_pool) for a in _role_assignments_of(spec, on_group)]
     ss = facts.scale_set
     owner = ((ss or {}).get("tags") or {}).get(desired.TAG_POOL)
     if ss is not None and _scale_set_owned(spec, ss) and owner in (None, spec.devops.pool.name):

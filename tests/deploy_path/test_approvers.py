@@ -72,3 +72,14 @@ def test_unknown_approvers_are_all_named_with_field_and_line() -> None:
 def test_a_name_matching_several_identities_is_ambiguous() -> None:
     with pytest.raises(InvalidInput, match="more than one identity matches Leads"):
         resolve(["Leads"])
+
+
+def test_the_approvers_diff_names_an_identity_alike_on_both_sides() -> None:
+    env = dataclasses.replace(
+        SPEC.devops.environments[1], approvers=["alice@contoso.com", "carol@contoso.com"], minApprovers=1
+    )
+    have = [{"id": "ID-ALICE", "displayName": "Alice Martin"}, {"id": "id-bob", "displayName": "Bob Stone"}]
+    check = {"settings": {"approvers": have, "minRequiredApprovers": 1}}
+    (change,) = [c for c in dp.check_drift(env, ["id-alice", "id-carol"], check) if c[0] == "approvers"]
+    # Alice is the same identity on both sides, so she reads the same; only Bob -> Carol differs.
+    assert change == ("approvers", ["Alice Martin", "Bob Stone"], ["Alice Martin", "carol@contoso.com"])

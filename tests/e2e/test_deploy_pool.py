@@ -179,3 +179,13 @@ def test_a_new_identity_leaves_nothing_on_the_old_one(world: Any, capsys: Any, t
     world.new_requests()
     code, out = agentctl("deploy-pool", "-f", str(world.pool), "--yes")
     assert code == 0 and out["status"] == "ok" and world.writes(world.new_requests()) == []
+
+
+def test_destroy_names_a_role_assignment_as_plan_does(world: Any, capsys: Any) -> None:
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    (made,) = [a["name"] for a in out["data"]["plan"]["actions"] if a["kind"] == "role assignment"]
+    assert made == "Virtual Machine Contributor on rg-agents"
+    code, out = world.json(capsys, "destroy", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    assert [a["name"] for a in out["data"]["plan"]["actions"] if a["kind"] == "role assignment"] == [made]

@@ -118,8 +118,13 @@ def check_drift(
     have = settings.get("approvers") or []
     changes: list[tuple[str, Any, Any]] = []
     if sorted(str(a.get("id", "")).lower() for a in have) != sorted(i.lower() for i in approver_ids):
-        shown = [a.get("displayName") or a.get("uniqueName") or a.get("id") for a in have]
-        changes.append(("approvers", shown, list(env.approvers)))
+        # like with like: an identity on both sides is shown by the same name on both
+        names = {
+            str(a.get("id", "")).lower(): a.get("displayName") or a.get("uniqueName") or a.get("id")
+            for a in have
+        }
+        wanted = [names.get(i.lower(), name) for name, i in zip(env.approvers, approver_ids, strict=True)]
+        changes.append(("approvers", list(names.values()), wanted))
     for label, old, new in (
         ("minApprovers", settings.get("minRequiredApprovers"), env.minApprovers),
         ("instructions", settings.get("instructions") or "", env.instructions),
