@@ -164,3 +164,26 @@ def test_piped_tables_keep_every_value_whole_and_narrow_ones_fold(
     assert run(argv) == 0
     narrow = capsys.readouterr().out
     assert "…" not in narrow and "..." not in narrow  # folded onto more lines, never cut
+
+
+def test_the_sandbox_folder_in_use_is_named_and_a_move_is_noticed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    (tmp_path / "run").mkdir(mode=0o700)
+    monkeypatch.delenv("AGENTCTL_SANDBOX_DIR", raising=False)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+    monkeypatch.chdir(first)
+    assert run(["--sandbox", "plan", "-f", str(EXAMPLE_POOL)]) == 2
+    err = capsys.readouterr().err
+    assert f"sandbox: {first}/.agentctl/sandbox (started in this process, a new world)" in err
+    assert "the last run used" not in err
+    monkeypatch.chdir(second)
+    assert run(["--sandbox", "status", "-f", str(EXAMPLE_POOL)]) == 0
+    err = capsys.readouterr().err
+    assert f"the last run used the sandbox in {first}/.agentctl/sandbox" in err
+    assert f"pass --sandbox-dir {first}/.agentctl/sandbox" in err
+    assert run(["--sandbox", "plan", "-f", str(EXAMPLE_POOL)]) == 2  # the same folder again: quiet
+    assert "the last run used" not in capsys.readouterr().err

@@ -73,11 +73,36 @@ class App:
                     f"note: --world is not used: the sandbox in {self.sandbox_dir} has its state already "
                     "(`agentctl sandbox reset` clears it, and the next run seeds the world)"
                 )
+            state = Path(self.sandbox_dir).resolve()
+            fresh = not (state / STATE_FILE).exists()
             target = cloud.sandbox_target(self.sandbox_dir, self.world)
             if target.sandbox is not None:
                 self.on_close(target.sandbox.stop)
+            how = (
+                "started in this process"
+                if target.sandbox is not None
+                else "served by `agentctl sandbox serve`"
+            )
+            self.renderer.note(f"sandbox: {state} ({how}{', a new world' if fresh else ''})")
+            if not Path(self.sandbox_dir).is_absolute():
+                self._compare_with_last(state, fresh)
             return target
         return cloud.cloud_target(spec.azure.cloud, spec.azure.credential, spec.devops.organization)
+
+    def _compare_with_last(self, state: Path, fresh: bool) -> None:
+        """A relative sandbox folder depends on where agentctl runs: say so when a run makes a new,
+        empty world in another folder than the last run used (which looks like everything vanished)."""
+        from agentctl.lease import lock_dir
+
+        memo = lock_dir() / "last-sandbox-dir"
+        last = memo.read_text().strip() if memo.exists() else ""
+        if fresh and last and last != str(state) and Path(last).is_dir():
+            self.renderer.note(
+                f"note: the last run used the sandbox in {last}; this one starts a new, empty one in "
+                f"{state}, since --sandbox-dir {self.sandbox_dir} is relative to the current folder "
+                f"(run from the last folder, or pass --sandbox-dir {last})"
+            )
+        memo.write_text(f"{state}\n")
 
     def on_close(self, fn: Callable[[], None]) -> None:
         self._closers.append(fn)
