@@ -58,7 +58,9 @@ check_packer() {
     version=$("$packer" version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | sed -n 1p)
     [[ -n $version ]] || die "cannot tell the version of $packer"
     if [[ $(printf '%s\n%s\n' "$min_packer" "$version" | sort -V | sed -n 1p) != "$min_packer" ]]; then
-        die "packer $version is too old: the templates need $min_packer or newer"
+        die "packer $version is too old: the templates need $min_packer or newer (Debian's package lags;" \
+            "install HashiCorp's from https://developer.hashicorp.com/packer/install, then run again," \
+            "or point PACKER at it)"
     fi
 }
 

@@ -144,6 +144,7 @@ def test_old_packer_is_refused(host: Host) -> None:
     result = host.run(str(VAR_FILE), FAKE_PACKER_VERSION="1.6.6")
     assert result.returncode == 1
     assert "packer 1.6.6 is too old: the templates need 1.10.0 or newer" in result.stderr
+    assert "https://developer.hashicorp.com/packer/install" in result.stderr and "PACKER" in result.stderr
     assert host.calls == ["version"]
 
 
