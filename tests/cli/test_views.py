@@ -187,3 +187,20 @@ def test_the_sandbox_folder_in_use_is_named_and_a_move_is_noticed(
     assert f"pass --sandbox-dir {first}/.agentctl/sandbox" in err
     assert run(["--sandbox", "plan", "-f", str(EXAMPLE_POOL)]) == 2  # the same folder again: quiet
     assert "the last run used" not in capsys.readouterr().err
+
+
+def test_no_at_the_image_prune_question_exits_6(tmp_path: Path) -> None:
+    argv = [
+        "--sandbox",
+        "--sandbox-dir",
+        str(tmp_path),
+        "image",
+        "prune",
+        "--keep",
+        "1",
+        "-f",
+        str(EXAMPLE_POOL),
+    ]
+    code, screen = _on_a_terminal(argv, b"n\r")
+    assert "Delete these image versions? [y/N]: " in screen, screen[-2000:]
+    assert code == EXIT_DECLINED and "Cancelled; nothing was deleted." in screen

@@ -10,7 +10,7 @@ import click
 
 from agentctl.cli.app import App, pass_app
 from agentctl.cli.pool import FILE, YES
-from agentctl.errors import ApplyFailed, UsageError, quoted
+from agentctl.errors import EXIT_DECLINED, ApplyFailed, UsageError, quoted
 from agentctl.output import Result
 
 FILES = click.option(
@@ -45,6 +45,11 @@ def _confirm(app: App, yes: bool, question: str, view: View) -> Callable[[dict[s
         return app.renderer.confirm(question)
 
     return confirm
+
+
+def _declined(data: dict[str, Any]) -> int:
+    """The exit code of a run that asked: 6 when the answer was no (nothing was changed)."""
+    return EXIT_DECLINED if data.get("cancelled") else 0
 
 
 def _label(image_id: str | None) -> str:
@@ -176,7 +181,7 @@ def roll(
     confirm = _confirm(app, yes, "Roll the pool onto this image?", _roll_view)
     data = images.roll(spec, app.target(spec), version, recycle_idle, write, confirm, app.renderer.note)
     status = "changed" if data["applied"] else "ok"
-    return app.finish(Result(app.command, data, status, view=_roll_view))
+    return app.finish(Result(app.command, data, status, _declined(data), view=_roll_view))
 
 
 # --- prune -----------------------------------------------------------------------------------
@@ -226,7 +231,8 @@ def prune(app: App, keep: int, paths: tuple[str, ...], yes: bool) -> int:
         for f in data["failed"]
     ]
     status = "error" if errors else ("changed" if data["applied"] else "ok")
-    return app.finish(Result(app.command, data, status, 1 if errors else 0, view=_prune_view, errors=errors))
+    code = 1 if errors else _declined(data)
+    return app.finish(Result(app.command, data, status, code, view=_prune_view, errors=errors))
 
 
 # --- diff ------------------------------------------------------------------------------------
