@@ -20,7 +20,6 @@ import json
 import logging
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -694,9 +693,9 @@ class _Checker:
             self.add(
                 "context.current_dangling",
                 "current-context",
-                f"current-context names {_quote(current)}, which is not defined (contexts: "
-                f"{', '.join(repr(n) for n in names)}); pick one with --fix --context "
-                f"{shlex.quote(difflib.get_close_matches(str(current), names, n=1, cutoff=0)[0])}",
+                f"current-context names {quoted(current)}, which is not defined (contexts: "
+                f"{', '.join(quoted(n) for n in names)}); pick one with --fix --context "
+                f"{quoted(difflib.get_close_matches(str(current), names, n=1, cutoff=0)[0])}",
             )
 
     def cluster(self, entry: _Entry) -> None:

@@ -274,7 +274,7 @@ def test_findings_serialise(m: Material) -> None:
         "line": 12,
         "field": "current-context",
         "message": "current-context names 'x', which is not defined (contexts: 'aks-dev'); "
-        "pick one with --fix --context aks-dev",
+        "pick one with --fix --context 'aks-dev'",
         "fixable": False,
         "severity": "error",
     }
