@@ -38,12 +38,6 @@ def clients(spec: PoolSpec, target: Target) -> Clients:
     return Clients(Arm(target, spec.azure.subscription), DevOps(target, spec.devops.project))
 
 
-def make_plan(spec: PoolSpec, target: Target) -> tuple[Plan, Facts, Clients]:
-    c = clients(spec, target)
-    facts = observe(spec, c)
-    return plan(spec, facts), facts, c
-
-
 def deploy(
     spec: PoolSpec,
     target: Target,
