@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from agentctl.cli import run
+from agentctl.errors import EXIT_DECLINED
 from agentctl.output import Renderer
 from testlib import EXAMPLE_POOL, REPO, is_write
 
@@ -125,7 +126,7 @@ def test_prune_on_a_terminal_asks_first(
     )
     monkeypatch.setattr(Renderer, "confirm", lambda self, question: asked.append(question) or answer)
     code = lab.run("image", "prune", "--keep", "2", "-f", str(lab.a), "-f", str(lab.b))
-    assert code == 0 and asked == ["Delete these image versions?"]
+    assert code == (0 if answer else EXIT_DECLINED) and asked == ["Delete these image versions?"]
     plan = shown.getvalue()
     assert V[0] in plan and V[1] in plan and "2 version(s) to delete" in plan
     assert version_deletes(lab.new_writes() if lab.dir.joinpath("access.jsonl").exists() else []) == (

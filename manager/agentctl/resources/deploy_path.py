@@ -123,7 +123,9 @@ def check_drift(
             str(a.get("id", "")).lower(): a.get("displayName") or a.get("uniqueName") or a.get("id")
             for a in have
         }
-        wanted = [names.get(i.lower(), name) for name, i in zip(env.approvers, approver_ids, strict=True)]
+        wanted = list(env.approvers)  # one id per approver, in file order, when all resolved
+        if len(approver_ids) == len(wanted):
+            wanted = [names.get(i.lower(), name) for name, i in zip(wanted, approver_ids, strict=True)]
         changes.append(("approvers", list(names.values()), wanted))
     for label, old, new in (
         ("minApprovers", settings.get("minRequiredApprovers"), env.minApprovers),
