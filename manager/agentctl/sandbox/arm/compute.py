@@ -189,10 +189,11 @@ def resolve_image(st: State, image_id: str) -> common.Resource | None:
     return max(versions, key=lambda v: tuple(int(x) for x in v["name"].split(".")), default=None)
 
 
-def _check_image(ctx: Ctx, location: str, body: dict[str, Any]) -> None:
+def _check_image(ctx: Ctx, location: str, body: dict[str, Any]) -> str:
+    """The OS type of the gallery image the body names ("Linux" when it names none)."""
     image_id = _dig(body, "properties", "virtualMachineProfile", "storageProfile", "imageReference", "id")
     if image_id is None:
-        return
+        return "Linux"
     version = resolve_image(ctx.st, image_id)
     if version is None or version["location"] != location:
         raise arm_error(
@@ -201,6 +202,8 @@ def _check_image(ctx: Ctx, location: str, body: dict[str, Any]) -> None:
             f"The gallery image {image_id} is not available in {location} region. Please contact image owner "
             "to replicate to this region, or change your requested region.",
         )
+    definition = common.get(ctx.st, version["id"].rsplit("/", 2)[0]) or {}
+    return str(_dig(definition, "properties", "osType") or "Linux")
 
 
 def _check_identities(ctx: Ctx, rid: str, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -242,7 +245,7 @@ def _check_identities(ctx: Ctx, rid: str, body: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def _model(body: dict[str, Any]) -> dict[str, Any]:
+def _model(body: dict[str, Any], os_type: str) -> dict[str, Any]:
     """The scale set model as Compute keeps it: defaults filled, read-only members and secrets dropped."""
     props = copy.deepcopy(body.get("properties") or {})
     for member in READ_ONLY["VirtualMachineScaleSetProperties"]:
@@ -259,7 +262,37 @@ def _model(body: dict[str, Any]) -> dict[str, Any]:
     props.setdefault("overprovision", True)
     props.setdefault("singlePlacementGroup", True)
     props.setdefault("doNotRunExtensionsOnOverprovisionedVMs", False)
+    profile = props.get("virtualMachineProfile")
+    if isinstance(profile, dict):
+        _profile_defaults(profile, os_type)
     return props
+
+
+def _profile_defaults(profile: dict[str, Any], os_type: str) -> None:
+    """What Compute fills in a VM profile (the create examples of the ComputeRP specs show them)."""
+    os_profile = profile.setdefault("osProfile", {})
+    os_profile.setdefault("secrets", [])
+    os_profile.setdefault("allowExtensionOperations", True)
+    os_profile.setdefault("requireGuestProvisionSignal", True)
+    if "windowsConfiguration" in os_profile or os_type == "Windows":
+        windows = os_profile.setdefault("windowsConfiguration", {})
+        windows.setdefault("provisionVMAgent", True)
+        windows.setdefault("enableAutomaticUpdates", True)
+    else:
+        linux = os_profile.setdefault("linuxConfiguration", {})
+        linux.setdefault("disablePasswordAuthentication", False)
+        linux.setdefault("provisionVMAgent", True)
+        linux.setdefault("enableVMAgentPlatformUpdates", False)
+    os_disk = _dig(profile, "storageProfile", "osDisk")
+    if isinstance(os_disk, dict):
+        os_disk.setdefault("osType", os_type)
+    for nic in _dig(profile, "networkProfile", "networkInterfaceConfigurations") or []:
+        nic_props = nic.setdefault("properties", {})
+        nic_props.setdefault("dnsSettings", {"dnsServers": []})
+        nic_props.setdefault("enableAcceleratedNetworking", False)
+        nic_props.setdefault("enableIPForwarding", False)
+        for ip in nic_props.get("ipConfigurations") or []:
+            ip.setdefault("properties", {}).setdefault("privateIPAddressVersion", "IPv4")
 
 
 def _merge(base: Any, patch: Any) -> Any:
@@ -292,7 +325,7 @@ def _write(ctx: Ctx, body: dict[str, Any], existing: common.Resource | None) -> 
     else:
         _check_immutable(existing, body)
     _check_subnets(ctx, rid, location, body)
-    _check_image(ctx, location, body)
+    os_type = _check_image(ctx, location, body)
     identity = _check_identities(ctx, rid, body)
     sku = dict(body.get("sku") or {})
     sku.setdefault("tier", "Standard")
@@ -303,7 +336,7 @@ def _write(ctx: Ctx, body: dict[str, Any], existing: common.Resource | None) -> 
         "type": TYPE,
         "location": location,
         "sku": sku,
-        "properties": _model(body),
+        "properties": _model(body, os_type),
     }
     for member in ("tags", "zones", "plan", "extendedLocation"):
         if body.get(member):
