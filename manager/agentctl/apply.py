@@ -171,7 +171,9 @@ def _scale_set_update(ctx: Context, a: Action) -> None:
     spec, arm = ctx.spec, ctx.clients.arm
     if "put" in a.data:  # recover a failed scale set: the whole model again, same SSH key
         body = desired.scale_set_body(spec, a.data["put"] or ssh_public_key(spec))
-        body["sku"]["capacity"] = (ctx.facts.scale_set or {}).get("sku", {}).get("capacity", 0)
+        observed = ctx.facts.scale_set or {}
+        body["sku"]["capacity"] = observed.get("sku", {}).get("capacity", 0)
+        desired.keep_extensions(body, observed)
         arm.put_scale_set(spec.azure.resourceGroup, spec.scaleSet.name, body)
     else:
         arm.patch_scale_set(spec.azure.resourceGroup, spec.scaleSet.name, a.data["patch"])

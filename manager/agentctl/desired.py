@@ -150,6 +150,14 @@ def ssh_keys(observed: dict[str, Any]) -> str:
     return str((keys or [{}])[0].get("keyData") or "")
 
 
+def keep_extensions(body: dict[str, Any], observed: dict[str, Any]) -> None:
+    """Carry the scale set's extensions into a full model PUT: a PUT without them would remove
+    them, and Azure DevOps adds its agent extension to the scale set of an elastic pool."""
+    profile = _get(observed, "properties", "virtualMachineProfile", "extensionProfile")
+    if profile:
+        body["properties"]["virtualMachineProfile"]["extensionProfile"] = profile
+
+
 def _get(doc: Any, *path: str | int) -> Any:
     for key in path:
         if isinstance(doc, dict):

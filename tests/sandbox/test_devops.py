@@ -322,8 +322,17 @@ def test_elastic_pool_scales_the_scale_set_and_nodes_come_online(
     idle = wait_for(lambda: [n for n in el.get_elastic_nodes(pool_id) if n.state == "idle"])
     assert idle[0].agent_state == "online"
     assert devops.get_task_agent_client().get_agent_pool(pool_id).size == 1
-    operations = [log.operation for log in el.get_elastic_pool_logs(pool_id)]
-    assert operations == ["increaseCapacity", "configurationJob"]
+    logs = [(log.operation, log.message) for log in el.get_elastic_pool_logs(pool_id)]
+    assert [op for op, _ in logs] == ["increaseCapacity", "configurationJob", "configurationJob"]
+    assert logs[1][1] == "Added the agent extension to vmss-agents."
+    model = setup.arm.compute.virtual_machine_scale_sets.get(
+        "rg-agents", "vmss-agents"
+    ).virtual_machine_profile
+    [ext] = model.extension_profile.extensions
+    assert (ext.properties.publisher, ext.properties.type) == (
+        "Microsoft.VisualStudio.Services",
+        "TeamServicesAgentLinux",
+    )
 
 
 def test_deleted_instances_lose_their_nodes_and_are_replaced(devops: Any, setup: PoolSetup) -> None:

@@ -515,6 +515,23 @@ def add_instances(st: State, vmss: common.Resource, count: int, now: float) -> l
     return made
 
 
+def ensure_extension(vmss: common.Resource, extension: dict[str, Any]) -> bool:
+    """Add an extension to the model (as a service outside the client does) unless one of its
+    publisher and type is there; True when the model changed. (The caller brings the instances
+    to the new model, as Azure DevOps upgrades them itself.)"""
+    profile = vmss["properties"].setdefault("virtualMachineProfile", {})
+    extensions = profile.setdefault("extensionProfile", {}).setdefault("extensions", [])
+    kind = (extension["properties"]["publisher"].lower(), extension["properties"]["type"].lower())
+    if any(
+        (str(_dig(e, "properties", "publisher")).lower(), str(_dig(e, "properties", "type")).lower()) == kind
+        for e in extensions
+    ):
+        return False
+    extensions.append(copy.deepcopy(extension))
+    vmss["etag"] = f'"{int(vmss["etag"].strip(chr(34))) + 1}"'
+    return True
+
+
 def remove_instances(st: State, vmss: common.Resource, instance_ids: list[str]) -> None:
     for iid in instance_ids:
         common.delete_tree(st, f"{vmss['id']}/virtualMachines/{iid}")

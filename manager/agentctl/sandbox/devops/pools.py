@@ -91,6 +91,19 @@ QUEUES = location(
         "7.1",
     )
 )
+# The pipelines agent extension Azure DevOps adds to a scale set it takes for an elastic pool:
+# it downloads the agent and registers the VM with the pool.
+AGENT_EXTENSION = {
+    "name": "Microsoft.Azure.DevOps.Pipelines.Agent",
+    "properties": {
+        "publisher": "Microsoft.VisualStudio.Services",
+        "type": "TeamServicesAgentLinux",
+        "typeHandlerVersion": "1.23",
+        "autoUpgradeMinorVersion": False,
+        "settings": {"isPipelinesAgent": True, "agentFolder": "/agent"},
+        "provisionAfterExtensions": [],
+    },
+}
 WRITE_ROLES = {"Owner", "Contributor", "Virtual Machine Contributor"}
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 SETTINGS = {
@@ -594,6 +607,8 @@ def simulate(st: State, env: Env, now: float) -> None:
         ep.pop("offlineSince", None)
         if vmss["properties"]["provisioningState"] != "Succeeded":
             continue
+        if compute.ensure_extension(vmss, AGENT_EXTENSION):
+            _log(st, ep["poolId"], "configurationJob", f"Added the agent extension to {vmss['name']}.", now)
         live = [
             vm
             for vm in compute.instances(st, vmss["id"])
