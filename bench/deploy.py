@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from testlib import TOKEN_PATH, is_write, pool_files
+from testlib import is_write, pool_files
 
 REPO = Path(__file__).resolve().parents[1]
 LRO_SECONDS = 3.0
@@ -16,7 +16,7 @@ LATENCY = 0.05
 
 
 def _requests(sb: Any) -> list[dict[str, Any]]:
-    return [e for e in sb.exchanges if e["path"] != TOKEN_PATH]
+    return [e for e in sb.exchanges if e["service"] != "entra"]
 
 
 def _deploy(lro_seconds: float) -> tuple[float, list[dict[str, Any]], list[dict[str, Any]]]:

@@ -7,8 +7,6 @@ from typing import Any
 
 import yaml
 
-from agentctl.sandbox.server import TOKEN_PATH  # the sandbox's token endpoint: not an API call
-
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_POOL = REPO / "examples" / "pool.yaml"
 
@@ -20,7 +18,7 @@ def is_write(entry: dict[str, Any]) -> bool:
     path = str(entry["path"])
     return (
         entry["method"] in ("POST", "PUT", "PATCH", "DELETE")
-        and path != TOKEN_PATH
+        and entry.get("service") != "entra"  # signing in changes nothing
         and not path.endswith(READ_ONLY_POSTS)
     )
 

@@ -109,7 +109,12 @@ DEVOPS_WIRE_SHAPES: dict[str, tuple[Json, str]] = {
 
 # Exchanges that have no operation in the specs, on purpose: (method or "*", path regex, reason).
 SKIPPED: tuple[tuple[str, str, str], ...] = (
-    ("*", r"/sandbox(/.*)?", "sandbox-only endpoint (token, control), not an Azure API"),
+    ("*", r"/sandbox(/.*)?", "sandbox-only endpoint (control), not an Azure API"),
+    (
+        "*",
+        r"/[^/]+/oauth2/v2\.0/token|/[^/]+/v2\.0/\.well-known/openid-configuration|/common/discovery/instance",
+        "Microsoft Entra ID sign-in (OAuth 2.0 / OpenID Connect), not an ARM or Azure DevOps API",
+    ),
     (
         "GET",
         r"/api/retail/prices",

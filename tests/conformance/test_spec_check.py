@@ -684,7 +684,9 @@ def test_unroutable_paths_are_reported(index: SpecIndex, method: str, path: str)
     [
         ("OPTIONS", f"{ORG}/_apis", "route discovery"),
         ("GET", f"{ORG}/_apis/ResourceAreas", "resource-area discovery"),
-        ("POST", "/sandbox/token", "sandbox-only"),
+        ("POST", "/sandbox/reset", "sandbox-only"),
+        ("POST", "/7c1d3e5f-2a4b-4c6d-8e0f-1a2b3c4d5e6f/oauth2/v2.0/token", "Microsoft Entra ID sign-in"),
+        ("GET", "/common/discovery/instance", "Microsoft Entra ID sign-in"),
         ("GET", f"{ORG}/_apis/identities", "Identities API"),
         ("GET", f"{ORG}/_apis/projects/platform", "projects"),
         ("GET", f"{RG}/providers/Microsoft.Authorization/roleDefinitions/x", "role definitions"),

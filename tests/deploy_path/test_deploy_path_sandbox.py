@@ -56,7 +56,7 @@ class Sandbox:
         return [
             e
             for e in entries
-            if e["method"] in WRITES and e["service"] != "token" and not e["path"].endswith(READ_ONLY_POSTS)
+            if e["method"] in WRITES and e["service"] != "entra" and not e["path"].endswith(READ_ONLY_POSTS)
         ]
 
     def edit(self, old: str, new: str) -> None:

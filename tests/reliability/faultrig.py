@@ -32,7 +32,7 @@ from agentctl import sandbox
 from agentctl.cli import run
 from agentctl.sandbox import endpoints
 from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, parse
-from testlib import EXAMPLE_POOL, TOKEN_PATH, is_write
+from testlib import EXAMPLE_POOL, is_write
 
 # LROs end at the first poll, and their Retry-After: 0 makes the client poll at once.
 FAST = Timing(lro_seconds=0.0, lro_retry_after=0, scale_delay=0.05, node_idle_delay=0.1)
@@ -111,7 +111,7 @@ class Rig:
         return len(self.sb.exchanges)
 
     def since(self, mark: int) -> list[dict[str, Any]]:
-        return [e for e in self.sb.exchanges[mark:] if e["path"] != TOKEN_PATH]
+        return [e for e in self.sb.exchanges[mark:] if e["service"] != "entra"]
 
     def snapshot(self) -> Counter[str]:
         self.sb.flush()

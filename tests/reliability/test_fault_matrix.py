@@ -25,7 +25,7 @@ def request_rules(ref: Reference, kind: str) -> str:
     if kind == "429":
         kinds = list(dict.fromkeys(ref.writes))
         return ";".join(f"{op}=429:1,count={1 if op in kinds else 2}" for op in [*kinds, "arm.*", "devops.*"])
-    return ";".join(f"{op}={REQUEST_FAULTS[kind]},count=1" for op in ref.operations if op != "token")
+    return ";".join(f"{op}={REQUEST_FAULTS[kind]},count=1" for op in ref.operations)
 
 
 def lro_rules(command: str, fault: str) -> str:

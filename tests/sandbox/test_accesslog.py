@@ -37,7 +37,10 @@ def test_one_line_per_request_with_the_documented_fields(sb: Sandbox, arm: Arm) 
 
 def test_token_requests_and_answers_are_redacted(sb: Sandbox) -> None:
     ctx = ssl.create_default_context(cafile=sb.ca_bundle)
-    form = f"grant_type=client_credentials&client_id=agentctl&client_secret={sb.client_secret}".encode()
+    form = (
+        f"grant_type=client_credentials&client_id={sb.client_id}&client_secret={sb.client_secret}"
+        f"&scope={sb.arm_endpoint}.default"
+    ).encode()
     req = urllib.request.Request(
         sb.token_url, data=form, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
@@ -48,7 +51,7 @@ def test_token_requests_and_answers_are_redacted(sb: Sandbox) -> None:
     assert token not in text
     [line] = lines(sb)
     assert "client_secret=***REDACTED***" in line["request"]
-    assert "client_id=agentctl" in line["request"]
+    assert f"client_id={sb.client_id}" in line["request"]
     assert line["response"]["access_token"] == REDACTED
     assert line["response"]["token_type"] == "Bearer"
 

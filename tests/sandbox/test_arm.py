@@ -88,7 +88,7 @@ def test_expired_token_is_401_expired(sb: Sandbox) -> None:
     from agentctl.sandbox import auth
 
     creds = auth.Credentials.load_or_create(sb.state_dir)
-    old, _ = auth.mint(creds.signing_key, sb.tenant_id, 10, time.time() - 60)
+    old, _ = auth.mint(creds.signing_key, sb.tenant_id, 10, time.time() - 60, sb.arm_endpoint, "app", "sp")
     status, _, body = raw(sb, "GET", f"subscriptions/{SUB}/resourcegroups?api-version=2024-07-01", token=old)
     assert status == 401
     assert body["error"]["code"] == "ExpiredAuthenticationToken"

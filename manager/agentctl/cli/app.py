@@ -87,7 +87,9 @@ class App:
             if not Path(self.sandbox_dir).is_absolute():
                 self._compare_with_last(state, fresh)
             return target
-        return cloud.cloud_target(spec.azure.cloud, spec.azure.credential, spec.devops.organization)
+        return cloud.cloud_target(
+            spec.azure.cloud, spec.azure.credential, spec.devops.organization, spec.org_name
+        )
 
     def _compare_with_last(self, state: Path, fresh: bool) -> None:
         """A relative sandbox folder depends on where agentctl runs: say so when a run makes a new,

@@ -25,6 +25,7 @@ SECRET_KEYS = {
     "refresh_token",
     "client_secret",
     "clientsecret",
+    "client_assertion",
     "password",
     "adminpassword",
     "kubeconfig",

@@ -26,20 +26,29 @@ CREDENTIALS_FILE = "credentials.json"
 class Credentials:
     client_secret: str
     signing_key: str
-    token: str = ""  # the long-lived token of the server last started on this directory
+    # the long-lived tokens (ARM, Azure DevOps) of the server last started on this directory
+    token: str = ""
+    devops_token: str = ""
 
     @staticmethod
     def load_or_create(state_dir: Path) -> Credentials:
         path = state_dir / CREDENTIALS_FILE
         if path.exists():
             doc = json.loads(path.read_text())
-            return Credentials(doc["clientSecret"], doc["signingKey"], doc.get("token", ""))
+            return Credentials(
+                doc["clientSecret"], doc["signingKey"], doc.get("token", ""), doc.get("devopsToken", "")
+            )
         creds = Credentials(secrets.token_urlsafe(32), secrets.token_urlsafe(32))
         creds.save(state_dir)
         return creds
 
     def save(self, state_dir: Path) -> None:
-        doc = {"clientSecret": self.client_secret, "signingKey": self.signing_key, "token": self.token}
+        doc = {
+            "clientSecret": self.client_secret,
+            "signingKey": self.signing_key,
+            "token": self.token,
+            "devopsToken": self.devops_token,
+        }
         write_private(state_dir / CREDENTIALS_FILE, json.dumps(doc, indent=2) + "\n")
 
 
@@ -55,30 +64,46 @@ def _sign(key: str, signing_input: str) -> str:
     return _b64(hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest())
 
 
-def mint(key: str, tenant_id: str, lifetime: float, now: float) -> tuple[str, int]:
-    """A token and its expiry (epoch seconds, rounded up: valid for at least ``lifetime``)."""
-    exp = math.ceil(now + lifetime)
+def sign(key: str, claims: dict[str, Any]) -> str:
+    """An HS256 JWT of ``claims``."""
     header = {"alg": "HS256", "typ": "JWT"}
+    signing_input = _b64(json.dumps(header).encode()) + "." + _b64(json.dumps(claims).encode())
+    return signing_input + "." + _sign(key, signing_input)
+
+
+def mint(
+    key: str, tenant_id: str, lifetime: float, now: float, audience: str, client_id: str, object_id: str
+) -> tuple[str, int]:
+    """An access token as Entra issues it to an application (v1 format, which ARM and Azure
+    DevOps accept), and its expiry (epoch seconds, rounded up: valid for at least ``lifetime``)."""
+    exp = math.ceil(now + lifetime)
     claims = {
-        "aud": "https://management.azure.com/",
+        "aud": audience,
         "iss": f"https://sts.windows.net/{tenant_id}/",
-        "tid": tenant_id,
         "iat": int(now),
         "nbf": int(now),
         "exp": exp,
-        "jti": secrets.token_hex(8),
+        "appid": client_id,
+        "appidacr": "1",
+        "idtyp": "app",
+        "oid": object_id,
+        "sub": object_id,
+        "tid": tenant_id,
+        "uti": secrets.token_urlsafe(16),
+        "ver": "1.0",
     }
-    signing_input = _b64(json.dumps(header).encode()) + "." + _b64(json.dumps(claims).encode())
-    return signing_input + "." + _sign(key, signing_input), exp
+    return sign(key, claims), exp
 
 
 def check(key: str, token: str, now: float) -> tuple[str, dict[str, Any]]:
-    """("ok" | "expired" | "invalid", claims)."""
+    """("ok" | "expired" | "invalid", claims): the signature and the expiry."""
     parts = token.split(".")
     if len(parts) != 3 or not hmac.compare_digest(_sign(key, parts[0] + "." + parts[1]), parts[2]):
         return "invalid", {}
     try:
-        claims: dict[str, Any] = json.loads(_unb64(parts[1]))
+        claims = json.loads(_unb64(parts[1]))
     except ValueError:
+        return "invalid", {}
+    if not isinstance(claims, dict):
         return "invalid", {}
     return ("expired" if claims.get("exp", 0) <= now else "ok"), claims

@@ -20,6 +20,7 @@ from agentctl.sandbox.auth import Credentials
 log = logging.getLogger(__name__)
 
 ENDPOINTS_FILE = "endpoints.json"
+CLOUD_FILE = "cloud.json"
 
 
 @dataclass
@@ -27,9 +28,12 @@ class Endpoints:
     arm_endpoint: str  # "https://127.0.0.1:PORT/"
     devops_url: str  # "https://127.0.0.1:PORT/<organization>"
     ca_bundle: str
-    token_url: str
+    token_url: str  # the Entra v2 token endpoint of the tenant
+    authority: str  # the Entra authority host: "https://127.0.0.1:PORT"
+    client_id: str
     client_secret: str
-    token: str
+    token: str  # for ARM
+    devops_token: str  # for Azure DevOps
     tenant_id: str
     subscription_id: str
     organization: str
@@ -45,6 +49,8 @@ class Endpoints:
             "devopsUrl": self.devops_url,
             "caBundle": self.ca_bundle,
             "tokenUrl": self.token_url,
+            "authority": self.authority,
+            "clientId": self.client_id,
             "tenantId": self.tenant_id,
             "subscriptionId": self.subscription_id,
             "organization": self.organization,
@@ -56,7 +62,16 @@ class Endpoints:
 
 
 def write(ep: Endpoints) -> None:
+    """Write ``endpoints.json`` and ``cloud.json``: the custom-cloud file (``AGENTCTL_CLOUD_CONFIG``)
+    that points agentctl at this sandbox without ``--sandbox``."""
     (ep.state_dir / ENDPOINTS_FILE).write_text(json.dumps(ep.public(), indent=2) + "\n")
+    cloud = {
+        "resourceManager": ep.arm_endpoint,
+        "authorityHost": ep.authority,
+        "devopsUrl": ep.authority,
+        "caBundle": ep.ca_bundle,
+    }
+    (ep.state_dir / CLOUD_FILE).write_text(json.dumps(cloud, indent=2) + "\n")
 
 
 def remove(state_dir: Path, pid: int) -> None:
@@ -103,8 +118,11 @@ def connect(state_dir: str | Path) -> Endpoints | None:
         devops_url=doc["devopsUrl"],
         ca_bundle=doc["caBundle"],
         token_url=doc["tokenUrl"],
+        authority=doc["authority"],
+        client_id=doc["clientId"],
         client_secret=creds.client_secret,
         token=creds.token,
+        devops_token=creds.devops_token,
         tenant_id=doc["tenantId"],
         subscription_id=doc["subscriptionId"],
         organization=doc["organization"],

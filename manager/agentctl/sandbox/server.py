@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from agentctl.sandbox import accesslog, auth, endpoints, prices, registry, seed, tls, world
+from agentctl.sandbox import accesslog, auth, endpoints, entra, prices, registry, seed, tls, world
 
 # The service modules register their routes and tickers on import.
 from agentctl.sandbox.arm import (  # noqa: F401
@@ -54,11 +54,11 @@ from agentctl.sandbox.store import Store
 
 log = logging.getLogger(__name__)
 
-TOKEN_PATH = "/sandbox/token"
 FAULTS_ENV = "AGENTCTL_SANDBOX_FAULTS"
 TIMING_ENV = "AGENTCTL_SANDBOX_TIMING"
 WEBAPI = "Microsoft.VisualStudio.Services.WebApi"
 DROP = Response(0)  # the answer that is none: close the connection
+PUBLIC = {"entra": None, "prices": "prices"}  # services answered without a token (and their operation)
 _VERSION = re.compile(r"^(\d+\.\d+)(-preview(?:\.(\d+))?)?$")
 
 
@@ -179,9 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
 
-def _service(path: str) -> str:
-    if path.rstrip("/").lower() == TOKEN_PATH:
-        return "token"
+def _service(method: str, path: str) -> str:
+    if entra.operation(method, path):
+        return "entra"
     if path.rstrip("/").lower() == prices.PATH:
         return "prices"
     return (
@@ -232,6 +232,26 @@ class _App:
                 "current UTC time "
                 f"'{iso(time.time())}'."
             )
+        elif reason == "audience":
+            allowed = ",".join(f"'{a}','{a.rstrip('/')}'" for a in reversed(entra.ARM_AUDIENCES))
+            code, why = (
+                "InvalidAuthenticationTokenAudience",
+                "The access token has been obtained for wrong audience.",
+            )
+            message = (
+                "The access token has been obtained for wrong audience or resource "
+                f"'{claims.get('aud')}'. It should exactly match with one of the allowed audiences {allowed}."
+            )
+        elif reason == "tenant":
+            code, why = "InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer."
+            message = (
+                f"The access token is from the wrong issuer '{claims.get('iss')}'. It must match the tenant "
+                f"'https://sts.windows.net/{tenant}/' associated with this subscription. Please use the "
+                f"authority (URL) 'https://login.windows.net/{tenant}' to get the token. Note, if the "
+                "subscription is transferred to another tenant there is no impact to the services, but "
+                "information about new tenant could take time to propagate (up to an hour). If you just "
+                "transferred your subscription and see this error message, please try back later."
+            )
         else:
             code, message, why = (
                 "InvalidAuthenticationToken",
@@ -249,6 +269,14 @@ class _App:
         if not header.lower().startswith("bearer "):
             return self._unauthorized(service, "missing", {})
         verdict, claims = auth.check(self.creds.signing_key, header[7:].strip(), time.time())
+        if verdict == "ok":
+            audience = str(claims.get("aud", ""))
+            if service == "devops":
+                verdict = "ok" if audience == entra.DEVOPS_RESOURCE else "audience"
+            elif audience.rstrip("/") not in entra.arm_audiences(self.env.base):
+                verdict = "audience"
+            elif claims.get("tid") != self.meta["tenantId"]:
+                verdict = "tenant"
         return None if verdict == "ok" else self._unauthorized(service, verdict, claims)
 
     def _arm_version(self, req: Request, route: Route | None) -> None:
@@ -378,40 +406,15 @@ class _App:
             if r.body is not None and req.api_version:
                 r.headers["Content-Type"] = f"application/json; charset=utf-8; api-version={req.api_version}"
 
-    def _token(self, req: Request) -> Response:
-        ctype = req.headers.get("content-type", "")
-        try:
-            doc = dict(parse_qsl(req.raw.decode())) if "form-urlencoded" in ctype else (req.body or {})
-        except ValueError:
-            doc = {}
-        if (
-            req.method != "POST"
-            or not isinstance(doc, dict)
-            or doc.get("client_secret") != self.creds.client_secret
-        ):
-            return Response(
-                401,
-                {
-                    "error": "invalid_client",
-                    "error_description": (
-                        "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the "
-                        "request is the client secret value."
-                    ),
-                },
-            )
-        token, exp = auth.mint(
-            self.creds.signing_key, self.meta["tenantId"], self.env.timing.token_lifetime, time.time()
-        )
-        lifetime = int(self.env.timing.token_lifetime)
-        return Response(
-            200,
-            {
-                "token_type": "Bearer",
-                "expires_in": lifetime,
-                "ext_expires_in": lifetime,
-                "expires_on": exp,
-                "access_token": token,
-            },
+    def _entra(self, operation: str, req: Request) -> Response:
+        return entra.answer(
+            operation,
+            req,
+            self.env.base,
+            self.meta,
+            self.creds.signing_key,
+            self.creds.client_secret,
+            self.env.timing.token_lifetime,
         )
 
     # -- the pipeline ------------------------------------------------------------------------
@@ -419,22 +422,18 @@ class _App:
     def dispatch(self, req: Request) -> Response:
         """The answer to one request (``DROP``: none), logged."""
         start = time.time()
-        service = _service(req.path)
-        public = {
-            "token": self._token,
-            "prices": prices.answer,
-        }  # no sign-in: the token endpoint, Retail Prices
-        match = (
-            registry.match(service, req.method, req.path) if service not in public else registry.Match(None)
-        )
-        operation = (
-            service if service in public else match.route.operation if match.route else f"{service}.unrouted"
-        )
-        try:
-            response = self._fault(service, operation) if service in public else None
-            response = response or (
-                public[service](req) if service in public else self._answer(service, operation, match, req)
+        service = _service(req.method, req.path)
+        if service in PUBLIC:  # no sign-in: Entra itself, the public Retail Prices API
+            operation = (entra.operation(req.method, req.path) or "") if service == "entra" else service
+            response = self._fault(service, operation) or (
+                self._entra(operation, req) if service == "entra" else prices.answer(req)
             )
+            self._record(service, operation, req, response, start)
+            return response
+        match = registry.match(service, req.method, req.path)
+        operation = match.route.operation if match.route else f"{service}.unrouted"
+        try:
+            response = self._answer(service, operation, match, req)
         except ServiceError as e:
             response = e.response
         if response is not DROP:
@@ -573,7 +572,7 @@ def _fault_response(service: str, status: int, retry_after: float) -> Response:
         err = devops_error(status, type_key, message, namespace=WEBAPI).response
         err.headers.update(headers)
         return err
-    if service == "token":
+    if service == "entra":
         return Response(
             status,
             {"error": "temporarily_unavailable", "error_description": "AADSTS50196: The server is busy."},
@@ -617,9 +616,12 @@ def start(
     server = _Server(port, context, app)
     bound = server.server_address[1]
     env.base = f"https://127.0.0.1:{bound}/"
-    creds.token, _ = auth.mint(
-        creds.signing_key, app.meta["tenantId"], env.timing.token_lifetime, time.time()
-    )
+    tenant = app.meta["tenantId"]
+    client, principal = entra.client_id(tenant), entra.object_id(tenant)
+    lifetime, now = env.timing.token_lifetime, time.time()
+    key = creds.signing_key
+    creds.token, _ = auth.mint(key, tenant, lifetime, now, entra.ARM_AUDIENCES[0], client, principal)
+    creds.devops_token, _ = auth.mint(key, tenant, lifetime, now, entra.DEVOPS_RESOURCE, client, principal)
     creds.save(root)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=f"sandbox:{bound}", daemon=True)
     thread.start()
@@ -627,10 +629,13 @@ def start(
         arm_endpoint=env.base,
         devops_url=f"{env.base}{app.meta['organization']}",
         ca_bundle=str(ca_path),
-        token_url=f"https://127.0.0.1:{bound}{TOKEN_PATH}",
+        token_url=f"{env.base}{tenant}/oauth2/v2.0/token",
+        authority=env.base.rstrip("/"),
+        client_id=client,
         client_secret=creds.client_secret,
         token=creds.token,
-        tenant_id=app.meta["tenantId"],
+        devops_token=creds.devops_token,
+        tenant_id=tenant,
         subscription_id=app.meta["subscriptionId"],
         organization=app.meta["organization"],
         state_dir=root,

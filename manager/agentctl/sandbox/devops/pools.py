@@ -378,6 +378,7 @@ def create_elastic_pool(ctx: Ctx) -> Response:
         f"Elastic pool {name} created for {settings['azureId']}.",
         ctx.now,
     )
+    _take_scale_set(ctx.st, ep_pool, ctx.now)
     queue = next((q for q in made if project and q["projectId"] == project["id"]), made[0] if made else None)
     return Response(200, {"agentPool": pool, "agentQueue": queue, "elasticPool": ep_pool})
 
@@ -585,6 +586,13 @@ def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Tim
         pool["size"] = sum(1 for n in nodes if "agentId" in n)
 
 
+def _take_scale_set(st: State, ep: common.Item, now: float) -> None:
+    """Put the agent extension in the pool's scale set model (again, if someone took it out)."""
+    vmss = arm_common.get(st, ep["azureId"])
+    if vmss is not None and compute.ensure_extension(vmss, AGENT_EXTENSION):
+        _log(st, ep["poolId"], "configurationJob", f"Added the agent extension to {vmss['name']}.", now)
+
+
 @ticker
 def simulate(st: State, env: Env, now: float) -> None:
     due: dict[str, float] = common.section(st, "scaleDue")
@@ -607,8 +615,7 @@ def simulate(st: State, env: Env, now: float) -> None:
         ep.pop("offlineSince", None)
         if vmss["properties"]["provisioningState"] != "Succeeded":
             continue
-        if compute.ensure_extension(vmss, AGENT_EXTENSION):
-            _log(st, ep["poolId"], "configurationJob", f"Added the agent extension to {vmss['name']}.", now)
+        _take_scale_set(st, ep, now)
         live = [
             vm
             for vm in compute.instances(st, vmss["id"])
