@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from agentctl.errors import InvalidInput, Problem, UsageError, quoted
+from agentctl.errors import AgentctlError, InvalidInput, Problem, UsageError, quoted
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +194,13 @@ def sandbox_target(state_dir: str, world: str | None, organization: str | None =
     if running is not None:
         return target_of(running, keep=False, organization=organization)
     from agentctl.sandbox.server import start
+    from agentctl.sandbox.store import StateError
 
-    return target_of(start(state_dir, world=world, record=False), keep=True, organization=organization)
+    try:
+        sb = start(state_dir, world=world, record=False)
+    except StateError as e:
+        raise AgentctlError(str(e)) from None
+    return target_of(sb, keep=True, organization=organization)
 
 
 def target_of(sb: Any, keep: bool, organization: str | None = None) -> Target:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from agentctl.cli.app import App, pass_app
-from agentctl.errors import PreconditionFailed, UsageError
+from agentctl.errors import AgentctlError, PreconditionFailed, UsageError
 from agentctl.output import Result
 
 DIR = click.option(
@@ -63,16 +63,22 @@ def serve(
     from agentctl import sandbox as sb_api
     from agentctl.sandbox import endpoints
     from agentctl.sandbox.faults import parse, parse_timing
+    from agentctl.sandbox.files import claim_serving
+    from agentctl.sandbox.store import StateError
 
     root = Path(state_dir or app.sandbox_dir)
-    running = sb_api.connect(root)
-    if running is not None:
-        raise PreconditionFailed(
-            f"a sandbox already serves {root} at {running.arm_endpoint} (pid {running.pid})",
-            hint="stop it first, or pass another --dir",
-        )
     plan = parse(faults, "--fault") if faults else None
     speed = parse_timing(timing, "--timing") if timing else None
+    try:
+        claim = claim_serving(root)  # held until this process ends: one `serve` per directory
+    except OSError as e:
+        raise AgentctlError(f"cannot use the sandbox directory {root}: {e.strerror or e}") from None
+    if claim is None:
+        running = sb_api.connect(root)
+        where = f" at {running.arm_endpoint} (pid {running.pid})" if running else ""
+        raise PreconditionFailed(
+            f"a sandbox already serves {root}{where}", hint="stop it first, or pass another --dir"
+        )
     # SIGINT and SIGTERM are blocked before the server's threads start (they inherit the mask) and
     # taken synchronously below: no handler runs at an arbitrary point of the main thread, so a
     # signal arriving mid-print or mid-lock cannot leave a lock held and hang the exit.
@@ -82,6 +88,8 @@ def serve(
             sb = sb_api.start(
                 root, world=world or app.world, port=port, faults=plan, timing=speed, record=False
             )
+        except StateError as e:
+            raise AgentctlError(str(e)) from None
         except OSError as e:
             raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
         try:
@@ -116,7 +124,7 @@ def reset(app: App, state_dir: str | None) -> int:
     removed = []
     if root.is_dir():
         with locked(root):  # a server on this directory sees the state gone, not half written
-            for name in (STATE_FILE, ACCESS_LOG):  # the world's state and the access log
+            for name in (STATE_FILE, ACCESS_LOG, ACCESS_LOG + ".1"):  # the state and the access logs
                 if (root / name).exists():
                     (root / name).unlink()
                     removed.append(name)

@@ -4,20 +4,29 @@ replaced by ``***REDACTED***`` so a reader can tell something was there.
 Redacted: the Authorization header; body members that carry secrets (passwords, keys, client
 secrets, tokens, kubeconfigs, custom data, protected settings); the base64 kubeconfigs AKS
 returns; and any string that looks like a JWT or a PEM block.
+
+The log is bounded: when it reaches ``AGENTCTL_SANDBOX_LOG_MAX_BYTES`` (64 MiB by default) it
+is moved to ``access.jsonl.1`` and a new one begins.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from agentctl.errors import InvalidInput
 from agentctl.logs import REDACTED
 from agentctl.sandbox.files import append_private
 
 ACCESS_LOG = "access.jsonl"
+CAP_ENV = "AGENTCTL_SANDBOX_LOG_MAX_BYTES"
+DEFAULT_CAP = 64 * 1024 * 1024
+_ROTATING = threading.Lock()  # one rotation at a time in this process
 
 SECRET_HEADERS = {"authorization", "cookie", "set-cookie"}
 SECRET_KEYS = {
@@ -80,5 +89,25 @@ def redacted(exchange: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def write(path: Path, exchange: dict[str, Any]) -> None:
-    append_private(path, json.dumps(redacted(exchange), sort_keys=False) + "\n")
+def write(path: Path, exchange: dict[str, Any], cap: int = DEFAULT_CAP) -> None:
+    """Append the exchange's line. A log that has reached ``cap`` bytes is first moved to
+    ``access.jsonl.1`` (replacing the one before): the two files hold at most about twice ``cap``."""
+    line = json.dumps(redacted(exchange), sort_keys=False) + "\n"
+    with _ROTATING:
+        try:
+            full = path.stat().st_size + len(line) > cap
+        except FileNotFoundError:
+            full = False
+        if full:
+            os.replace(path, path.with_name(path.name + ".1"))
+    append_private(path, line)
+
+
+def cap_from_env() -> int:
+    """``AGENTCTL_SANDBOX_LOG_MAX_BYTES`` (a positive integer), else ``DEFAULT_CAP``."""
+    text = os.environ.get(CAP_ENV, "").strip()
+    if not text:
+        return DEFAULT_CAP
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput(f"{CAP_ENV}: expected a positive number of bytes, got {text!r}")
+    return int(text)

@@ -55,6 +55,8 @@ class Timing:
     token_lifetime: float = 86400.0  # seconds a token from the token endpoint (and ``sb.token``) is valid
     scale_delay: float = 0.2  # Azure DevOps: seconds from a pool change to the scale set resize
     node_idle_delay: float = 1.0  # Azure DevOps: seconds a new node takes to come online (new -> idle)
+    handshake_timeout: float = 10.0  # a client must finish its TLS handshake within this
+    keepalive_timeout: float = 60.0  # an idle connection (or one stalled mid-request) is closed after this
 
 
 @dataclass
@@ -90,6 +92,8 @@ TIMING_KEYS = {
     "token": "token_lifetime",
     "scale": "scale_delay",
     "idle": "node_idle_delay",
+    "handshake": "handshake_timeout",
+    "keepalive": "keepalive_timeout",
 }
 
 

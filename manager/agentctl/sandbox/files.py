@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import tempfile
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 LOCK_FILE = "state.lock"
+SERVE_LOCK_FILE = "serve.lock"
 
 
 def ensure_dir(path: Path) -> Path:
@@ -18,11 +20,19 @@ def ensure_dir(path: Path) -> Path:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with ``text``, mode 0600."""
+    """Replace ``path`` atomically with ``text``, mode 0600. A write that fails (a full disk, a
+    read-only directory) leaves ``path`` as it was and no partial copy beside it."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def append_private(path: Path, text: str) -> None:
@@ -43,3 +53,15 @@ def locked(state_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def claim_serving(state_dir: Path) -> int | None:
+    """Claim the directory for one serving process: a file descriptor holding ``serve.lock``
+    (released when the process ends or closes it), or None when another process holds it."""
+    fd = os.open(ensure_dir(state_dir) / SERVE_LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd

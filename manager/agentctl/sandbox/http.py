@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +27,34 @@ class Request:
                 return v
         return default
 
-    @property
+    @functools.cached_property
     def body(self) -> Any:
-        return json.loads(self.raw) if self.raw.strip() else None
+        """The JSON body (None when empty); ValueError when it is not JSON or nests deeper than
+        ``MAX_DEPTH``."""
+        if not self.raw.strip():
+            return None
+        try:
+            doc = json.loads(self.raw)
+        except RecursionError:
+            raise ValueError("the JSON is nested too deep") from None
+        if _depth(doc) > MAX_DEPTH:
+            raise ValueError("the JSON is nested too deep")
+        return doc
+
+
+MAX_DEPTH = 64  # levels of JSON nesting a request body may have (the deepest ARM model is far less)
+
+
+def _depth(doc: Any) -> int:
+    """How deep ``doc`` nests (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(doc, 0)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            stack.extend((child, level) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 @dataclass

@@ -50,7 +50,7 @@ from agentctl.sandbox.files import ensure_dir, locked
 from agentctl.sandbox.http import Request, Response, ServiceError, arm_error, devops_error, iso
 from agentctl.sandbox.lro import complete_due  # noqa: F401  (the LRO status routes and ticker)
 from agentctl.sandbox.registry import Ctx, Env, Route
-from agentctl.sandbox.store import Store
+from agentctl.sandbox.store import RESET_HINT, StateError, Store
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ TIMING_ENV = "AGENTCTL_SANDBOX_TIMING"
 WEBAPI = "Microsoft.VisualStudio.Services.WebApi"
 DROP = Response(0)  # the answer that is none: close the connection
 PUBLIC = {"entra": None, "prices": "prices"}  # services answered without a token (and their operation)
+MAX_BODY = 4 * 1024 * 1024  # ARM's request size limit (4 MB)
 _VERSION = re.compile(r"^(\d+\.\d+)(-preview(?:\.(\d+))?)?$")
 
 
@@ -107,6 +108,7 @@ class _Server(ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK stalls
+        request.settimeout(self.env.timing.handshake_timeout)  # a client that never finishes its handshake
         try:
             conn = self.context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError) as e:
@@ -134,21 +136,34 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
-    timeout = 60
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.env.timing.keepalive_timeout)  # idle, or stalled mid-request
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     def _serve(self) -> None:
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
         query: dict[str, str] = {}
         for k, v in parse_qsl(url.query, keep_blank_values=True):
             query.setdefault(k, v)
         headers = {k.lower(): v for k, v in self.headers.items()}
         # an encoded "/" stays inside its segment
-        req = Request(self.command, unquote(re.sub("%2[fF]", "%252F", url.path)), query, headers, raw)
+        req = Request(self.command, unquote(re.sub("%2[fF]", "%252F", url.path)), query, headers)
+        # The headers are judged before the body is read: a bad length, an oversized body or a
+        # request without a valid token is answered at once and the connection closed.
+        refused = self.server.app.admit(req)
+        if refused is not None:
+            self.close_connection = True
+            self._send(refused)
+            return
+        length = int(headers.get("content-length") or 0)
+        req.raw = self.rfile.read(length) if length else b""
+        if len(req.raw) < length:  # the client gave up mid-body
+            self.close_connection = True
+            return
         response = self.server.app.dispatch(req)
         if response is DROP:  # an injected dropped connection
             self.close_connection = True
@@ -172,6 +187,8 @@ class _Handler(BaseHTTPRequestHandler):
         if ctype:
             self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:  # a body left unread: the connection cannot carry another request
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
@@ -202,6 +219,7 @@ class _App:
         self.creds = creds
         self.state_dir = state_dir
         self.access_log = state_dir / accesslog.ACCESS_LOG
+        self.log_cap = accesslog.cap_from_env()
         self.exchanges: list[dict[str, Any]] = []
         loaded = world.load(world_path)
         self.store = Store(state_dir, lambda: seed.seed(loaded, time.time()))
@@ -419,6 +437,30 @@ class _App:
 
     # -- the pipeline ------------------------------------------------------------------------
 
+    def admit(self, req: Request) -> Response | None:
+        """The answer to a request refused on its headers alone (logged), or None to read its body."""
+        start = time.time()
+        service = _service(req.method, req.path)
+        length = req.headers.get("content-length")
+        denied = None if service in PUBLIC else self._authenticate(service, req)
+        if "transfer-encoding" in req.headers:
+            refused = Response(411, text="Length Required")
+        elif length is not None and not re.fullmatch(r"\d{1,18}", length.strip()):
+            refused = Response(400, text="Bad Request - Invalid Content Length")
+        elif denied is not None:
+            refused = denied
+        elif int(length or 0) > MAX_BODY:
+            refused = _too_large(service, int(length or 0))
+        else:
+            return None
+        operation = entra.operation(req.method, req.path) if service == "entra" else PUBLIC.get(service)
+        if operation is None:
+            match = registry.match(service, req.method, req.path)
+            operation = match.route.operation if match.route else f"{service}.unrouted"
+        self._headers(service, req, refused)
+        self._record(service, operation, req, refused, start)
+        return refused
+
     def dispatch(self, req: Request) -> Response:
         """The answer to one request (``DROP``: none), logged."""
         start = time.time()
@@ -436,15 +478,16 @@ class _App:
             response = self._answer(service, operation, match, req)
         except ServiceError as e:
             response = e.response
+        except StateError as e:  # the sandbox's own trouble, said plainly (no service has this answer)
+            log.error("%s", e)
+            response = Response(500, {"error": {"code": "SandboxStateError", "message": str(e)}})
         if response is not DROP:
             self._headers(service, req, response)
         self._record(service, operation, req, response, start)
         return response
 
     def _answer(self, service: str, operation: str, match: registry.Match, req: Request) -> Response:
-        denied = self._authenticate(service, req)
-        if denied is not None:
-            return denied
+        """The answer to an admitted request (its token was checked by ``admit``)."""
         if service == "arm":
             self._arm_version(req, match.route)
         if match.route is None:
@@ -500,7 +543,7 @@ class _App:
         }
         if self.record:
             self.exchanges.append(exchange)
-        accesslog.write(self.access_log, exchange)
+        accesslog.write(self.access_log, exchange, self.log_cap)
 
 
 def _check_body(service: str, req: Request) -> None:
@@ -553,6 +596,17 @@ def _denied(service: str, req: Request) -> Response:
     return arm_error(403, "AuthorizationFailed", message).response
 
 
+def _too_large(service: str, length: int) -> Response:
+    message = (
+        f"The request content size '{length}' bytes exceeds the maximum allowed size of '{MAX_BODY}' bytes."
+    )
+    if service == "devops":
+        return devops_error(413, "RequestContentTooLargeException", message, namespace=WEBAPI).response
+    if service == "entra":
+        return Response(413, text="Request Entity Too Large")
+    return arm_error(413, "RequestEntityTooLarge", message).response
+
+
 def _fault_response(service: str, status: int, retry_after: float) -> Response:
     headers = {"Retry-After": str(int(retry_after))} if retry_after or status == 429 else {}
     if service == "devops":
@@ -603,15 +657,22 @@ def start(
     ``record`` keeps every exchange in memory (``Sandbox.exchanges``) as well as in the access log.
 
     Without ``faults`` / ``timing``, ``AGENTCTL_SANDBOX_FAULTS`` / ``AGENTCTL_SANDBOX_TIMING`` apply."""
-    root = ensure_dir(Path(state_dir).resolve())
+    try:
+        root = ensure_dir(Path(state_dir).resolve())
+    except OSError as e:
+        raise StateError(f"the sandbox directory {state_dir} cannot be made ({e.strerror or e})") from None
     if faults is None and os.environ.get(FAULTS_ENV):
         faults = parse([os.environ[FAULTS_ENV]], FAULTS_ENV)
     if timing is None and os.environ.get(TIMING_ENV):
         timing = parse_timing(os.environ[TIMING_ENV], TIMING_ENV)
     env = Env("", timing or Timing(), as_plan(faults))
-    with locked(root):  # servers starting together on one directory make one CA and one set of secrets
-        creds = auth.Credentials.load_or_create(root)
-        context, ca_path = tls.server_context(root)
+    try:
+        with locked(root):  # servers starting together on one directory make one CA and one set of secrets
+            creds = auth.Credentials.load_or_create(root)
+            context, ca_path = tls.server_context(root)
+    except (OSError, ValueError, KeyError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise StateError(f"the sandbox directory {root} cannot be used ({reason}); {RESET_HINT}") from None
     app = _App(root, world, env, creds, record)
     server = _Server(port, context, app)
     bound = server.server_address[1]

@@ -14,6 +14,7 @@ stops): the file is at most that much behind what the server answers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -28,8 +29,14 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
 READ_SAVE_INTERVAL = 0.25
+RESET_HINT = "`agentctl sandbox reset` clears the state (the next use seeds the world again)"
 
 State = dict[str, Any]
+
+
+class StateError(Exception):
+    """The state directory cannot be read or written: a corrupt ``state.json``, a read-only or
+    full directory. The message says what and names ``agentctl sandbox reset``."""
 
 
 class Store:
@@ -59,9 +66,16 @@ class Store:
             self._data = self._seed()
             self._text = ""
         else:
-            self._text = self.path.read_text(encoding="utf-8")
-            self._data = json.loads(self._text)
-            self._stamp = stamp
+            try:
+                text = self.path.read_text(encoding="utf-8")
+                data = json.loads(text)
+            except (OSError, UnicodeDecodeError, ValueError, RecursionError) as e:
+                raise StateError(
+                    f"the sandbox state {self.path} cannot be read ({e}); {RESET_HINT}"
+                ) from None
+            if not isinstance(data, dict) or not isinstance(data.get("meta"), dict):
+                raise StateError(f"the sandbox state {self.path} is not a sandbox state; {RESET_HINT}")
+            self._text, self._data, self._stamp = text, data, stamp
 
     def _save(self) -> None:
         if self._timer is not None:
@@ -69,28 +83,50 @@ class Store:
             self._timer = None
         text = json.dumps(self._data, sort_keys=True)
         if text != self._text:
-            write_private(self.path, text)
+            try:
+                write_private(self.path, text)
+            except OSError as e:
+                raise StateError(
+                    f"the sandbox state cannot be written to {self._dir} ({e.strerror or e}); make the "
+                    f"directory writable and free space, or {RESET_HINT}"
+                ) from None
             self._text = text
             self._stamp = self._file_stamp()
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[State]:
-        with self._mutex, locked(self._dir):
+        with self._mutex, self._locked():
             self._load()
             try:
                 yield self._data
-            except BaseException:
+                if write:
+                    self._save()
+            except BaseException:  # the handler failed, or the save: what is saved stays the truth
                 self._data = json.loads(self._text) if self._text else self._seed()
                 raise
-            if write:
-                self._save()
-            elif self._timer is None:
+            if not write and self._timer is None:
                 self._timer = threading.Timer(READ_SAVE_INTERVAL, self.flush)
                 self._timer.daemon = True
                 self._timer.start()
 
     def flush(self) -> None:
-        """Save what reads changed since the last save."""
-        with self._mutex, locked(self._dir):
-            if self._data:
-                self._save()
+        """Save what reads changed since the last save (a failure is logged: the next write
+        reports it)."""
+        try:
+            with self._mutex, self._locked():
+                if self._data:
+                    self._save()
+        except StateError as e:
+            log.warning("%s", e)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(locked(self._dir))
+            except OSError as e:
+                raise StateError(
+                    f"the sandbox state directory {self._dir} cannot be locked ({e.strerror or e}); "
+                    f"{RESET_HINT}"
+                ) from None
+            yield
