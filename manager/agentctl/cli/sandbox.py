@@ -94,7 +94,8 @@ def serve(
             raise UsageError(f"cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
         try:
             endpoints.write(sb)
-            app.finish(Result(app.command, {**sb.public(), "token": sb.token}, view=_line_view))
+            line = {**sb.public(), "token": sb.token, "devopsToken": sb.devops_token}
+            app.finish(Result(app.command, line, view=_line_view))
             signal.sigwait(STOP_SIGNALS)
         finally:
             sb.stop()
