@@ -421,7 +421,10 @@ class _Walk:
                 self.problem(_child(loc, name), "required property missing", sub_at)
 
     def scalar(self, schema: Json, value: Json, loc: str, at: _At) -> None:
-        if "enum" in schema and value not in schema["enum"]:
+        # An x-ms-enum with modelAsString is extensible: a service may answer values newer than
+        # the spec's list (VM sizes, for one). Requests keep to the listed ones.
+        extensible = not self.request and (schema.get("x-ms-enum") or {}).get("modelAsString") is True
+        if "enum" in schema and value not in schema["enum"] and not extensible:
             shown = repr(value)[:60]
             self.problem(loc, f"value {shown} is not one of {', '.join(map(str, schema['enum']))}", at)
         if isinstance(value, str):

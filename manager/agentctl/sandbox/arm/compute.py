@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from agentctl.sandbox import lro
-from agentctl.sandbox.arm import common, vmss_model
+from agentctl.sandbox.arm import common, gallery, vmss_model
 from agentctl.sandbox.arm.validate import check
 from agentctl.sandbox.http import Response, ServiceError, arm_error, iso
 from agentctl.sandbox.registry import ApiVersions, Ctx, State, arm
@@ -174,8 +174,17 @@ def _check_subnets(ctx: Ctx, rid: str, location: str, body: dict[str, Any]) -> N
                 )
 
 
-def resolve_image(st: State, image_id: str) -> common.Resource | None:
-    """The image version an image reference names (the newest, for an image definition)."""
+def excluded_from_latest(version: common.Resource, location: str) -> bool:
+    """Whether ``latest`` in ``location`` skips the version: excluded at publishing-profile level,
+    or in that target region (GalleryRP 2023-07-03)."""
+    profile = version["properties"]["publishingProfile"]
+    regions = [r for r in profile.get("targetRegions") or [] if gallery.region_key(r["name"]) == location]
+    return bool(profile.get("excludeFromLatest")) or any(r.get("excludeFromLatest") for r in regions)
+
+
+def resolve_image(st: State, image_id: str, location: str = "") -> common.Resource | None:
+    """The image version an image reference names (for an image definition, the newest that
+    ``latest`` gives in ``location``)."""
     segments = image_id.rstrip("/").split("/")
     if len(segments) >= 2 and segments[-2].lower() == "versions" and segments[-1].lower() != "latest":
         return common.get(st, image_id)
@@ -183,7 +192,7 @@ def resolve_image(st: State, image_id: str) -> common.Resource | None:
     versions = [
         v
         for v in common.children(st, definition + "/versions")
-        if not v["properties"]["publishingProfile"].get("excludeFromLatest")
+        if not excluded_from_latest(v, location or v["location"])
         and v["properties"]["provisioningState"] == "Succeeded"
     ]
     return max(versions, key=lambda v: tuple(int(x) for x in v["name"].split(".")), default=None)
@@ -194,7 +203,7 @@ def _check_image(ctx: Ctx, location: str, body: dict[str, Any]) -> str:
     image_id = _dig(body, "properties", "virtualMachineProfile", "storageProfile", "imageReference", "id")
     if image_id is None:
         return "Linux"
-    version = resolve_image(ctx.st, image_id)
+    version = resolve_image(ctx.st, image_id, location)
     if version is None or version["location"] != location:
         raise arm_error(
             404,
@@ -428,8 +437,22 @@ arm(
     "arm.vmss.listall",
     VERSIONS,
 )(common.subscription_listing)
-arm("GET", ITEM + "/virtualMachines", "arm.vmss.vms.list", VERSIONS)(common.listing)
-arm("GET", ITEM + "/virtualMachines/{instanceId}", "arm.vmss.vms.get", VERSIONS)(common.show)
+
+
+@arm("GET", ITEM + "/virtualMachines", "arm.vmss.vms.list", VERSIONS)
+def list_instances(ctx: Ctx) -> Response:
+    """The instances (``$expand=instanceView``: with their instance views)."""
+    answer = common.listing(ctx)
+    answer.body["value"] = [_with_view(ctx, vm) for vm in answer.body["value"]]
+    return answer
+
+
+@arm("GET", ITEM + "/virtualMachines/{instanceId}", "arm.vmss.vms.get", VERSIONS)
+def get_instance(ctx: Ctx) -> Response:
+    """One instance (``$expand=instanceView``: with its instance view)."""
+    answer = common.show(ctx)
+    answer.body = _with_view(ctx, answer.body)
+    return answer
 
 
 @arm("POST", ITEM + "/delete", "arm.vmss.deleteinstances", VERSIONS)
@@ -476,43 +499,124 @@ def _computer_name(prefix: str, instance: int) -> str:
 def add_instances(st: State, vmss: common.Resource, count: int, now: float) -> list[common.Resource]:
     counters: dict[str, int] = st.setdefault("counters", {})
     key = "vmss:" + vmss["id"].lower()
-    profile = vmss["properties"].get("virtualMachineProfile") or {}
-    image = _dig(profile, "storageProfile", "imageReference") or {}
-    version = resolve_image(st, image["id"]) if image.get("id") else None
     made = []
     for _ in range(count):
         iid = counters.get(key, 0)
         counters[key] = iid + 1
-        vm_id = f"{vmss['id']}/virtualMachines/{iid}"
-        storage = {"imageReference": {**image, "exactVersion": version["name"]} if version else image}
-        made.append(
-            common.put(
-                st,
-                {
-                    "id": vm_id,
-                    "name": f"{vmss['name']}_{iid}",
-                    "type": VM_TYPE,
-                    "location": vmss["location"],
-                    "instanceId": str(iid),
-                    "sku": {"name": vmss["sku"]["name"], "tier": vmss["sku"]["tier"]},
-                    "properties": {
-                        "latestModelApplied": True,
-                        "vmId": common.stable_guid(f"{vm_id}@{now}"),
-                        "provisioningState": "Succeeded",
-                        "timeCreated": iso(now),
-                        "osProfile": {
-                            "computerName": _computer_name(
-                                _dig(profile, "osProfile", "computerNamePrefix") or "vm", iid
-                            ),
-                            "adminUsername": _dig(profile, "osProfile", "adminUsername") or "azureuser",
-                        },
-                        "storageProfile": storage,
-                    },
-                },
-            )
-        )
+        made.append(common.put(st, _instance(st, vmss, iid, now)))
     vmss["sku"]["capacity"] = len(instances(st, vmss["id"]))
     return made
+
+
+def _instance(st: State, vmss: common.Resource, iid: int, now: float) -> common.Resource:
+    """A Uniform instance in its full shape: the scale set's model made concrete (hardware, OS
+    profile, storage with its OS disk, network interfaces)."""
+    profile = copy.deepcopy(vmss["properties"].get("virtualMachineProfile") or {})
+    vm_id = f"{vmss['id']}/virtualMachines/{iid}"
+    image = _dig(profile, "storageProfile", "imageReference") or {}
+    version = resolve_image(st, image["id"], vmss["location"]) if image.get("id") else None
+    computer_name = _computer_name(_dig(profile, "osProfile", "computerNamePrefix") or "vm", iid)
+    os_profile = {k: v for k, v in (profile.get("osProfile") or {}).items() if k != "computerNamePrefix"}
+    os_disk = dict(_dig(profile, "storageProfile", "osDisk") or {})
+    os_disk["name"] = (
+        f"{vmss['name']}_{vmss['name']}_{iid}_OsDisk_1_{common.stable_guid(vm_id).replace('-', '')}"
+    )
+    if "diffDiskSettings" not in os_disk:
+        disk_id = f"{vmss['id'].split('/providers/')[0]}/providers/Microsoft.Compute/disks/{os_disk['name']}"
+        os_disk["managedDisk"] = {**(os_disk.get("managedDisk") or {}), "id": disk_id}
+    nics = _dig(profile, "networkProfile", "networkInterfaceConfigurations") or []
+    storage = {
+        "imageReference": {**image, "exactVersion": version["name"]} if version else image,
+        "osDisk": os_disk,
+        "dataDisks": list(_dig(profile, "storageProfile", "dataDisks") or []),
+    }
+    properties: dict[str, Any] = {
+        "latestModelApplied": True,
+        "modelDefinitionApplied": "VirtualMachineScaleSet",
+        "vmId": common.stable_guid(f"{vm_id}@{now}"),
+        "hardwareProfile": {"vmSize": vmss["sku"]["name"]},
+        "storageProfile": storage,
+        "osProfile": {"computerName": computer_name, **os_profile},
+        "networkProfile": {
+            "networkInterfaces": [
+                {"id": f"{vm_id}/networkInterfaces/{nic['name']}"}
+                | ({"properties": {"primary": True}} if _dig(nic, "properties", "primary") else {})
+                for nic in nics
+            ]
+        },
+        "networkProfileConfiguration": {"networkInterfaceConfigurations": nics},
+        "provisioningState": "Succeeded",
+        "timeCreated": iso(now),
+    }
+    resource: common.Resource = {
+        "id": vm_id,
+        "name": f"{vmss['name']}_{iid}",
+        "type": VM_TYPE,
+        "location": vmss["location"],
+        "instanceId": str(iid),
+        "sku": {"name": vmss["sku"]["name"], "tier": vmss["sku"]["tier"]},
+        "properties": properties,
+    }
+    if vmss.get("zones"):
+        resource["zones"] = [vmss["zones"][iid % len(vmss["zones"])]]
+    if profile.get("extensionProfile"):
+        resource["resources"] = [
+            {"id": f"{vm_id}/extensions/{e['name']}", "type": f"{VM_TYPE}/extensions", **copy.deepcopy(e)}
+            for e in profile["extensionProfile"].get("extensions") or []
+        ]
+    return resource
+
+
+def instance_view(vm: common.Resource) -> dict[str, Any]:
+    """What ``$expand=instanceView`` adds: domains, the agent, the OS disk and the power state."""
+    props = vm["properties"]
+    succeeded = props["provisioningState"] == "Succeeded"
+    state = props["provisioningState"].lower()
+    return {
+        "platformUpdateDomain": int(vm["instanceId"]) % 5,
+        "platformFaultDomain": 0,
+        "computerName": props["osProfile"]["computerName"],
+        "vmAgent": {
+            "vmAgentVersion": "2.13.1.1" if succeeded else "Unknown",
+            "statuses": [
+                {
+                    "code": "ProvisioningState/succeeded",
+                    "level": "Info",
+                    "displayStatus": "Ready",
+                    "message": "Guest Agent is running",
+                    "time": props["timeCreated"],
+                }
+            ],
+        },
+        "disks": [
+            {
+                "name": props["storageProfile"]["osDisk"]["name"],
+                "statuses": [
+                    {
+                        "code": f"ProvisioningState/{state}",
+                        "level": "Info",
+                        "displayStatus": f"Provisioning {state}",
+                        "time": props["timeCreated"],
+                    }
+                ],
+            }
+        ],
+        "statuses": [
+            {
+                "code": f"ProvisioningState/{state}",
+                "level": "Info",
+                "displayStatus": f"Provisioning {state}",
+                "time": props["timeCreated"],
+            },
+            {"code": "PowerState/running", "level": "Info", "displayStatus": "VM running"},
+        ],
+    }
+
+
+def _with_view(ctx: Ctx, vm: common.Resource) -> common.Resource:
+    if ctx.req.arg("$expand").lower() != "instanceview":
+        return vm
+    return {**vm, "properties": {**vm["properties"], "instanceView": instance_view(vm)}}
 
 
 def ensure_extension(vmss: common.Resource, extension: dict[str, Any]) -> bool:

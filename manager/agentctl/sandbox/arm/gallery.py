@@ -43,6 +43,11 @@ def region_name(location: str) -> str:
     return REGION_NAMES.get(location, location)
 
 
+def region_key(name: str) -> str:
+    """A region's location key ("West Europe" -> "westeurope")."""
+    return name.replace(" ", "").lower()
+
+
 def gallery(sub: str, rg: str, name: str, location: str) -> common.Resource:
     rid = common.provider_id(sub, rg, "Microsoft.Compute/galleries", name)
     return {
@@ -75,6 +80,9 @@ def image(gallery_id: str, name: str, location: str, spec: dict[str, Any]) -> co
 
 
 def image_version(image_id: str, name: str, location: str, published: float) -> common.Resource:
+    """A version published to its gallery's region, as Packer makes them (from a build VM); each
+    target region carries its own ``excludeFromLatest`` (GalleryRP 2023-07-03)."""
+    rg_id = image_id.split("/providers/", 1)[0]
     return {
         "id": f"{image_id}/versions/{name}",
         "name": name,
@@ -87,6 +95,7 @@ def image_version(image_id: str, name: str, location: str, published: float) -> 
                         "name": region_name(location),
                         "regionalReplicaCount": 1,
                         "storageAccountType": "Standard_LRS",
+                        "excludeFromLatest": False,
                     }
                 ],
                 "replicaCount": 1,
@@ -94,10 +103,14 @@ def image_version(image_id: str, name: str, location: str, published: float) -> 
                 "publishedDate": iso(published),
                 "storageAccountType": "Standard_LRS",
             },
-            "storageProfile": {"osDiskImage": {"sizeInGB": 30, "hostCaching": "ReadWrite"}},
+            "storageProfile": {
+                "source": {"id": f"{rg_id}/providers/Microsoft.Compute/virtualMachines/pkrvm-{name}"},
+                "osDiskImage": {"sizeInGB": 30, "hostCaching": "ReadWrite"},
+            },
             "safetyProfile": {
                 "allowDeletionOfReplicatedLocations": True,
                 "reportedForPolicyViolation": False,
+                "policyViolations": [],
             },
             "provisioningState": "Succeeded",
         },
