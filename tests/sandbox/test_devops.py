@@ -4,6 +4,7 @@ environments, checks and identities."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -118,11 +119,41 @@ def test_api_version_rules(devops: Any) -> None:
     no_version = send("POST", "application/json")
     assert (no_version.status_code, no_version.json()["typeKey"]) == (400, "VssVersionNotSpecifiedException")
     assert send("GET", "application/json").status_code == 200  # a GET without a version gets the latest
-    unreleased = send("GET", "application/json;api-version=7.1")
+    assert send("GET", "application/json;api-version=7.1").status_code == 200  # released in 7.1
+    unreleased = send("GET", "application/json;api-version=7.2")
     assert unreleased.json()["typeKey"] == "VssInvalidPreviewVersionException"
     too_new = send("GET", "application/json;api-version=9.0-preview.1")
     assert too_new.json()["typeKey"] == "VssVersionOutOfRangeException"
     assert send("GET", "application/json;api-version=7.1-preview.1").status_code == 200
+
+
+def test_released_and_preview_versions_as_the_specs_mark_them(sb: Sandbox) -> None:
+    """Plain 7.1 where the 7.1 specs mark the operation released; checks stay preview."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    def status(path: str, version: str) -> tuple[int, str]:
+        req = urllib.request.Request(
+            f"{sb.devops_url}/{path}?api-version={version}",
+            headers={"Authorization": f"Bearer {sb.devops_token}"},
+        )
+        try:
+            with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=sb.ca_bundle)) as r:
+                return r.status, ""
+        except urllib.error.HTTPError as e:
+            return e.code, json.load(e)["typeKey"]
+
+    for path in (
+        "_apis/distributedtask/elasticpools",
+        f"{PROJECT}/_apis/serviceendpoint/endpoints",
+        f"{PROJECT}/_apis/distributedtask/environments",
+        "_apis/distributedtask/pools",
+    ):
+        assert status(path, "7.1") == (200, ""), path
+    checks = f"{PROJECT}/_apis/pipelines/checks/configurations"
+    assert status(checks, "7.1") == (400, "VssInvalidPreviewVersionException")
+    assert status(checks, "7.1-preview.1") == (400, "ArgumentException")  # past the version check
 
 
 def test_projects(devops: Any) -> None:

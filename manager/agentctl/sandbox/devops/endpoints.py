@@ -26,7 +26,7 @@ ORG_ENDPOINTS = location(
         4,
         5.0,
         7.2,
-        "0.0",
+        "7.1",  # released in 7.1 (the 7.1 spec marks it not preview)
     )
 )
 PROJECT_ENDPOINTS = location(
@@ -38,7 +38,7 @@ PROJECT_ENDPOINTS = location(
         4,
         5.0,
         7.2,
-        "0.0",
+        "7.1",  # released in 7.1 (the 7.1 spec marks it not preview)
     )
 )
 NAMESPACE = "Microsoft.VisualStudio.Services.ServiceEndpoints.WebApi"

@@ -25,7 +25,7 @@ ENVIRONMENTS = location(
         1,
         5.0,
         7.2,
-        "0.0",
+        "7.1",  # released in 7.1 (the 7.1 spec marks it not preview)
     )
 )
 CHECKS = location(

@@ -40,7 +40,7 @@ ELASTIC = location(
         1,
         6.1,
         7.2,
-        "0.0",
+        "7.1",  # released in 7.1 (the 7.1 spec marks it not preview)
     )
 )
 NODES = location(
@@ -52,7 +52,7 @@ NODES = location(
         1,
         6.1,
         7.2,
-        "0.0",
+        "7.1",  # released in 7.1 (the 7.1 spec marks it not preview)
     )
 )
 LOGS = location(
@@ -64,7 +64,7 @@ LOGS = location(
         1,
         6.1,
         7.2,
-        "0.0",
+        "7.1",  # released in 7.1 (the 7.1 spec marks it not preview)
     )
 )
 POOLS = location(
