@@ -10,6 +10,7 @@ file's ``azure.cloud``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from dataclasses import dataclass
@@ -116,6 +117,10 @@ def cloud_target(cloud_name: str, credential_kind: str, devops_url: str, organiz
     pat = os.environ.get("AZDO_PAT") or None
     register_secret(pat)
     register_secret(os.environ.get("AZURE_CLIENT_SECRET"))
+    token_file = os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
+    if token_file:  # the federated token azure-identity reads: kept out of logs too
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            register_secret(Path(token_file).read_text(encoding="utf-8").strip() or None)
     return Target(
         cloud,
         devops_url.rstrip("/"),
