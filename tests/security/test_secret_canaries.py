@@ -290,7 +290,7 @@ def test_sandbox_serve_prints_its_token_and_no_other_secret(tmp_path: Path) -> N
     proc.terminate()
     _, err = proc.communicate(timeout=10)
     creds = json.loads((state / "credentials.json").read_text())
-    assert creds["token"] in "".join(lines)
+    assert creds["token"] in "".join(lines) and creds["devopsToken"] in "".join(lines)
     (tmp_path / "serve.txt").write_text("".join(lines) + err)
     (tmp_path / "serve-stderr.txt").write_text(err)
     canary = Canary()
@@ -301,5 +301,6 @@ def test_sandbox_serve_prints_its_token_and_no_other_secret(tmp_path: Path) -> N
     assert canary.leaks() == []
     token = Canary()
     token.add("sandbox token", *token_markers(creds["token"]))
+    token.add("sandbox Azure DevOps token", *token_markers(creds["devopsToken"]))
     token.places += [tmp_path / "serve-stderr.txt"]
     assert token.leaks() == []
