@@ -303,4 +303,13 @@ def seed(world: dict[str, Any], now: float) -> State:
     )
     _arm(st, world, now)
     _devops(st, world, now)
+    for org in world["devops"]["others"]:  # each further organization: its own Azure DevOps state
+        other: State = {}
+        _devops(other, {**world, "devops": org, "caller": org["users"][0]["mail"]}, now)
+        st.setdefault("organizations", {})[org["organization"].lower()] = {
+            "organization": org["organization"],
+            "organizationId": org["organizationId"],
+            "caller": org["users"][0]["mail"],
+            "devops": other["devops"],
+        }
     return st

@@ -49,7 +49,7 @@ from agentctl.sandbox.faults import REQUEST_KINDS, FaultPlan, Timing, as_plan, p
 from agentctl.sandbox.files import ensure_dir, locked
 from agentctl.sandbox.http import Request, Response, ServiceError, arm_error, devops_error, iso
 from agentctl.sandbox.lro import complete_due  # noqa: F401  (the LRO status routes and ticker)
-from agentctl.sandbox.registry import Ctx, Env, Route
+from agentctl.sandbox.registry import Ctx, Env, Route, State
 from agentctl.sandbox.store import RESET_HINT, StateError, Store
 
 log = logging.getLogger(__name__)
@@ -225,6 +225,7 @@ class _App:
         self.store = Store(state_dir, lambda: seed.seed(loaded, time.time()))
         with self.store.transaction() as st:
             self.meta = dict(st["meta"])
+            self.organizations = {v["meta"]["organization"].lower() for v in organization_views(st)}
 
     # -- pieces of the pipeline --------------------------------------------------------------
 
@@ -494,7 +495,7 @@ class _App:
             raise self._not_routed(service, req, match)
         if service == "devops":
             org = match.params.get("organization", "")
-            if org.lower() != self.meta["organization"].lower():
+            if org.lower() not in self.organizations:
                 raise devops_error(
                     404,
                     "OrganizationNotFoundException",
@@ -509,8 +510,11 @@ class _App:
         req.params = match.params
         with self.store.transaction(write=req.method not in ("GET", "HEAD", "OPTIONS")) as st:
             now = time.time()
-            for tick in registry.TICKERS:
-                tick(st, self.env, now)
+            for view in organization_views(st):
+                for tick in registry.TICKERS:
+                    tick(view, self.env, now)
+            if service == "devops":  # the state as the organization in the URL sees it
+                st = organization_view(st, match.params.get("organization", ""))
             try:
                 response = match.route.handler(Ctx(st, self.env, req, operation, now))
             except ServiceError as e:  # inside the transaction: what the handler left unchanged is kept
@@ -544,6 +548,26 @@ class _App:
         if self.record:
             self.exchanges.append(exchange)
         accesslog.write(self.access_log, exchange, self.log_cap)
+
+
+def organization_view(st: State, organization: str) -> State:
+    """The state as one organization sees it: its Azure DevOps state and its name in ``meta``,
+    the rest (ARM, counters) shared. The world's first organization is the state itself."""
+    other = (st.get("organizations") or {}).get(organization.lower())
+    if other is None:
+        return st
+    meta = {
+        **st["meta"],
+        "organization": other["organization"],
+        "organizationId": other["organizationId"],
+        "caller": other["caller"],
+    }
+    return {**st, "devops": other["devops"], "meta": meta}
+
+
+def organization_views(st: State) -> list[State]:
+    """The state as each organization sees it, the world's first one first."""
+    return [st, *(organization_view(st, name) for name in st.get("organizations") or {})]
 
 
 def _check_body(service: str, req: Request) -> None:

@@ -369,13 +369,29 @@ def _devops(c: _Checker, node: Node | None) -> dict[str, Any]:
             "users": [],
             "groups": [],
             "denied": [],
+            "others": [],
         }
     f = c.mapping(
-        node, {"organization", "organizationId", "projects", "users", "groups", "denied"}, ("organization",)
+        node,
+        {"organization", "organizationId", "projects", "users", "groups", "denied", "organizations"},
+        ("organization",),
     )
-    org = c.text(f.get("organization"), "contoso")
+    out = _organization(c, node, f, c.text(f.get("organization"), "contoso"))
+    others = c.mapping(f["organizations"]) if "organizations" in f else {}
+    out["others"] = [
+        _organization(c, v, c.mapping(v, {"organizationId", "projects", "users", "groups", "denied"}), name)
+        for name, v in others.items()
+    ]
+    names = [out["organization"].lower(), *(o["organization"].lower() for o in out["others"])]
+    if len(set(names)) != len(names):
+        c.bad(f["organizations"], "an organization is named twice")
+    return out
+
+
+def _organization(c: _Checker, node: Node, f: dict[str, Any], org: str) -> dict[str, Any]:
+    """One organization: its projects, users, groups and the permissions it denies."""
     if org.lower() in RESERVED_ORGS or "/" in org:
-        c.bad(f["organization"], f"'{org}' cannot be an organization name here")
+        c.bad(f.get("organization", node), f"'{org}' cannot be an organization name here")
     projects = [
         {
             "name": n,
