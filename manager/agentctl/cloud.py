@@ -197,7 +197,7 @@ def sandbox_target(state_dir: str, world: str | None, organization: str | None =
 
     running = connect(state_dir)
     if running is not None:
-        return target_of(running, keep=False, organization=organization)
+        return target_of(running, keep=False)
     from agentctl.sandbox.server import start
     from agentctl.sandbox.store import StateError
 
@@ -205,13 +205,13 @@ def sandbox_target(state_dir: str, world: str | None, organization: str | None =
         sb = start(state_dir, world=world, record=False)
     except StateError as e:
         raise AgentctlError(str(e)) from None
-    return target_of(sb, keep=True, organization=organization)
+    return target_of(sb, keep=True)
 
 
-def target_of(sb: Any, keep: bool, organization: str | None = None) -> Target:
-    """A target for a sandbox's endpoints and one of its organizations (default: the world's
-    first), signed in through its Entra emulation with the sandbox's client secret; ``keep``
-    holds an in-process sandbox for clean-up."""
+def target_of(sb: Any, keep: bool) -> Target:
+    """A target for a sandbox's endpoints (its world's first organization), signed in through its
+    Entra emulation with the sandbox's client secret; ``keep`` holds an in-process sandbox for
+    clean-up."""
     import azure.identity as ai
 
     from agentctl.logs import register_secret
@@ -231,7 +231,7 @@ def target_of(sb: Any, keep: bool, organization: str | None = None) -> Target:
     )
     return Target(
         cloud,
-        f"{base}/{organization or sb.organization}",
+        sb.devops_url,
         cred,
         ca_bundle=sb.ca_bundle,
         sandbox=sb if keep else None,
