@@ -45,6 +45,18 @@ class Context:
     clients: Clients
     outputs: dict[str, Any] = field(default_factory=dict)
 
+    def pool_identity(self) -> dict[str, Any]:
+        made = self.outputs.get("poolIdentity") or self.facts.pool_identity
+        if not made:
+            raise CloudError("the pool-management identity is unknown (was its step skipped?)")
+        return dict(made)
+
+    def principal(self, whose: str) -> str:
+        """The principal id of the agents' identity or of the pool-management identity."""
+        if whose == "pool":
+            return str((self.pool_identity().get("properties") or {}).get("principalId") or "")
+        return self.facts.principal_id
+
     def connection(self) -> dict[str, Any]:
         conn = self.outputs.get("azureConnection") or self.facts.azure_connection
         if not conn:
@@ -183,15 +195,21 @@ def _scale_set_delete(ctx: Context, a: Action) -> None:
     ctx.clients.arm.delete_scale_set(ctx.spec.azure.resourceGroup, ctx.spec.scaleSet.name)
 
 
+def _identity_create(ctx: Context, a: Action) -> None:
+    rg, name = desired.identity_parts(desired.pool_identity_id(ctx.spec))
+    ctx.outputs["poolIdentity"] = ctx.clients.arm.put_identity(rg, name, desired.identity_body(ctx.spec))
+
+
+def _identity_delete(ctx: Context, a: Action) -> None:
+    ctx.clients.arm.delete_identity(*desired.identity_parts(desired.pool_identity_id(ctx.spec)))
+
+
 def _role_create(ctx: Context, a: Action) -> None:
+    principal = ctx.principal(a.data.get("principal", "agents"))
+    scope, role_id = a.data["scope"], a.data["roleId"]
+    name = a.data.get("name") or desired.role_assignment_name(scope, principal, role_id)
     try:
-        ctx.clients.arm.put_role_assignment(
-            a.data["scope"],
-            a.data["name"],
-            a.data["roleId"],
-            ctx.facts.principal_id,
-            desired.marker(ctx.spec),
-        )
+        ctx.clients.arm.put_role_assignment(scope, name, role_id, principal, desired.marker(ctx.spec))
     except CloudError as e:
         if "RoleAssignmentExists" not in e.message:
             raise
@@ -208,7 +226,7 @@ def _connection_body(ctx: Context) -> dict[str, Any]:
         ctx.spec,
         ctx.facts.project,
         ctx.facts.tenant_id,
-        ctx.facts.client_id,
+        str((ctx.pool_identity().get("properties") or {}).get("clientId") or ""),
         target.cloud.connection_environment,
         target.cloud.arm_endpoint,
     )
@@ -237,12 +255,12 @@ def _fic_put(ctx: Context, a: Action) -> None:
     issuer, subject = desired.wif_issuer_subject(ctx.connection())
     if not issuer or not subject:
         raise CloudError("the service connection did not return its workload identity issuer and subject")
-    rg, name = desired.identity_parts(ctx.spec)
+    rg, name = desired.identity_parts(desired.pool_identity_id(ctx.spec))
     ctx.clients.arm.put_federated_credential(rg, name, a.name, issuer, subject)
 
 
 def _fic_delete(ctx: Context, a: Action) -> None:
-    rg, name = a.data.get("identity") or desired.identity_parts(ctx.spec)
+    rg, name = a.data["identity"]
     ctx.clients.arm.delete_federated_credential(rg, name, a.name)
 
 
@@ -286,6 +304,8 @@ def _permissions(ctx: Context, a: Action) -> None:
 
 HANDLERS: dict[tuple[str, str], Callable[[Context, Action], None]] = {
     ("resourceGroup", "create"): _resource_group,
+    ("poolIdentity", "create"): _identity_create,
+    ("poolIdentity", "delete"): _identity_delete,
     ("scaleSet", "create"): _scale_set_create,
     ("scaleSet", "update"): _scale_set_update,
     ("scaleSet", "delete"): _scale_set_delete,

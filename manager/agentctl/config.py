@@ -117,6 +117,8 @@ def devops_project(value: str) -> str | None:
 
 
 NameRule = Callable[[str], "str | None"]
+# The least built-in role that lets Azure DevOps scale, reimage and delete a scale set's instances.
+POOL_ROLE = "Virtual Machine Contributor"
 # Names Azure refuses for a VM's admin user (osProfile.adminUsername, Compute REST API).
 RESERVED_ADMIN_NAMES = [
     "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123",
@@ -185,7 +187,10 @@ class OsDisk:
 @dataclass(frozen=True)
 class Identity:
     userAssigned: str = field(
-        metadata=meta("Resource id of the user-assigned identity the agents and connections use.")
+        metadata=meta(
+            "Resource id of the agents' user-assigned identity (on every VM: registry pulls, kubelogin); "
+            "every job on the pool can use it."
+        )
     )
 
 
@@ -324,10 +329,18 @@ class AzureConnection:
         default=False,
         metadata=meta("Reuse a connection of this name made elsewhere; never change or delete it."),
     )
-    grantRole: str | None = field(
+    identity: str | None = field(
         default=None,
         metadata=meta(
-            "Role to grant the identity on the scale set's resource group, e.g. Virtual Machine Contributor."
+            "Resource id of an existing user-assigned identity for the pool's connection (pool management, "
+            "never on a VM); omitted: agentctl creates one in azure.resourceGroup."
+        ),
+    )
+    grantRole: str | None = field(
+        default=POOL_ROLE,
+        metadata=meta(
+            "Role granted to the pool-management identity on the scale set (only there); null: grant none, "
+            "the identity holds the rights already."
         ),
     )
 
@@ -397,7 +410,11 @@ class Registry:
         )
     )
     access: str = field(
-        default="pull", metadata=meta("Role for the agents' identity.", enum=["pull", "push"])
+        default="pull",
+        metadata=meta(
+            "Role for the agents' identity: pull, or push (every job on the pool can then push).",
+            enum=["pull", "push"],
+        ),
     )
     authorizeAllPipelines: bool = field(
         default=False, metadata=meta("Let every pipeline use the connection.")
@@ -665,6 +682,8 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
         "image.galleryImageId": ("galleryImage", spec.image.galleryImageId),
         "scaleSet.identity.userAssigned": ("identity", spec.scaleSet.identity.userAssigned),
     }
+    if spec.devops.azureConnection.identity:
+        shapes["devops.azureConnection.identity"] = ("identity", spec.devops.azureConnection.identity)
     for i, reg in enumerate(spec.registries):
         shapes[f"registries[{i}].id"] = ("registry", reg.id)
     example = {
@@ -697,6 +716,13 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
         add(
             "only workload identity federation is supported (no secret is ever stored)",
             "devops.azureConnection.workloadIdentity",
+        )
+    manager = spec.devops.azureConnection.identity
+    if manager and manager.lower() == spec.scaleSet.identity.userAssigned.lower():
+        add(
+            "must not be the agents' identity (scaleSet.identity.userAssigned): every job on the pool "
+            "can use that one",
+            "devops.azureConnection.identity",
         )
     key = spec.scaleSet.sshPublicKey
     if key is not None and not key.startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):
@@ -820,6 +846,8 @@ def _schema_of(tp: Any) -> dict[str, Any]:
             s.update(m)
             if f.default is not dataclasses.MISSING and f.default is not None:
                 s["default"] = f.default
+                if type(None) in typing.get_args(ftype):  # null turns the default off
+                    s["type"] = [s["type"], "null"]
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 required.append(f.name)
             props[f.name] = s

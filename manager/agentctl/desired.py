@@ -6,6 +6,7 @@ what `deploy-pool` writes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import datetime
@@ -197,11 +198,16 @@ def scale_set_drift(
         patch["tags"] = {**observed_tags, **want["tags"]}
     wanted_identity = spec.scaleSet.identity.userAssigned
     attached = list(_get(observed, "identity", "userAssignedIdentities") or {})
+    # The pool-management identity never stays on a VM: any job there could use it.
+    manager = [i for i in attached if i.lower() == pool_identity_id(spec).lower()]
     if wanted_identity.lower() not in {i.lower() for i in attached}:
-        changes.append(("identity", attached, [wanted_identity]))
         # The file's identity replaces the one it named before. A PATCH merges identities, so those
         # to take off are sent as null. (One added by hand next to the file's is left alone.)
-        gone = {i: None for i in attached if i.lower() != wanted_identity.lower()}
+        manager = [i for i in attached if i.lower() != wanted_identity.lower()]
+    if manager or wanted_identity.lower() not in {i.lower() for i in attached}:
+        kept = [i for i in attached if i not in manager and i.lower() != wanted_identity.lower()]
+        changes.append(("identity", attached, [wanted_identity, *kept]))
+        gone = {i: None for i in manager}
         patch["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {wanted_identity: {}, **gone}}
     subnet_path = (
         *vmp,
@@ -300,9 +306,33 @@ def connection_drift(want: dict[str, Any], observed: dict[str, Any]) -> list[tup
     return changes
 
 
-def federated_credential_name(connection: str) -> str:
-    """The name of the federated credential behind the service connection named ``connection``."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", f"agentctl-{connection}")[:120]
+FIC_NAME_MAX = 120  # Microsoft.ManagedIdentity: 3 to 120 of [A-Za-z0-9_-], a letter or digit first
+
+
+def federated_credential_name(spec: PoolSpec, connection: str) -> str:
+    """The name of the federated credential behind ``connection`` of this pool's project: one per
+    (organization, project, connection), the same on every run. Azure DevOps names are
+    case-insensitive, so the digest is of their lower case; the readable part is only a hint."""
+    key = f"{spec.org_name}/{spec.devops.project}/{connection}".lower()
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    readable = re.sub(r"[^a-z0-9_-]", "-", connection.lower())[: FIC_NAME_MAX - len("agentctl--") - 16]
+    return f"agentctl-{readable}-{digest}"
+
+
+def connection_subject(spec: PoolSpec, connection: str) -> str:
+    """The subject Azure DevOps gives a workload identity connection of this pool's project."""
+    return f"sc://{spec.org_name}/{spec.devops.project}/{connection}"
+
+
+def credential_for(credentials: list[dict[str, Any]], issuer: str, subject: str) -> dict[str, Any] | None:
+    """The federated credential that trusts this issuer and subject (ownership is never by name)."""
+    if not issuer or not subject:
+        return None
+    for c in credentials:
+        props = c.get("properties") or {}
+        if props.get("issuer") == issuer and props.get("subject") == subject:
+            return c
+    return None
 
 
 def wif_issuer_subject(endpoint: dict[str, Any]) -> tuple[str, str]:
@@ -310,6 +340,11 @@ def wif_issuer_subject(endpoint: dict[str, Any]) -> tuple[str, str]:
     return str(params.get("workloadIdentityFederationIssuer") or ""), str(
         params.get("workloadIdentityFederationSubject") or ""
     )
+
+
+def scope_of(assignment: dict[str, Any]) -> str:
+    """A role assignment's scope, lower case, no trailing slash."""
+    return str((assignment.get("properties") or {}).get("scope") or "").rstrip("/").lower()
 
 
 def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
@@ -388,7 +423,56 @@ def permissions_drift(
     return changes
 
 
-def identity_parts(spec: PoolSpec) -> tuple[str, str]:
-    parts = parse_id("identity", spec.scaleSet.identity.userAssigned)
-    assert parts is not None  # validated by config
+def identity_parts(identity_id: str) -> tuple[str, str]:
+    parts = parse_id("identity", identity_id)
+    assert parts is not None  # validated by config, or made by pool_identity_id
     return parts["rg"], parts["name"]
+
+
+def pool_identity_managed(spec: PoolSpec) -> bool:
+    """agentctl makes (and removes) the pool-management identity unless the file names one, or the
+    connection is not agentctl's."""
+    conn = spec.devops.azureConnection
+    return not conn.identity and not conn.existing
+
+
+def pool_identity_id(spec: PoolSpec) -> str:
+    """The pool-management identity: the file's, or the one agentctl makes next to the scale set."""
+    if spec.devops.azureConnection.identity:
+        return spec.devops.azureConnection.identity
+    name = re.sub(r"[^-\w]", "-", spec.scaleSet.name)[:123] + "-pool"
+    return f"{resource_group_scope(spec)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+
+
+def identity_body(spec: PoolSpec) -> dict[str, Any]:
+    return {"location": spec.azure.location, "tags": tags(spec)}
+
+
+# What Azure DevOps does with an elastic pool's scale set: scale it (write), list, reimage and
+# delete its instances, and install the agent extension. ``grantRole`` must cover these.
+POOL_ACTIONS = (
+    "Microsoft.Compute/virtualMachineScaleSets/read",
+    "Microsoft.Compute/virtualMachineScaleSets/write",
+    "Microsoft.Compute/virtualMachineScaleSets/delete/action",
+    "Microsoft.Compute/virtualMachineScaleSets/reimage/action",
+    "Microsoft.Compute/virtualMachineScaleSets/extensions/write",
+    "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read",
+)
+
+
+def _allows(patterns: list[str], action: str) -> bool:
+    rx = [re.escape(p).replace("\\*", ".*") for p in patterns]
+    return any(re.fullmatch(r, action, flags=re.IGNORECASE) for r in rx)
+
+
+def missing_actions(definitions: list[dict[str, Any]]) -> list[str]:
+    """The actions of ``POOL_ACTIONS`` that none of these role definitions grants."""
+    granted = []
+    for d in definitions:
+        for perm in (d.get("properties") or {}).get("permissions") or []:
+            granted.append((perm.get("actions") or [], perm.get("notActions") or []))
+    return [
+        action
+        for action in POOL_ACTIONS
+        if not any(_allows(yes, action) and not _allows(no, action) for yes, no in granted)
+    ]

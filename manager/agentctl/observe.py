@@ -32,12 +32,18 @@ class OldIdentity:
 class Facts:
     resource_group: dict[str, Any] | None = None
     scale_set: dict[str, Any] | None = None
-    identity: dict[str, Any] | None = None  # properties: principalId, clientId, tenantId
-    federated_credentials: list[dict[str, Any]] = field(default_factory=list)
-    role_definition_id: str | None = None
-    role_assignments: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # the identity's, at and below the group
+    identity: dict[str, Any] | None = None  # the agents'; properties: principalId, clientId, tenantId
+    # the agents' identity's federated credentials (a previous release federated the pool's here)
+    agent_federated_credentials: list[dict[str, Any]] = field(default_factory=list)
+    role_assignments: list[dict[str, Any]] = field(default_factory=list)  # the agents', in the subscription
+    # The pool-management identity (None: not made yet, or not known with an existing connection)
+    pool_identity: dict[str, Any] | None = None
+    federated_credentials: list[dict[str, Any]] = field(default_factory=list)  # the pool identity's
+    pool_role_assignments: list[dict[str, Any]] = field(default_factory=list)  # in the subscription
+    role_definition_id: str | None = None  # of grantRole
+    # role definitions (lower-case id -> definition) of grantRole and of the roles the pool
+    # identity holds: what the rights check reads
+    role_definitions: dict[str, dict[str, Any]] = field(default_factory=dict)
     image_versions: list[str] = field(default_factory=list)
     project: dict[str, Any] = field(default_factory=dict)
     azure_connection: dict[str, Any] | None = None
@@ -64,6 +70,10 @@ class Facts:
     @property
     def tenant_id(self) -> str:
         return str(((self.identity or {}).get("properties") or {}).get("tenantId") or "")
+
+    @property
+    def pool_principal_id(self) -> str:
+        return str(((self.pool_identity or {}).get("properties") or {}).get("principalId") or "")
 
 
 @dataclass
@@ -106,8 +116,43 @@ def _check_region(spec: PoolSpec, vnet: dict[str, Any]) -> None:
 def _other_identities(spec: PoolSpec, facts: Facts) -> dict[str, str]:
     """User-assigned identities on the scale set other than the file's: id -> principal id."""
     attached = ((facts.scale_set or {}).get("identity") or {}).get("userAssignedIdentities") or {}
-    wanted = spec.scaleSet.identity.userAssigned.lower()
-    return {i: str((v or {}).get("principalId") or "") for i, v in attached.items() if i.lower() != wanted}
+    keep = {spec.scaleSet.identity.userAssigned.lower(), desired.pool_identity_id(spec).lower()}
+    return {i: str((v or {}).get("principalId") or "") for i, v in attached.items() if i.lower() not in keep}
+
+
+def _pool_identity(arm: Arm, spec: PoolSpec, facts: Facts) -> None:
+    """The pool-management identity, its federated credentials, its roles in the subscription and
+    the definitions of those roles and of grantRole."""
+    conn = spec.devops.azureConnection
+    if conn.existing and not conn.identity:
+        return
+    rg, name = desired.identity_parts(desired.pool_identity_id(spec))
+    facts.pool_identity = arm.get_identity(rg, name)
+    if facts.pool_identity is None:
+        if conn.identity:
+            raise NotFound(
+                f"the pool relies on resources that do not exist: identity {conn.identity} "
+                "(devops.azureConnection.identity)",
+                hint="create it first, or omit devops.azureConnection.identity to let agentctl make one",
+            )
+        return
+    facts.federated_credentials = arm.list_federated_credentials(rg, name)
+    scope = f"/subscriptions/{spec.azure.subscription}"
+    facts.pool_role_assignments = arm.list_role_assignments(scope, facts.pool_principal_id)
+
+
+def _role_definitions(arm: Arm, spec: PoolSpec, facts: Facts) -> None:
+    """Definitions of grantRole and of the roles the pool identity holds on the scale set."""
+    wanted = {facts.role_definition_id or ""}
+    target = desired.scale_set_id(spec).lower()
+    for a in facts.pool_role_assignments:
+        held = desired.scope_of(a)
+        if target == held or target.startswith(held + "/"):
+            wanted.add(str((a.get("properties") or {}).get("roleDefinitionId") or ""))
+    for role_id in sorted(w for w in wanted if w):
+        found = arm.get_role_definition(role_id)
+        if found is not None:
+            facts.role_definitions[role_id.lower()] = found
 
 
 def _old_identity(arm: Arm, spec: PoolSpec, identity_id: str, principal_id: str) -> OldIdentity:
@@ -145,7 +190,7 @@ def _unknown_role(arm: Arm, scope: str, role: str) -> str:
 def observe(spec: PoolSpec, clients: Clients) -> Facts:
     arm, dev = clients.arm, clients.devops
     rg = spec.azure.resourceGroup
-    id_rg, id_name = desired.identity_parts(spec)
+    id_rg, id_name = desired.identity_parts(spec.scaleSet.identity.userAssigned)
     subnet = parse_id("subnet", spec.network.subnetId) or {}
     image = parse_id("galleryImage", spec.image.galleryImageId) or {}
     grant = spec.devops.azureConnection.grantRole
@@ -217,7 +262,7 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
         resource_group=got["resource_group"],
         scale_set=got["scale_set"],
         identity=got["identity"],
-        federated_credentials=got["fics"] or [],
+        agent_federated_credentials=got["fics"] or [],
         role_definition_id=got["role"],
         image_versions=versions,
         project=got["project"] or {},
@@ -251,7 +296,10 @@ def observe(spec: PoolSpec, clients: Clients) -> Facts:
         olds = {
             i: pool.submit(_old_identity, arm, spec, i, p) for i, p in _other_identities(spec, facts).items()
         }
+        manager = pool.submit(_pool_identity, arm, spec, facts)
         facts.old_identities = {i: f.result() for i, f in olds.items()}
+        manager.result()
+    _role_definitions(arm, spec, facts)
     if facts.agent_pool is not None:
         facts.elastic_pool = dev.read("elastic.get", {"poolId": facts.agent_pool["id"]})
     if facts.queue is not None:

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentctl import desired, resources
-from agentctl.config import PoolSpec, parse_id
-from agentctl.errors import PreconditionFailed, quoted
-from agentctl.observe import Facts
+from agentctl.config import POOL_ROLE, PoolSpec
+from agentctl.errors import PreconditionFailed, Problem, quoted
+from agentctl.observe import Facts, OldIdentity
 
 CREATE, UPDATE, DELETE, NOOP = "create", "update", "delete", "noop"
 
@@ -82,6 +82,15 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
 
     add(Action("resourceGroup", NOOP if facts.resource_group else CREATE, "resource group", rg))
 
+    # Pool-management identity, when agentctl makes it
+    identity_name = desired.identity_parts(desired.pool_identity_id(spec))[1]
+    if desired.pool_identity_managed(spec):
+        made = facts.pool_identity
+        if made is not None:
+            _identity_owned(spec, made)
+        op = NOOP if made is not None else CREATE
+        add(Action("poolIdentity", op, "identity", identity_name, needs=("resourceGroup",)))
+
     # Scale set
     ss = facts.scale_set
     if ss is None:
@@ -117,35 +126,11 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
             )
         )
 
-    # Role for the identity on the resource group; grants of ours it no longer asks for go
-    scope = desired.resource_group_scope(spec)
-    on_group = [a for a in facts.role_assignments if _scope_of(a) == scope.lower()]
-    role_id = (facts.role_definition_id or "") if conn_spec.grantRole else ""
-    for a in _role_assignments_of(spec, on_group):
-        if str((a.get("properties") or {}).get("roleDefinitionId", "")).lower() != role_id.lower():
-            add(_role_delete(spec, facts, a, scope, ()))
-    if conn_spec.grantRole:
-        have = any(
-            str((a.get("properties") or {}).get("roleDefinitionId", "")).lower() == role_id.lower()
-            for a in on_group
-        )
-        add(
-            Action(
-                "roleAssignment",
-                NOOP if have else CREATE,
-                "role assignment",
-                f"{conn_spec.grantRole} on {rg}",
-                needs=("resourceGroup",),
-                data={
-                    "scope": scope,
-                    "roleId": role_id,
-                    "name": desired.role_assignment_name(scope, facts.principal_id, role_id),
-                },
-            )
-        )
+    actions += _pool_role(spec, facts)
 
-    # Service connection
+    # Service connection, signing in as the pool-management identity
     conn = facts.azure_connection
+    identity_made = _has_op(actions, "poolIdentity", CREATE)
     if conn_spec.existing:
         if conn is None:
             raise PreconditionFailed(
@@ -154,7 +139,8 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
             )
         add(Action("azureConnection", NOOP, "service connection", conn_spec.name))
     elif conn is None:
-        add(Action("azureConnection", CREATE, "service connection", conn_spec.name))
+        needs: tuple[str, ...] = ("poolIdentity",) if identity_made else ()
+        add(Action("azureConnection", CREATE, "service connection", conn_spec.name, needs=needs))
     else:
         if not desired.owned(conn.get("description"), spec):
             raise desired.not_ours(
@@ -162,8 +148,11 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
                 conn.get("description"),
                 hint="set devops.azureConnection.existing: true to use it as it is",
             )
-        want = desired.connection_body(spec, facts.project, facts.tenant_id, facts.client_id, "", "")
+        client = _client_id(facts.pool_identity) or f"(client id of the new identity {identity_name})"
+        want = desired.connection_body(spec, facts.project, facts.tenant_id, client, "", "")
         drift = desired.connection_drift(want, conn)
+        # It moves to another identity only once that one trusts it and holds its role.
+        needs = ("federatedCredential", "roleAssignment") if drift else ()
         add(
             Action(
                 "azureConnection",
@@ -171,31 +160,43 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
                 "service connection",
                 conn_spec.name,
                 _changes(drift),
+                needs,
             )
         )
 
-    # Federated credential on the identity, from the connection's issuer and subject
-    fic_name = desired.federated_credential_name(conn_spec.name)
-    fic = next((c for c in facts.federated_credentials if c.get("name") == fic_name), None)
-    if conn is None:
-        fic_op, fic_changes = CREATE, []
-    else:
-        issuer, subject = desired.wif_issuer_subject(conn)
-        props = (fic or {}).get("properties") or {}
-        diff = [
-            (k, props.get(k), v) for k, v in (("issuer", issuer), ("subject", subject)) if props.get(k) != v
-        ]
-        fic_op = CREATE if fic is None else (UPDATE if diff else NOOP)
-        fic_changes = _changes(diff) if fic is not None else []
+    # Federated credential on the pool-management identity, from the connection's issuer and subject
     if not conn_spec.existing:
+        fic_name = desired.federated_credential_name(spec, conn_spec.name)
+        issuer, subject = desired.wif_issuer_subject(conn or {})
+        trusted = desired.credential_for(facts.federated_credentials, issuer, subject)
+        named = next((c for c in facts.federated_credentials if c.get("name") == fic_name), None)
+        fic_changes: list[Change] = []
+        if conn is None or facts.pool_identity is None or (trusted is None and named is None):
+            fic_op = CREATE
+        elif trusted is not None:
+            fic_op = NOOP
+        else:
+            props = (named or {}).get("properties") or {}
+            fic_op, fic_changes = (
+                UPDATE,
+                _changes(
+                    [
+                        (k, props.get(k), v)
+                        for k, v in (("issuer", issuer), ("subject", subject))
+                        if props.get(k) != v
+                    ]
+                ),
+            )
+        fic_needs: tuple[str, ...] = ("azureConnection",) if conn is None else ()
+        fic_needs += ("poolIdentity",) if identity_made else ()
         add(
             Action(
                 "federatedCredential",
                 fic_op,
                 "federated credential",
-                fic_name,
+                str((trusted or {}).get("name") or fic_name),
                 fic_changes,
-                ("azureConnection",),
+                fic_needs,
             )
         )
 
@@ -220,8 +221,9 @@ def plan(spec: PoolSpec, facts: Facts) -> Plan:
 
     # Connections of ours the file no longer names (it was renamed), once the pool has left them
     actions += _stale_connections(spec, facts, ("pool",))
-    # What the pool left on an identity the scale set no longer uses
-    actions += _old_identities(spec, facts, ("scaleSet",))
+    # What the pool left on identities it no longer uses: on the scale set's previous identities,
+    # and on the agents' identity (a previous release federated the connection with it)
+    actions += _old_identities(spec, facts, ("scaleSet", "pool"))
 
     # Pipeline permissions on the pool's queue
     drift = desired.permissions_drift(pool.authorizeAllPipelines, pool.pipelines, facts.queue_permissions)
@@ -247,12 +249,106 @@ def _has(actions: list[Action], key: str) -> bool:
     return any(a.key == key for a in actions)
 
 
+def _has_op(actions: list[Action], key: str, op: str) -> bool:
+    return any(a.key == key and a.op == op for a in actions)
+
+
+def _client_id(identity: dict[str, Any] | None) -> str:
+    return str(((identity or {}).get("properties") or {}).get("clientId") or "")
+
+
+def _role_id(assignment: dict[str, Any]) -> str:
+    return str((assignment.get("properties") or {}).get("roleDefinitionId") or "").lower()
+
+
 def _scale_set_owned(spec: PoolSpec, ss: dict[str, Any]) -> bool:
     return (ss.get("tags") or {}).get(desired.TAG_MANAGED) == desired.MANAGED_BY
 
 
-def _scope_of(assignment: dict[str, Any]) -> str:
-    return str((assignment.get("properties") or {}).get("scope") or "").rstrip("/").lower()
+def _identity_owned(spec: PoolSpec, identity: dict[str, Any]) -> None:
+    """The identity agentctl would make exists: it must be this pool's."""
+    tags = identity.get("tags") or {}
+    owner = tags.get(desired.TAG_POOL) if tags.get(desired.TAG_MANAGED) == desired.MANAGED_BY else None
+    what = f"identity {identity.get('name')} in {spec.azure.resourceGroup}"
+    if owner is None:
+        raise PreconditionFailed(
+            f"{what} exists but agentctl did not create it",
+            hint="name it in devops.azureConnection.identity to use it as it is, or choose another "
+            "scaleSet.name",
+        )
+    if owner != spec.devops.pool.name:
+        raise PreconditionFailed(
+            f"{what} belongs to agentctl's pool '{owner}'",
+            hint="to rename a pool, destroy it with its old file first; else choose another scaleSet.name",
+        )
+
+
+def _pool_role(spec: PoolSpec, facts: Facts) -> list[Action]:
+    """grantRole for the pool-management identity on the scale set (and nowhere else); grants of
+    this pool's that it no longer asks for go."""
+    conn = spec.devops.azureConnection
+    if conn.existing and not conn.identity:
+        return []  # the connection's identity is not agentctl's to know
+    scope = desired.scale_set_id(spec)
+    here = [a for a in facts.pool_role_assignments if desired.scope_of(a) == scope.lower()]
+    role_id = (facts.role_definition_id or "").lower() if conn.grantRole else ""
+    out = [
+        _role_delete(spec, facts, a, scope, ())
+        for a in _role_assignments_of(spec, here)
+        if _role_id(a) != role_id
+    ]
+    _check_rights(spec, facts)
+    if not conn.grantRole:
+        return out
+    have = any(_role_id(a) == role_id for a in here)
+    needs = ("scaleSet",) + (("poolIdentity",) if facts.pool_identity is None else ())
+    principal = facts.pool_principal_id
+    data = {"scope": scope, "roleId": facts.role_definition_id or "", "principal": "pool"}
+    if principal:
+        data["name"] = desired.role_assignment_name(scope, principal, data["roleId"])
+    name = f"{conn.grantRole} on scale set {spec.scaleSet.name}"
+    return [
+        *out,
+        Action("roleAssignment", NOOP if have else CREATE, "role assignment", name, needs=needs, data=data),
+    ]
+
+
+def _check_rights(spec: PoolSpec, facts: Facts) -> None:
+    """Stop before any write when the pool-management identity would lack what Azure DevOps needs
+    on the scale set: grantRole does not cover it, or (no grantRole) no role it holds does."""
+    conn = spec.devops.azureConnection
+    path = "devops.azureConnection.grantRole"
+    if conn.grantRole:
+        definition = facts.role_definitions.get((facts.role_definition_id or "").lower())
+        if definition is None:
+            return  # not readable here; a missing role stopped observe already
+        missing = desired.missing_actions([definition])
+        problem = f"role '{conn.grantRole}' does not let Azure DevOps manage the scale set"
+    else:
+        target = desired.scale_set_id(spec).lower()
+        mine = _role_assignments_of(spec, facts.pool_role_assignments)  # they go with the grant
+        held = [
+            facts.role_definitions.get(_role_id(a))
+            for a in facts.pool_role_assignments
+            if (target == desired.scope_of(a) or target.startswith(desired.scope_of(a) + "/"))
+            and a not in mine
+        ]
+        missing = desired.missing_actions([d for d in held if d])
+        problem = (
+            "is null, and the pool-management identity holds no role on scale set "
+            f"{spec.scaleSet.name} that lets Azure DevOps manage it"
+        )
+    if not missing:
+        return
+    message = f"{problem} (it lacks {', '.join(missing)})"
+    raise PreconditionFailed(
+        f"{path} {message}" if not conn.grantRole else f"{path}: {message}",
+        hint=f"set {path}: {POOL_ROLE} (agentctl grants it on the scale set only), or grant the "
+        "pool-management identity that role on the scale set yourself",
+        problems=[
+            Problem(message, path, spec.line(path) or spec.line("devops.azureConnection"), spec.source)
+        ],
+    )
 
 
 def _role_assignments_of(spec: PoolSpec, assignments: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -279,54 +375,71 @@ def _role_delete(
     )
 
 
+def _trusts(facts: Facts) -> set[tuple[str, str]]:
+    """(issuer, subject) of this pool's Azure Resource Manager connections, current and stale."""
+    return {
+        desired.wif_issuer_subject(c) for c in [facts.azure_connection, *facts.stale_connections] if c
+    } - {("", "")}
+
+
+def _trusting(credentials: list[dict[str, Any]], trusts: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The credentials that trust one of these (issuer, subject) pairs."""
+    return [
+        c
+        for c in credentials
+        if (
+            str((c.get("properties") or {}).get("issuer") or ""),
+            str((c.get("properties") or {}).get("subject") or ""),
+        )
+        in trusts
+    ]
+
+
+def _credential_deletes(
+    identity_id: str, credentials: list[dict[str, Any]], needs: tuple[str, ...]
+) -> list[Action]:
+    rg, name = desired.identity_parts(identity_id)
+    return [
+        Action(
+            f"federatedCredential:{name}/{fic['name']}",
+            DELETE,
+            "federated credential",
+            str(fic["name"]),
+            needs=needs,
+            data={"identity": (rg, name)},
+        )
+        for fic in credentials
+    ]
+
+
 def _old_identities(spec: PoolSpec, facts: Facts, needs: tuple[str, ...]) -> list[Action]:
-    """On identities the scale set is moving away from: agentctl's federated credentials (named
-    for one of this pool's connections, with its subject) and this pool's grant on the group."""
+    """On identities the pool no longer uses for its connection (the agents' identity, and those the
+    scale set is moving away from): federated credentials trusting one of this pool's connections
+    (by issuer and subject) and this pool's grant on the group."""
     out: list[Action] = []
     scope = desired.resource_group_scope(spec)
-    subjects = {
-        desired.wif_issuer_subject(c)[1] for c in [facts.azure_connection, *facts.stale_connections] if c
-    }
-    names = {
-        desired.federated_credential_name(c["name"])
-        for c in [facts.azure_connection, *facts.stale_connections]
-        if c
-    }
-    for identity_id, old in facts.old_identities.items():
-        parts = parse_id("identity", identity_id) or {}
-        for fic in old.federated_credentials:
-            subject = str((fic.get("properties") or {}).get("subject") or "")
-            if fic.get("name") in names and subject in subjects and parts:
-                out.append(
-                    Action(
-                        f"federatedCredential:{parts['name']}/{fic['name']}",
-                        DELETE,
-                        "federated credential",
-                        str(fic["name"]),
-                        needs=needs,
-                        data={"identity": (parts["rg"], parts["name"])},
-                    )
-                )
-        on_group = [a for a in old.role_assignments if _scope_of(a) == scope.lower()]
+    trusts = _trusts(facts)
+    agents = spec.scaleSet.identity.userAssigned
+    olds = {agents: OldIdentity(facts.agent_federated_credentials, facts.role_assignments)}
+    olds.update(facts.old_identities)
+    for identity_id, old in olds.items():
+        out += _credential_deletes(identity_id, _trusting(old.federated_credentials, trusts), needs)
+        on_group = [a for a in old.role_assignments if desired.scope_of(a) == scope.lower()]
         out += [_role_delete(spec, facts, a, scope, needs) for a in _role_assignments_of(spec, on_group)]
     return out
 
 
 def _stale_connections(spec: PoolSpec, facts: Facts, needs: tuple[str, ...]) -> list[Action]:
     """Delete agentctl's connections for this pool that the file no longer names, and the
-    federated credential behind each."""
+    federated credential trusting each on the pool-management identity."""
     out = []
-    fics = {str(c.get("name")) for c in facts.federated_credentials}
     for conn in facts.stale_connections:
         key = f"azureConnection:{conn['name']}"
         out.append(
             Action(key, DELETE, "service connection", conn["name"], needs=needs, data={"id": conn["id"]})
         )
-        fic = desired.federated_credential_name(conn["name"])
-        if fic in fics:
-            out.append(
-                Action(f"federatedCredential:{fic}", DELETE, "federated credential", fic, needs=(key,))
-            )
+        trusted = _trusting(facts.federated_credentials, {desired.wif_issuer_subject(conn)})
+        out += _credential_deletes(desired.pool_identity_id(spec), trusted, (key,))
     return out
 
 
@@ -356,21 +469,48 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> Plan:
                 data={"id": conn["id"]},
             )
         )
-    fic_name = desired.federated_credential_name(spec.devops.azureConnection.name)
-    # Also when the connection is gone already: a run stopped between the two deletes.
-    fic_owned = conn_owned or (conn is None and not spec.devops.azureConnection.existing)
-    if fic_owned and any(c.get("name") == fic_name for c in facts.federated_credentials):
+    conn_spec = spec.devops.azureConnection
+    if facts.pool_identity is not None and not conn_spec.existing:
+        # Matched by issuer and subject; when the connection is gone already (a run stopped between
+        # the two deletes), by the subject Azure DevOps gives it and the name only this pool uses.
         needs = ("azureConnection",) if conn_owned else ()
-        actions.append(Action("federatedCredential", DELETE, "federated credential", fic_name, needs=needs))
+        if conn is None:
+            name = desired.federated_credential_name(spec, conn_spec.name)
+            subject = desired.connection_subject(spec, conn_spec.name).lower()
+            mine = [
+                c
+                for c in facts.federated_credentials
+                if c.get("name") == name
+                and str((c.get("properties") or {}).get("subject") or "").lower() == subject
+            ]
+        else:
+            mine = _trusting(facts.federated_credentials, _trusts(facts)) if conn_owned else []
+        actions += _credential_deletes(desired.pool_identity_id(spec), mine, needs)
     actions += _stale_connections(spec, facts, after_pool)
     actions += _old_identities(spec, facts, after_pool)
-    scope = desired.resource_group_scope(spec)
-    on_group = [a for a in facts.role_assignments if _scope_of(a) == scope.lower()]
-    actions += [_role_delete(spec, facts, a, scope, after_pool) for a in _role_assignments_of(spec, on_group)]
+    scope = desired.scale_set_id(spec)
+    here = [a for a in facts.pool_role_assignments if desired.scope_of(a) == scope.lower()]
+    actions += [_role_delete(spec, facts, a, scope, after_pool) for a in _role_assignments_of(spec, here)]
     ss = facts.scale_set
     owner = ((ss or {}).get("tags") or {}).get(desired.TAG_POOL)
     if ss is not None and _scale_set_owned(spec, ss) and owner in (None, spec.devops.pool.name):
         actions.append(Action("scaleSet", DELETE, "scale set", spec.scaleSet.name, needs=after_pool))
+    made = facts.pool_identity
+    tags = (made or {}).get("tags") or {}
+    if (
+        made is not None
+        and desired.pool_identity_managed(spec)
+        and tags.get(desired.TAG_MANAGED) == desired.MANAGED_BY
+        and tags.get(desired.TAG_POOL) == spec.devops.pool.name
+    ):
+        first = tuple(
+            a.key
+            for a in actions
+            if a.key.split(":")[0] in ("azureConnection", "federatedCredential", "roleAssignment")
+        )
+        actions.append(
+            Action("poolIdentity", DELETE, "identity", str(made.get("name")), needs=after_pool + first)
+        )
     for kind in resources.kinds():
         actions.extend(kind.plan_destroy(spec, facts))
     return Plan(actions)

@@ -416,3 +416,25 @@ def test_explicit_tags_with_bad_values_are_located_errors(doc: str) -> None:
     with pytest.raises(config.InvalidInput) as info:
         config.loads(doc, "tags.yaml")
     assert info.value.problems[0].line == 1
+
+
+def test_the_pool_identity_must_not_be_the_agents() -> None:
+    agents = config.loads(GOOD, "pool.yaml").scaleSet.identity.userAssigned
+    text = GOOD.replace("    name: arm-agents\n", f"    name: arm-agents\n    identity: {agents}\n", 1)
+    assert text != GOOD
+    with pytest.raises(config.InvalidInput) as e:
+        config.loads(text, "pool.yaml")
+    [problem] = e.value.problems
+    assert problem.field == "devops.azureConnection.identity" and problem.line
+    assert "every job on the pool" in problem.message
+
+
+def test_grant_role_defaults_to_the_least_role_and_null_turns_it_off() -> None:
+    assert (
+        config.loads(
+            GOOD.replace("    grantRole: Virtual Machine Contributor\n", ""), "p"
+        ).devops.azureConnection.grantRole
+        == config.POOL_ROLE
+    )
+    spec = config.loads(GOOD.replace("grantRole: Virtual Machine Contributor", "grantRole: null"), "p")
+    assert spec.devops.azureConnection.grantRole is None

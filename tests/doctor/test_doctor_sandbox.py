@@ -226,7 +226,9 @@ def test_after_deploy_the_connection_credential_is_checked(
     codes = {f["code"] for f in data["data"]["findings"]}
     assert "permissions.group_absent" not in codes and "connection.absent" not in codes  # both checked now
     msi = arm_client(s.sb, ManagedServiceIdentityClient)
-    msi.federated_identity_credentials.delete("rg-identity", "id-agents", "agentctl-arm-agents")
+    fics = msi.federated_identity_credentials
+    [made] = fics.list("rg-agents", "vmss-agents-pool")  # on the pool-management identity
+    fics.delete("rg-agents", "vmss-agents-pool", made.name)
     code, data = s.doctor(capsys)
     assert code == 5
     [found] = errors(data)

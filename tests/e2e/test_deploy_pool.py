@@ -114,12 +114,13 @@ def test_renamed_connection_and_dropped_grant_leave_nothing_behind(world: Any, c
     code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
     assert code == 0, out
     pending = {a["key"]: a["op"] for a in out["data"]["plan"]["actions"] if a["op"] != "noop"}
+    old_fic = "agentctl-arm-agents-1901baae95b660cc"
     assert pending == {
         "azureConnection": "create",
         "federatedCredential": "create",
         "pool": "update",
         "azureConnection:arm-agents": "delete",
-        "federatedCredential:agentctl-arm-agents": "delete",
+        f"federatedCredential:vmss-agents-pool/{old_fic}": "delete",
     }
     # The pool runs on the new connection; the old one and its credential are gone.
     state = _state(world)
@@ -127,25 +128,30 @@ def test_renamed_connection_and_dropped_grant_leave_nothing_behind(world: Any, c
     [elastic] = state["devops"]["elasticPools"].values()
     assert "arm-agents" not in endpoints and elastic["serviceEndpointId"] == endpoints["arm-agents-2"]
     fics = [k.rsplit("/", 1)[1] for k in state["arm"] if "/federatedidentitycredentials/" in k]
-    assert fics == ["agentctl-arm-agents-2"]
+    assert len(fics) == 1 and fics[0].startswith("agentctl-arm-agents-2-")
 
-    # A grant the file no longer asks for is taken back (the identity's rights are then the user's
-    # to give), and nothing else changes.
-    [grant] = list(_grants(state))
-    world.edit("    grantRole: Virtual Machine Contributor\n", "")
+    # grantRole: null with an identity that holds no role on the scale set: stopped before any
+    # write, naming the field and the fix.
+    world.edit("    grantRole: Virtual Machine Contributor\n", "    grantRole: null\n")
     world.new_requests()
-    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
-    [write] = world.writes(world.new_requests())
-    assert write.startswith("DELETE ") and write.lower().endswith(grant.rsplit("/", 1)[1]), write
-    assert not _grants(_state(world))
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 5, out
+    [error] = out["errors"]
+    assert error["field"] == "devops.azureConnection.grantRole" and error["line"], error
+    assert "virtualMachineScaleSets/write" in error["message"]
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 5 and world.writes(world.new_requests()) == []
+    world.edit("    grantRole: null\n", "")  # the default grants the least role again
     code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
     assert code == 0 and out["status"] == "ok" and world.writes(world.new_requests()) == []
 
-    # destroy leaves none of the pool's connections or credentials
+    # destroy leaves none of the pool's connections, credentials or identities
     assert world.agentctl("destroy", "-f", str(world.pool), "--yes") == 0
     state = _state(world)
     assert not [e for e in state["devops"]["endpoints"].values() if e["name"].startswith("arm-agents")]
     assert not [k for k in state["arm"] if "/federatedidentitycredentials/" in k]
+    assert not [k for k in state["arm"] if k.endswith("/userassignedidentities/vmss-agents-pool")]
+    assert not _grants(state)
 
 
 def test_a_new_identity_leaves_nothing_on_the_old_one(world: Any, capsys: Any, tmp_path: Any) -> None:
@@ -173,9 +179,10 @@ def test_a_new_identity_leaves_nothing_on_the_old_one(world: Any, capsys: Any, t
     fics = sorted(
         k.split("/userassignedidentities/")[1] for k in state["arm"] if "/federatedidentitycredentials/" in k
     )
-    assert fics == ["id-agents-2/federatedidentitycredentials/agentctl-arm-agents"]
+    assert fics == ["vmss-agents-pool/federatedidentitycredentials/agentctl-arm-agents-1901baae95b660cc"]
+    [manager] = [r for k, r in state["arm"].items() if k.endswith("/userassignedidentities/vmss-agents-pool")]
     principals = {a["properties"]["principalId"] for a in _grants(state).values()}
-    assert principals == {"0c2d4e6f-8a1b-4c3d-9e5f-7a9b1c3d5e7f"}
+    assert principals == {manager["properties"]["principalId"]}
     world.new_requests()
     code, out = agentctl("deploy-pool", "-f", str(world.pool), "--yes")
     assert code == 0 and out["status"] == "ok" and world.writes(world.new_requests()) == []

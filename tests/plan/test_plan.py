@@ -22,13 +22,27 @@ ROLE_ID = (
 )
 
 
+POOL_IDENTITY = {
+    "name": "vmss-agents-pool",
+    "tags": desired.tags(SPEC),
+    "properties": {"principalId": "pp1", "clientId": "pc1", "tenantId": "t1"},
+}
+ROLE = {  # Virtual Machine Contributor, as ARM returns it
+    "id": ROLE_ID,
+    "properties": {
+        "roleName": "Virtual Machine Contributor",
+        "permissions": [{"actions": ["Microsoft.Compute/virtualMachineScaleSets/*"], "notActions": []}],
+    },
+}
+
+
 def converged(spec: config.PoolSpec = SPEC) -> Facts:
     """Facts as Azure would report them right after a successful deploy of ``spec``."""
     ss = desired.scale_set_body(spec, "ssh-rsa AAAA")
     ss["properties"]["provisioningState"] = "Succeeded"
     ss["sku"]["capacity"] = 3  # Azure DevOps scaled it; never a diff
     conn = desired.connection_body(
-        spec, {"id": "p1", "name": "platform"}, "t1", "c1", "AzureCloud", "https://arm/"
+        spec, {"id": "p1", "name": "platform"}, "t1", "pc1", "AzureCloud", "https://arm/"
     )
     conn |= {"id": "e1", "isReady": True}
     conn["authorization"]["parameters"] |= {
@@ -40,19 +54,21 @@ def converged(spec: config.PoolSpec = SPEC) -> Facts:
         resource_group={"name": spec.azure.resourceGroup, "tags": desired.tags(spec)},
         scale_set=ss,
         identity={"properties": {"principalId": "pr1", "clientId": "c1", "tenantId": "t1"}},
+        pool_identity=copy.deepcopy(POOL_IDENTITY),
         federated_credentials=[
             {
-                "name": desired.federated_credential_name(spec.devops.azureConnection.name),
+                "name": desired.federated_credential_name(spec, spec.devops.azureConnection.name),
                 "properties": {"issuer": ISSUER, "subject": SUBJECT},
             }
         ],
         role_definition_id=ROLE_ID,
-        role_assignments=[
+        role_definitions={ROLE_ID.lower(): ROLE},
+        pool_role_assignments=[
             {
                 "name": "ra1",
                 "properties": {
                     "roleDefinitionId": ROLE_ID,
-                    "scope": desired.resource_group_scope(spec),
+                    "scope": desired.scale_set_id(spec),
                     "description": desired.marker(spec),
                 },
             }
@@ -88,11 +104,15 @@ def with_spec(**changes: Any) -> config.PoolSpec:
 
 def test_empty_world_creates_everything_in_order() -> None:
     facts = Facts(
-        identity=converged().identity, role_definition_id=ROLE_ID, project={"id": "p1", "name": "platform"}
+        identity=converged().identity,
+        role_definition_id=ROLE_ID,
+        role_definitions={ROLE_ID.lower(): ROLE},
+        project={"id": "p1", "name": "platform"},
     )
     p = plan(SPEC, facts)
     assert ops(p) == {
         "resourceGroup": "create",
+        "poolIdentity": "create",
         "scaleSet": "create",
         "roleAssignment": "create",
         "azureConnection": "create",
@@ -101,8 +121,16 @@ def test_empty_world_creates_everything_in_order() -> None:
     }
     needs = {a.key: set(a.needs) for a in p.actions}
     assert needs["scaleSet"] == {"resourceGroup"}
-    assert needs["federatedCredential"] == {"azureConnection"}
+    assert needs["roleAssignment"] == {"scaleSet", "poolIdentity"}
+    assert needs["azureConnection"] == {"poolIdentity"}
+    assert needs["federatedCredential"] == {"azureConnection", "poolIdentity"}
     assert needs["pool"] == {"scaleSet", "azureConnection", "federatedCredential", "roleAssignment"}
+    # the grant is on the scale set only, for the pool-management identity (never the agents')
+    assert p.get("roleAssignment").data == {
+        "scope": desired.scale_set_id(SPEC),
+        "roleId": ROLE_ID,
+        "principal": "pool",
+    }
 
 
 def test_converged_world_is_a_noop() -> None:
@@ -149,19 +177,12 @@ UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
         {"azureConnection": "update"},
         {"authorization.serviceprincipalid"},
     ),
-    ("role-missing", {}, lambda f: f.role_assignments.clear(), {"roleAssignment": "create"}, set()),
-    (  # a grant below the group (on the scale set, say) is not the grant on the group
-        "role-below-the-group",
+    ("role-missing", {}, lambda f: f.pool_role_assignments.clear(), {"roleAssignment": "create"}, set()),
+    (  # a grant on the group is not the grant on the scale set
+        "role-on-the-group",
         {},
-        lambda f: f.role_assignments[0]["properties"].update(scope=desired.scale_set_id(SPEC)),
+        lambda f: f.pool_role_assignments[0]["properties"].update(scope=desired.resource_group_scope(SPEC)),
         {"roleAssignment": "create"},
-        set(),
-    ),
-    (
-        "grant-removed",
-        {"devops__azureConnection": dataclasses.replace(SPEC.devops.azureConnection, grantRole=None)},
-        None,
-        {"roleAssignment:ra1": "delete"},
         set(),
     ),
     (
@@ -201,11 +222,73 @@ def test_single_field_drift_is_one_action(
 
 def test_a_changed_grant_takes_the_old_one_back() -> None:
     facts = copy.deepcopy(converged())
-    facts.role_definition_id = ROLE_ID.replace("9980e02c", "b24988ac")  # the file now asks for another role
+    contributor = ROLE_ID.replace("9980e02c", "b24988ac")  # the file now asks for another role
+    facts.role_definition_id = contributor
+    facts.role_definitions[contributor.lower()] = ROLE | {"id": contributor}
     assert {a.key: a.op for a in plan(SPEC, facts).pending} == {
         "roleAssignment": "create",
         "roleAssignment:ra1": "delete",
     }
+
+
+def test_grant_removed_keeps_the_role_the_identity_holds() -> None:
+    # grantRole: null: the identity's rights are someone else's to manage; this pool's grant goes
+    spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, grantRole=None))
+    facts = copy.deepcopy(converged())
+    facts.pool_role_assignments.append(
+        {
+            "name": "by-hand",
+            "properties": {"roleDefinitionId": ROLE_ID, "scope": desired.resource_group_scope(SPEC)},
+        }
+    )
+    assert {a.key: a.op for a in plan(spec, facts).pending} == {"roleAssignment:ra1": "delete"}
+
+
+@pytest.mark.parametrize(
+    ("grant", "held", "field_says"),
+    [
+        (None, [], "is null, and the pool-management identity holds no role on scale set vmss-agents"),
+        ("Reader", [], "role 'Reader' does not let Azure DevOps manage the scale set"),
+        (None, ["Reader"], "holds no role on scale set"),
+    ],
+    ids=["no-grant-no-role", "grant-too-weak", "held-role-too-weak"],
+)
+def test_a_pool_identity_without_the_rights_the_pool_needs_stops_the_plan(
+    grant: str | None, held: list[str], field_says: str
+) -> None:
+    reader_id = ROLE_ID.replace(
+        "9980e02c-c2be-4d73-94e8-173b1dc7cf3c", "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    )
+    reader = {"id": reader_id, "properties": {"permissions": [{"actions": ["*/read"], "notActions": []}]}}
+    spec = with_spec(
+        devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, grantRole=grant)
+    )
+    facts = copy.deepcopy(converged())
+    facts.pool_role_assignments = [
+        {
+            "name": "h",
+            "properties": {"roleDefinitionId": reader_id, "scope": desired.resource_group_scope(SPEC)},
+        }
+        for _ in held
+    ]
+    facts.role_definition_id = reader_id if grant else None
+    facts.role_definitions = {reader_id.lower(): reader}
+    with pytest.raises(PreconditionFailed, match=field_says) as e:
+        plan(spec, facts)
+    assert e.value.exit_code == 5
+    (problem,) = e.value.problems
+    assert problem.field == "devops.azureConnection.grantRole"
+    assert "virtualMachineScaleSets/write" in problem.message
+    assert "Virtual Machine Contributor" in e.value.hint
+
+
+def test_a_role_held_above_the_scale_set_is_enough_without_grant() -> None:
+    spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, grantRole=None))
+    facts = copy.deepcopy(converged())
+    facts.pool_role_assignments[0]["properties"].update(
+        scope=desired.resource_group_scope(SPEC), description="by hand"
+    )
+    assert not plan(spec, facts).changed
 
 
 def test_grants_below_the_group_are_not_the_pools_to_take_back() -> None:
@@ -266,14 +349,16 @@ def test_what_the_pool_left_on_an_old_identity_goes_and_nothing_else() -> None:
 
     facts = copy.deepcopy(converged())
     old_id = SPEC.scaleSet.identity.userAssigned.replace("id-agents", "id-old")
-    fic = desired.federated_credential_name(SPEC.devops.azureConnection.name)
     group = desired.resource_group_scope(SPEC)
     facts.old_identities = {
         old_id: OldIdentity(
             federated_credentials=[
-                {"name": fic, "properties": {"issuer": ISSUER, "subject": SUBJECT}},
-                {"name": fic + "-x", "properties": {"issuer": ISSUER, "subject": SUBJECT}},  # not our name
-                {"name": "agentctl-arm-agents-other", "properties": {"subject": "sc://other/p/arm-agents"}},
+                {"name": "agentctl-arm-agents", "properties": {"issuer": ISSUER, "subject": SUBJECT}},
+                # same name, another project's connection: not this pool's (matched by subject, not name)
+                {
+                    "name": "agentctl-x",
+                    "properties": {"issuer": ISSUER, "subject": "sc://contoso/other/arm-agents"},
+                },
             ],
             role_assignments=[
                 {"name": "old-ra", "properties": {"scope": group, "description": desired.marker(SPEC)}},
@@ -286,13 +371,86 @@ def test_what_the_pool_left_on_an_old_identity_goes_and_nothing_else() -> None:
     }
     p = plan(SPEC, facts)
     assert {a.key: a.op for a in p.pending} == {
-        f"federatedCredential:id-old/{fic}": "delete",
+        "federatedCredential:id-old/agentctl-arm-agents": "delete",
         "roleAssignment:old-ra": "delete",
     }
-    assert p.get(f"federatedCredential:id-old/{fic}").data == {"identity": ("rg-identity", "id-old")}
-    assert {f"federatedCredential:id-old/{fic}", "roleAssignment:old-ra"} <= set(
+    assert p.get("federatedCredential:id-old/agentctl-arm-agents").data == {
+        "identity": ("rg-identity", "id-old")
+    }
+    assert {"federatedCredential:id-old/agentctl-arm-agents", "roleAssignment:old-ra"} <= set(
         ops(plan_destroy(SPEC, facts))
     )
+
+
+def previous_release(facts: Facts) -> Facts:
+    """What the release before the identity split left: the connection signs in as the agents'
+    identity, which trusts it and holds the grant on the resource group; no pool identity."""
+    old = copy.deepcopy(facts)
+    old.azure_connection["authorization"]["parameters"]["serviceprincipalid"] = "c1"
+    old.pool_identity = None
+    old.federated_credentials = []
+    old.pool_role_assignments = []
+    old.agent_federated_credentials = [
+        {"name": "agentctl-arm-agents", "properties": {"issuer": ISSUER, "subject": SUBJECT}}
+    ]
+    old.role_assignments = [
+        {
+            "name": "ra-group",
+            "properties": {
+                "roleDefinitionId": ROLE_ID,
+                "scope": desired.resource_group_scope(SPEC),
+                "description": desired.marker(SPEC),
+            },
+        }
+    ]
+    return old
+
+
+def test_a_pool_of_the_previous_release_is_migrated_in_place() -> None:
+    p = plan(SPEC, previous_release(converged()))
+    assert {a.key: a.op for a in p.pending} == {
+        "poolIdentity": "create",
+        "roleAssignment": "create",
+        "azureConnection": "update",
+        "federatedCredential": "create",
+        "federatedCredential:id-agents/agentctl-arm-agents": "delete",
+        "roleAssignment:ra-group": "delete",
+    }  # the scale set and the pool stay
+    needs = {a.key: set(a.needs) for a in p.actions}
+    assert needs["azureConnection"] == {"federatedCredential", "roleAssignment"}
+    assert needs["federatedCredential"] == {"poolIdentity"}  # the connection's subject is known
+    assert {"pool"} <= needs["federatedCredential:id-agents/agentctl-arm-agents"]
+    assert {"pool"} <= needs["roleAssignment:ra-group"]
+    (change,) = p.get("azureConnection").changes
+    assert (change.field, change.old) == ("authorization.serviceprincipalid", "c1")
+    assert "vmss-agents-pool" in change.new
+
+
+def test_the_pool_identity_is_taken_off_the_scale_set() -> None:
+    facts = copy.deepcopy(converged())
+    pool_id = desired.pool_identity_id(SPEC)
+    facts.scale_set["identity"]["userAssignedIdentities"][pool_id] = {}
+    patch = plan(SPEC, facts).get("scaleSet").data["patch"]
+    assert patch["identity"]["userAssignedIdentities"] == {
+        SPEC.scaleSet.identity.userAssigned: {},
+        pool_id: None,
+    }
+
+
+def test_an_identity_of_that_name_not_made_for_this_pool_is_not_taken() -> None:
+    facts = copy.deepcopy(converged())
+    facts.pool_identity["tags"] = {}
+    with pytest.raises(PreconditionFailed, match="agentctl did not create it"):
+        plan(SPEC, facts)
+
+
+def test_a_named_pool_identity_is_used_as_is_and_never_destroyed() -> None:
+    named = SPEC.scaleSet.identity.userAssigned.replace("id-agents", "id-pool")
+    spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, identity=named))
+    facts = copy.deepcopy(converged())
+    facts.pool_identity["tags"] = {}
+    assert not plan(spec, facts).changed
+    assert "poolIdentity" not in ops(plan_destroy(spec, facts))
 
 
 def test_what_azure_cannot_change_in_place_is_a_warning_not_a_change() -> None:
@@ -313,26 +471,26 @@ def test_what_azure_cannot_change_in_place_is_a_warning_not_a_change() -> None:
 def test_a_renamed_connection_replaces_the_old_one() -> None:
     facts = copy.deepcopy(converged())
     old = facts.azure_connection
+    old_fic = facts.federated_credentials[0]["name"]
     facts.stale_connections = [old]
     facts.azure_connection = None
     spec = with_spec(
         devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, name="arm-agents-2")
     )
     p = plan(spec, facts)
+    gone = f"federatedCredential:vmss-agents-pool/{old_fic}"
     assert {a.key: a.op for a in p.pending} == {
         "azureConnection": "create",
         "federatedCredential": "create",
         "pool": "update",
         "azureConnection:arm-agents": "delete",
-        "federatedCredential:agentctl-arm-agents": "delete",
+        gone: "delete",
     }
     needs = {a.key: set(a.needs) for a in p.actions}
     assert "azureConnection" in needs["pool"] and needs["azureConnection:arm-agents"] == {"pool"}
-    assert needs["federatedCredential:agentctl-arm-agents"] == {"azureConnection:arm-agents"}
+    assert needs[gone] == {"azureConnection:arm-agents"}
     # destroy (before any deploy of the new name) takes both away
-    assert {"azureConnection:arm-agents", "federatedCredential:agentctl-arm-agents"} <= set(
-        ops(plan_destroy(spec, facts))
-    )
+    assert {"azureConnection:arm-agents", gone} <= set(ops(plan_destroy(spec, facts)))
 
 
 def test_a_scale_set_of_another_pool_is_neither_taken_nor_destroyed() -> None:
@@ -406,18 +564,32 @@ def test_existing_connection_is_used_as_is() -> None:
 
 def test_destroy_removes_only_what_agentctl_made_in_reverse_order() -> None:
     facts = copy.deepcopy(converged())
-    facts.role_assignments.append({"name": "someone-elses", "properties": {"roleDefinitionId": ROLE_ID}})
+    facts.pool_role_assignments.append({"name": "someone-elses", "properties": {"roleDefinitionId": ROLE_ID}})
+    fic = f"federatedCredential:vmss-agents-pool/{facts.federated_credentials[0]['name']}"
     p = plan_destroy(SPEC, facts)
     assert ops(p) == {
         "pool": "delete",
         "azureConnection": "delete",
-        "federatedCredential": "delete",
+        fic: "delete",
         "roleAssignment:ra1": "delete",
         "scaleSet": "delete",
+        "poolIdentity": "delete",
     }
     needs = {a.key: set(a.needs) for a in p.actions}
-    assert needs["scaleSet"] == {"pool"} and needs["federatedCredential"] == {"azureConnection"}
+    assert needs["scaleSet"] == {"pool"} and needs[fic] == {"azureConnection"}
+    assert needs["poolIdentity"] == {"pool", "azureConnection", fic, "roleAssignment:ra1"}
     assert "resourceGroup" not in ops(p)
+
+
+def test_destroy_after_the_connection_went_finds_its_credential_by_subject() -> None:
+    facts = copy.deepcopy(converged())
+    facts.azure_connection = None
+    name = facts.federated_credentials[0]["name"]
+    facts.federated_credentials.append(  # same name, another subject: not this pool's
+        {"name": name + "x", "properties": {"issuer": ISSUER, "subject": "sc://contoso/other/arm-agents"}}
+    )
+    assert f"federatedCredential:vmss-agents-pool/{name}" in ops(plan_destroy(SPEC, facts))
+    assert f"federatedCredential:vmss-agents-pool/{name}x" not in ops(plan_destroy(SPEC, facts))
 
 
 def test_destroy_leaves_foreign_resources() -> None:
@@ -425,9 +597,29 @@ def test_destroy_leaves_foreign_resources() -> None:
     facts.scale_set["tags"].clear()
     facts.azure_connection["description"] = "by hand"
     facts.elastic_pool["azureId"] = "/other"
-    facts.role_assignments[0]["properties"]["description"] = ""
+    facts.pool_role_assignments[0]["properties"]["description"] = ""
+    facts.pool_identity["tags"] = {}
     assert plan_destroy(SPEC, facts).actions == []
 
 
 def test_destroy_of_nothing_is_empty() -> None:
     assert not plan_destroy(SPEC, Facts()).changed
+
+
+def test_credential_names_are_unique_per_organization_project_and_connection() -> None:
+    def name(org: str, project: str, conn: str) -> str:
+        spec = with_spec(devops__organization=f"https://dev.azure.com/{org}", devops__project=project)
+        return desired.federated_credential_name(spec, conn)
+
+    base = name("contoso", "platform", "arm-agents")
+    assert base == name("Contoso", "PLATFORM", "ARM-agents")  # Azure DevOps names ignore case
+    others = {
+        name("fabrikam", "platform", "arm-agents"),
+        name("contoso", "web", "arm-agents"),
+        name("contoso", "platform", "arm agents"),  # differs only outside [A-Za-z0-9_-]
+        name("contoso", "platform", "arm.agents"),
+    }
+    assert base not in others and len(others) == 4
+    longest = name("contoso", "platform", "x" * 256)
+    assert len(longest) <= 120
+    assert all(c.isalnum() or c in "-_" for c in longest) and longest[0].isalnum()

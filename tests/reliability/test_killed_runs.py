@@ -16,6 +16,7 @@ from faultrig import Killer, Reference, Rig, cell, converge, writes
 # (operation, n-th request of it): every write a clean run sends, in the order it sends them.
 DEPLOY_WRITES = [
     ("arm.resourcegroups.put", 1),
+    ("arm.identities.put", 1),
     ("devops.endpoints.create", 1),
     ("devops.endpoints.create", 2),
     ("devops.environments.create", 1),
@@ -34,6 +35,7 @@ DESTROY_WRITES = [
     ("arm.roleassignments.delete", 1),
     ("devops.environments.delete", 1),
     ("arm.fic.delete", 1),
+    ("arm.identities.delete", 1),
 ]
 KILLS = [("deploy-pool", op, n) for op, n in DEPLOY_WRITES] + [("destroy", op, n) for op, n in DESTROY_WRITES]
 

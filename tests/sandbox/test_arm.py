@@ -447,3 +447,46 @@ def test_identity_and_federated_credentials(sb: Sandbox, arm: Arm) -> None:
     assert error_code(e.value) == "BadRequest"
     with pytest.raises(ResourceNotFoundError):
         fics.create_or_update("rg-identity", "id-nope", "ado", spec)
+
+
+def test_user_assigned_identity_create_update_and_delete(sb: Sandbox, arm: Arm) -> None:
+    ids = arm.msi.user_assigned_identities
+    made = ids.create_or_update("rg-identity", "id-pool", {"location": "westeurope", "tags": {"a": "1"}})
+    assert made.tenant_id == sb.tenant_id and made.principal_id and made.client_id
+    again = ids.create_or_update("rg-identity", "id-pool", {"location": "westeurope", "tags": {"a": "2"}})
+    assert (again.principal_id, again.client_id, again.tags) == (
+        made.principal_id,
+        made.client_id,
+        {"a": "2"},
+    )
+    assert [x["status"] for x in sb.exchanges if x["operation"] == "arm.identities.put"] == [201, 200]
+    spec = {
+        "properties": {
+            "issuer": "https://vstoken.dev.azure.com/o",
+            "subject": "sc://contoso/platform/arm-agents",
+            "audiences": ["api://AzureADTokenExchange"],
+        }
+    }
+    arm.msi.federated_identity_credentials.create_or_update("rg-identity", "id-pool", "fic", spec)
+    ids.delete("rg-identity", "id-pool")
+    ids.delete("rg-identity", "id-pool")  # gone already: 204, no error
+    assert [x["status"] for x in sb.exchanges if x["operation"] == "arm.identities.delete"] == [200, 204]
+    with pytest.raises(ResourceNotFoundError):
+        ids.get("rg-identity", "id-pool")
+    with pytest.raises(ResourceNotFoundError):  # its credentials went with it
+        arm.msi.federated_identity_credentials.get("rg-identity", "id-pool", "fic")
+    remade = ids.create_or_update("rg-identity", "id-pool", {"location": "westeurope"})
+    assert remade.principal_id != made.principal_id  # a new identity, new ids
+    with pytest.raises(HttpResponseError) as e:
+        ids.create_or_update("rg-identity", "id-pool", {"tags": {}})
+    assert error_code(e.value) == "LocationRequired"
+    with pytest.raises(ResourceNotFoundError):
+        ids.create_or_update("rg-nope", "id-pool", {"location": "westeurope"})
+
+
+def test_role_definition_by_id_has_its_permissions(sb: Sandbox, arm: Arm) -> None:
+    vm_contributor = "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
+    role = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/{vm_contributor}"
+    found = arm.auth.role_definitions.get_by_id(role)
+    assert found.role_name == "Virtual Machine Contributor"
+    assert "Microsoft.Compute/virtualMachineScaleSets/*" in found.permissions[0].actions

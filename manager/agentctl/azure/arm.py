@@ -412,6 +412,14 @@ class Arm:
     def get_identity(self, rg: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read identity {name}", self.msi.user_assigned_identities.get, rg, name)
 
+    def put_identity(self, rg: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        with translated(f"create identity {name}"):
+            return wire(self.msi.user_assigned_identities.create_or_update(rg, name, body))
+
+    def delete_identity(self, rg: str, name: str) -> None:
+        with translated(f"delete identity {name}"):
+            self.msi.user_assigned_identities.delete(rg, name)
+
     @_shareable
     def list_federated_credentials(self, rg: str, identity: str) -> list[dict[str, Any]]:
         with translated(f"list federated credentials of {identity}"):
@@ -454,6 +462,11 @@ class Arm:
         with translated("list role definitions"):
             found = [wire(d) for d in self.authorization.role_definitions.list(resource_path(scope))]
         return [str((d.get("properties") or {}).get("roleName") or "") for d in found]
+
+    @_shareable
+    def get_role_definition(self, role_id: str) -> dict[str, Any] | None:
+        """A role definition by its full id, with its permissions."""
+        return self.read(f"read role {role_id}", self.authorization.role_definitions.get_by_id, role_id)
 
     @_shareable
     def list_role_assignments(self, scope: str, principal_id: str) -> list[dict[str, Any]]:

@@ -72,18 +72,31 @@ def needs(spec: PoolSpec, group_exists: bool) -> list[Need]:
             "attach the identity to the scale set",
         ),
         Need(
-            identity,
-            "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
-            "Managed Identity Contributor",
-            "add the service connection's federated credential",
-        ),
-        Need(
             spec.image.galleryImageId,
             "Microsoft.Compute/galleries/images/versions/read",
             "Reader",
             "deploy the gallery image",
         ),
     ]
+    named = spec.devops.azureConnection.identity
+    if named:
+        out.append(
+            Need(
+                named,
+                "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+                "Managed Identity Contributor",
+                "add the service connection's federated credential",
+            )
+        )
+    elif group_exists:
+        out.append(
+            Need(
+                group,
+                "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+                "Managed Identity Contributor",
+                "create the pool-management identity and its federated credential",
+            )
+        )
     for reg in spec.registries:
         out.append(
             Need(

@@ -44,8 +44,9 @@ class Facts:
     versions: list[dict[str, Any]] = field(default_factory=list)  # sorted by version
     version: dict[str, Any] | None = None  # the one the pool would use, with replicationStatus
     providers: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    identity: dict[str, Any] | None = None
-    federated_credentials: list[dict[str, Any]] = field(default_factory=list)
+    identity: dict[str, Any] | None = None  # the agents'
+    pool_identity: dict[str, Any] | None = None  # the pool-management identity the connection uses
+    federated_credentials: list[dict[str, Any]] = field(default_factory=list)  # the pool identity's
     connection: dict[str, Any] | None = None
 
 
@@ -98,7 +99,8 @@ def gather(spec: PoolSpec, target: Target) -> Facts:
     dev.connect()
     facts = Facts()
     image = parse_id("galleryImage", spec.image.galleryImageId) or {}
-    id_rg, id_name = desired.identity_parts(spec)
+    id_rg, id_name = desired.identity_parts(spec.scaleSet.identity.userAssigned)
+    pool_rg, pool_name = desired.identity_parts(desired.pool_identity_id(spec))
     vnet_id = spec.network.subnetId.rsplit("/subnets/", 1)[0]
 
     def cluster(k: Any) -> dict[str, Any] | None:
@@ -121,7 +123,8 @@ def gather(spec: PoolSpec, target: Target) -> Facts:
             "usages": pool.submit(arm.list_usages, spec.azure.location),
             "skus": pool.submit(arm.list_skus, spec.azure.location),
             "identity": pool.submit(arm.get_identity, id_rg, id_name),
-            "fics": pool.submit(_listed, arm.list_federated_credentials, id_rg, id_name),
+            "pool_identity": pool.submit(arm.get_identity, pool_rg, pool_name),
+            "fics": pool.submit(_listed, arm.list_federated_credentials, pool_rg, pool_name),
             "connection": pool.submit(dev.endpoint_by_name, spec.devops.azureConnection.name),
             "project": pool.submit(lambda: dev.project),
         }
@@ -138,6 +141,7 @@ def gather(spec: PoolSpec, target: Target) -> Facts:
     facts.image, facts.usages, facts.skus = got["image"], got["usages"], got["skus"]
     facts.versions = sorted(got["versions"] or [], key=lambda v: version_key(str(v.get("name"))))
     facts.identity, facts.federated_credentials = got["identity"], got["fics"] or []
+    facts.pool_identity = got["pool_identity"]
     facts.connection = got["connection"]
     project = got["project"]
 

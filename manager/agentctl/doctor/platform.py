@@ -245,8 +245,9 @@ def check_connection(spec: PoolSpec, facts: Facts) -> list[Finding]:
         ((facts.connection.get("authorization") or {}).get("parameters") or {}).get("serviceprincipalid")
         or ""
     )
-    mine = str(_props(facts.identity).get("clientId") or "")
-    if client_id.lower() != mine.lower():
+    identity_id = desired.pool_identity_id(spec)
+    mine = str(_props(facts.pool_identity).get("clientId") or "")
+    if not mine or client_id.lower() != mine.lower():
         return [
             Finding(
                 "connection.other_identity",

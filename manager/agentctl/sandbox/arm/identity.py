@@ -1,5 +1,5 @@
-"""Microsoft.ManagedIdentity: user-assigned identities (read) and their federated identity
-credentials (PUT, GET, list, DELETE)."""
+"""Microsoft.ManagedIdentity: user-assigned identities (PUT, GET, list, DELETE) and their
+federated identity credentials (PUT, GET, list, DELETE)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ IDENTITIES = (
 CREDENTIALS = IDENTITIES + "/{resourceName}/federatedIdentityCredentials"
 MAX_CREDENTIALS = 20
 MODEL = {
+    "Identity": {
+        "id": "any",
+        "name": "any",
+        "type": "any",
+        "systemData": "any",
+        "location": "string",
+        "tags": "{string}",
+        "properties": "any",
+    },
     "FederatedIdentityCredential": {
         "id": "any",
         "name": "any",
@@ -40,6 +49,7 @@ MODEL = {
     },
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
+_IDENTITY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 
 
 def identity(
@@ -77,6 +87,62 @@ arm("GET", CREDENTIALS, "arm.fic.list", VERSIONS)(common.listing)
 
 def _bad(message: str) -> Exception:
     return arm_error(400, "BadRequest", message)
+
+
+@arm("PUT", IDENTITIES + "/{resourceName}", "arm.identities.put", VERSIONS)
+def put_identity(ctx: Ctx) -> Response:
+    """Create or update (tags): the ids Azure gives a new identity stay for its life."""
+    p = ctx.req.params
+    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
+    name, body = p["resourceName"], ctx.req.body
+    problem = check(body, "#Identity", MODEL, {})
+    if problem:
+        raise arm_error(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: '{problem.message}'.",
+        )
+    if not _IDENTITY_NAME.match(name):
+        raise _bad(
+            f"Resource name '{name}' is invalid. It must be 3 to 128 characters, start with a letter or "
+            "digit, and contain only letters, digits, '-' and '_'."
+        )
+    if not body.get("location"):
+        raise arm_error(400, "LocationRequired", "The location property is required for this definition.")
+    rid = common.path_id(ctx)
+    existing = common.get(ctx.st, rid)
+    if existing is not None:
+        existing["tags"] = body.get("tags") or {}
+        return Response(200, common.put(ctx.st, existing))
+    # A new identity (also one made again after a delete) gets new ids, as in Azure; they are
+    # derived from a per-identity count so that one world always gives the same ids.
+    counters: dict[str, int] = ctx.st.setdefault("counters", {})
+    made_before = counters.get(rid.lower(), 0)
+    counters[rid.lower()] = made_before + 1
+    seed = f"{rid}/{made_before}"
+    made = identity(
+        p["subscriptionId"],
+        p["resourceGroupName"],
+        name,
+        body["location"].replace(" ", "").lower(),
+        ctx.meta["tenantId"],
+        common.stable_guid(seed + "/principal"),
+        common.stable_guid(seed + "/client"),
+    )
+    made["tags"] = body.get("tags") or {}
+    return Response(201, common.put(ctx.st, made))
+
+
+@arm("DELETE", IDENTITIES + "/{resourceName}", "arm.identities.delete", VERSIONS)
+def delete_identity(ctx: Ctx) -> Response:
+    """Its federated credentials go with it; role assignments of its principal stay (as in Azure)."""
+    p = ctx.req.params
+    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
+    found = common.get(ctx.st, common.path_id(ctx))
+    if found is None:
+        return Response(204)
+    common.delete_tree(ctx.st, found["id"])
+    return Response(200)
 
 
 @arm("PUT", CREDENTIALS + "/{federatedIdentityCredentialResourceName}", "arm.fic.put", VERSIONS)
