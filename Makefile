@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKR_VAR_FILE ?= packer/ubuntu-24.04.pkrvars.hcl
 
-.PHONY: install tools test lint demo bench image-check image image-pins clean
+.PHONY: install tools test lint demo bench image-check image image-pins lock clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ image:
 # Maintainers, where the internet is reachable: refresh the toolset's pins from upstream checksums.
 image-pins:
 	images/refresh-pins.sh
+
+# The hash-pinned lock the pipelines install agentctl from (pipelines/templates/install-agentctl.yml);
+# run after changing dependencies in pyproject.toml (a test fails while the lock is stale).
+lock: install
+	$(VENV)/bin/pip install --quiet pip-tools
+	PIP_CONSTRAINT= $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --all-build-deps \
+	  --strip-extras --no-emit-index-url --no-emit-find-links -o pipelines/requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .agentctl .pytest_cache .mypy_cache .ruff_cache

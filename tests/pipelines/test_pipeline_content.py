@@ -171,9 +171,9 @@ def test_deploy_pool_plans_on_pull_requests_and_deploys_main_behind_an_environme
     pipeline = data(DEPLOY)
     assert pipeline["pr"]["branches"]["include"] == ["main"]
     assert pipeline["trigger"]["branches"]["include"] == ["main"]
-    plan_call, deploy_call = template_arguments(DEPLOY, AGENTCTL_TEMPLATE)
+    plan_call, main_plan_call, deploy_call = template_arguments(DEPLOY, AGENTCTL_TEMPLATE)
     pool_file = default(DEPLOY, "poolFile")
-    assert plan_call["args"] == f"plan -f {pool_file}"
+    assert plan_call["args"] == main_plan_call["args"] == f"plan -f {pool_file}"
     assert plan_call["okExitCodes"].split() == ["0", "2"]
     [publish] = tasks(stage(DEPLOY, "plan"), "PublishPipelineArtifact@1")
     assert plan_call["jsonFile"].startswith(publish["inputs"]["targetPath"] + "/")
@@ -182,6 +182,10 @@ def test_deploy_pool_plans_on_pull_requests_and_deploys_main_behind_an_environme
     [deployment] = deploy["jobs"]
     assert deployment["environment"] == "${{ parameters.environment }}"
     assert deploy_call["args"] == f"deploy-pool -f {pool_file} --yes"
+    # the pull request plans read-only; the deploy stage alone uses the privileged connection
+    assert plan_call["azureConnection"] == default(DEPLOY, "readerConnection")
+    assert plan_call["azureDevOpsToken"] == "false"
+    assert deploy_call["azureConnection"] == default(DEPLOY, "azureConnection")
 
 
 def test_agentctl_template_signs_in_and_maps_credentials_through_env() -> None:
