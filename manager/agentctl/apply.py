@@ -205,7 +205,7 @@ def _identity_delete(ctx: Context, a: Action) -> None:
 
 
 def _role_create(ctx: Context, a: Action) -> None:
-    principal = ctx.principal(a.data.get("principal", "agents"))
+    principal = a.data.get("principalId") or ctx.principal(a.data.get("principal", "agents"))
     scope, role_id = a.data["scope"], a.data["roleId"]
     name = a.data.get("name") or desired.role_assignment_name(scope, principal, role_id)
     try:

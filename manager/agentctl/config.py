@@ -416,6 +416,14 @@ class Registry:
             enum=["pull", "push"],
         ),
     )
+    pushIdentity: str | None = field(
+        default=None,
+        metadata=meta(
+            "Resource id of a user-assigned identity the connection signs in with (workload identity "
+            "federation; agentctl grants it AcrPush here); omitted: the connection uses the agents' "
+            "identity and can do what access grants."
+        ),
+    )
     authorizeAllPipelines: bool = field(
         default=False, metadata=meta("Let every pipeline use the connection.")
     )
@@ -686,6 +694,8 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
         shapes["devops.azureConnection.identity"] = ("identity", spec.devops.azureConnection.identity)
     for i, reg in enumerate(spec.registries):
         shapes[f"registries[{i}].id"] = ("registry", reg.id)
+        if reg.pushIdentity:
+            shapes[f"registries[{i}].pushIdentity"] = ("identity", reg.pushIdentity)
     example = {
         "subnet": ".../resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/VNET/subnets/SUBNET",
         "galleryImage": ".../resourceGroups/RG/providers/Microsoft.Compute/galleries/GALLERY/images/IMAGE",
@@ -717,13 +727,22 @@ def _cross_checks(spec: PoolSpec, errs: Collected) -> None:
             "only workload identity federation is supported (no secret is ever stored)",
             "devops.azureConnection.workloadIdentity",
         )
-    manager = spec.devops.azureConnection.identity
-    if manager and manager.lower() == spec.scaleSet.identity.userAssigned.lower():
-        add(
-            "must not be the agents' identity (scaleSet.identity.userAssigned): every job on the pool "
-            "can use that one",
-            "devops.azureConnection.identity",
-        )
+    agents = spec.scaleSet.identity.userAssigned.lower()
+    manager = (spec.devops.azureConnection.identity or "").lower()
+    named = [("devops.azureConnection.identity", manager)]
+    named += [
+        (f"registries[{i}].pushIdentity", (r.pushIdentity or "").lower())
+        for i, r in enumerate(spec.registries)
+    ]
+    for path, identity in named:
+        if identity == agents:
+            add(
+                "must not be the agents' identity (scaleSet.identity.userAssigned): every job on the pool "
+                "can use that one",
+                path,
+            )
+        elif identity and identity == manager and path != named[0][0]:
+            add("must not be the pool-management identity (devops.azureConnection.identity)", path)
     key = spec.scaleSet.sshPublicKey
     if key is not None and not key.startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):
         key_file = Path(key).expanduser()

@@ -192,3 +192,78 @@ def test_the_file_init_writes_deploys_once_its_ids_are_filled_in(
     assert code == 0, out
     code, out = world.json(capsys, "plan", "-f", str(path))
     assert code == 0, out
+
+
+REGISTRY = (
+    f"/subscriptions/{SUB}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/acrprivate"
+)
+PUSHER = f"{IDENTITIES}/userAssignedIdentities/id-acr-push"
+
+
+def _push_world(tmp_path: Path) -> Path:
+    default = resources.files("agentctl.sandbox.worlds").joinpath("default.yaml").read_text()
+    path = tmp_path / "world.yaml"
+    path.write_text(
+        default.replace(
+            "  rg-aks:\n",
+            "      id-acr-push:\n"
+            "        principalId: 2e4a6c8e-0f1b-4d3a-9c5e-7b9d1f3a5c7e\n"
+            "        clientId: 3f5b7d9f-1a2c-4e4b-8d6f-8c0e2a4b6d8f\n\n  rg-aks:\n",
+            1,
+        )
+    )
+    return path
+
+
+def test_the_registry_push_path_follows_the_files_choice(world: Any, capsys: Any, tmp_path: Path) -> None:
+    world_file = _push_world(tmp_path)
+
+    def agentctl(*args: str) -> int:
+        return run(["--sandbox", "--sandbox-dir", str(world.dir), "--world", str(world_file), *args])
+
+    def roles_at_registry(state: dict[str, Any]) -> set[tuple[str, str]]:
+        names = {
+            "7f951dda-4ed3-4680-a7ca-43fe172d538d": "AcrPull",
+            "8311e382-0749-4cb8-b61a-304f252e45ec": "AcrPush",
+        }
+        return {
+            (a["properties"]["principalId"], names[a["properties"]["roleDefinitionId"].rsplit("/", 1)[1]])
+            for a in state["roleAssignments"].values()
+            if a["properties"]["scope"].lower() == REGISTRY.lower()
+        }
+
+    agents, pusher = "3b9f6c1e-8d2a-4f5b-9c7e-2a1d4e6f8b0c", "2e4a6c8e-0f1b-4d3a-9c5e-7b9d1f3a5c7e"
+    world.pool.write_text(
+        world.pool.read_text()
+        + f"registries:\n  - id: {REGISTRY}\n    connection: acr-push\n    pushIdentity: {PUSHER}\n"
+    )
+    # A connection of its own: it signs in as pushIdentity (AcrPush); the agents only pull.
+    assert agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    assert agentctl("plan", "-f", str(world.pool)) == 0
+    state = _state(world)
+    [conn] = [e for e in state["devops"]["endpoints"].values() if e["name"] == "acr-push"]
+    assert conn["authorization"]["scheme"] == "WorkloadIdentityFederation"
+    assert conn["authorization"]["parameters"]["serviceprincipalid"] == "3f5b7d9f-1a2c-4e4b-8d6f-8c0e2a4b6d8f"
+    trusting = [r for k, r in _fics(state).items() if k.startswith(PUSHER.lower() + "/")]
+    assert [r["properties"]["subject"] for r in trusting] == ["sc://contoso/platform/acr-push"]
+    assert roles_at_registry(state) == {(agents, "AcrPull"), (pusher, "AcrPush")}
+
+    # The agents' identity pushes only when the file opts in: access: push, no pushIdentity.
+    world.edit(f"    pushIdentity: {PUSHER}\n", "    access: push\n")
+    assert agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    state = _state(world)
+    [conn] = [e for e in state["devops"]["endpoints"].values() if e["name"] == "acr-push"]
+    assert conn["authorization"]["scheme"] == "ManagedServiceIdentity"
+    # what the pool gave the push identity for that connection went with it
+    assert roles_at_registry(state) == {(agents, "AcrPush")}
+    assert not [k for k in _fics(state) if k.startswith(PUSHER.lower() + "/")]
+    assert agentctl("plan", "-f", str(world.pool)) == 0
+
+    # destroy with the push identity named again leaves nothing of the pool's on it
+    world.edit("    access: push\n", f"    pushIdentity: {PUSHER}\n")
+    assert agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    assert agentctl("destroy", "-f", str(world.pool), "--yes") == 0
+    state = _state(world)
+    assert not [k for k in _fics(state) if k.startswith(PUSHER.lower() + "/")]
+    assert roles_at_registry(state) == set()
+    capsys.readouterr()

@@ -397,3 +397,86 @@ def test_renamed_connection_creates_the_new_one_and_deletes_the_old() -> None:
 def test_after_the_leftovers_are_gone_nothing_is_planned() -> None:
     assert regs.plan(BARE, facts()) == []
     assert regs.plan_destroy(BARE, facts()) == []
+
+
+IDENTITIES = f"/subscriptions/{SUB}/resourceGroups/rg-identity/providers/Microsoft.ManagedIdentity"
+PUSHER = f"{IDENTITIES}/userAssignedIdentities/id-push"
+PUSHER_IDENTITY = {
+    "id": PUSHER,
+    "properties": {"principalId": "pp-push", "clientId": "pc-push", "tenantId": "t1"},
+}
+SUBJECT = "sc://contoso/platform/acr-private"
+
+
+def push_spec() -> config.PoolSpec:
+    text = EXAMPLE_POOL.read_text() + (
+        f"registries:\n  - id: {ACR_ID}\n    connection: acr-private\n    pushIdentity: {PUSHER}\n"
+    )
+    return config.loads(text, "pool.yaml")
+
+
+def push_facts(
+    conn: dict[str, Any] | None, credentials: list[dict[str, Any]], pushes: list[dict[str, Any]]
+) -> Facts:
+    f = facts(registry(), [assignment("a1", PULL)], conn, {"allPipelines": {"authorized": False}})
+    found = f.extra[regs.NAME].registries[ACR_ID.lower()]
+    found.push_identity, found.push_credentials, found.push_assignments = PUSHER_IDENTITY, credentials, pushes
+    return f
+
+
+def test_a_push_identity_gets_its_own_federated_connection_and_acr_push() -> None:
+    spec = push_spec()
+    actions = regs.plan(spec, push_facts(None, [], []))
+    assert ops(actions) == {
+        "registryRole:acrplatform": "noop",  # the agents pull (granted already)
+        "registryPushRole:acrplatform": "create",
+        "registryConnection:acr-private": "create",
+        "registryCredential:acr-private": "create",
+    }
+    by_key = {a.key: a for a in actions}
+    assert by_key["registryRole:acrplatform"].data["roleId"] == PULL
+    push = by_key["registryPushRole:acrplatform"].data
+    assert (push["roleId"], push["principalId"], push["scope"]) == (PUSH, "pp-push", ACR_ID)
+    auth = by_key["registryConnection:acr-private"].data["body"]["authorization"]
+    assert auth["scheme"] == "WorkloadIdentityFederation"
+    assert auth["parameters"]["serviceprincipalid"] == "pc-push"
+    credential = by_key["registryCredential:acr-private"]
+    assert credential.needs == ("registryConnection:acr-private",)
+    assert credential.data["identity"] == ("rg-identity", "id-push")
+    assert credential.name == desired.federated_credential_name(spec, "acr-private")
+
+
+def test_a_push_identity_converged_is_a_noop_and_destroy_takes_its_grant_and_credential() -> None:
+    spec = push_spec()
+    conn = {
+        **regs.connection_body(spec, spec.registries[0], registry(), PROJECT, "t1", "pc-push"),
+        "id": "e9",
+    }
+    conn["authorization"]["parameters"] |= {
+        "workloadIdentityFederationIssuer": "https://vstoken/x",
+        "workloadIdentityFederationSubject": SUBJECT,
+    }
+    trusted = {"name": "by-any-name", "properties": {"issuer": "https://vstoken/x", "subject": SUBJECT}}
+    pushes = [assignment("p1", PUSH)]
+    f = push_facts(conn, [trusted], pushes)
+    assert {a.op for a in regs.plan(spec, f)} == {"noop"}
+    gone = ops(regs.plan_destroy(spec, f))
+    assert gone["registryPushRole:acrplatform/p1"] == "delete"
+    assert gone["registryCredential:acr-private"] == "delete"
+
+
+def test_a_push_identity_the_file_dropped_loses_what_the_pool_gave_it() -> None:
+    spec = spec_with(access="push")
+    conn = connection(spec)
+    conn["authorization"] = {
+        "scheme": "WorkloadIdentityFederation",
+        "parameters": {"serviceprincipalid": "pc-push"},
+    }
+    f = facts(registry(), [], conn, {"allPipelines": {"authorized": False}}, conns=[conn])
+    f.extra[regs.NAME].stale_push = [
+        regs.StalePush("acr-private", PUSHER, [{"name": "fic1"}], [assignment("p1", PUSH)])
+    ]
+    actions = {a.key: a for a in regs.plan(spec, f)}
+    assert actions["registryConnection:acr-private"].op == "update"
+    assert actions["registryCredential:id-push/fic1"].needs == ("registryConnection:acr-private",)
+    assert actions["registryPushRole:acrplatform/p1"].op == "delete"

@@ -460,6 +460,8 @@ def test_user_assigned_identity_create_update_and_delete(sb: Sandbox, arm: Arm) 
         {"a": "2"},
     )
     assert [x["status"] for x in sb.exchanges if x["operation"] == "arm.identities.put"] == [201, 200]
+    listed = {i.name: i.client_id for i in ids.list_by_subscription()}
+    assert listed["id-pool"] == made.client_id and "id-agents" in listed
     spec = {
         "properties": {
             "issuer": "https://vstoken.dev.azure.com/o",

@@ -412,6 +412,15 @@ class Arm:
     def get_identity(self, rg: str, name: str) -> dict[str, Any] | None:
         return self.read(f"read identity {name}", self.msi.user_assigned_identities.get, rg, name)
 
+    def identity_by_client_id(self, client_id: str) -> dict[str, Any] | None:
+        """The subscription's user-assigned identity with this client id (None: not here)."""
+        with translated("list identities"):
+            for item in self.msi.user_assigned_identities.list_by_subscription():
+                found = wire(item)
+                if str((found.get("properties") or {}).get("clientId") or "").lower() == client_id.lower():
+                    return found
+        return None
+
     def put_identity(self, rg: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
         with translated(f"create identity {name}"):
             return wire(self.msi.user_assigned_identities.create_or_update(rg, name, body))

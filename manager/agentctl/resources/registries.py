@@ -33,7 +33,7 @@ from agentctl.apply import Context
 from agentctl.azure import Arm
 from agentctl.config import PoolSpec, Registry, parse_id
 from agentctl.dnscheck import Zone, lookup, zones_named
-from agentctl.errors import CloudError, PreconditionFailed, quoted
+from agentctl.errors import CloudError, NotFound, PreconditionFailed, quoted
 from agentctl.observe import Clients, Facts
 from agentctl.plan import CREATE, DELETE, NOOP, UPDATE, Action, Change
 
@@ -45,6 +45,7 @@ ROLE_NAMES = {"pull": "AcrPull", "push": "AcrPush"}
 ACCESS_BY_ROLE = {guid: access for access, guid in ROLES.items()}
 PRIVATE_SKU = "Premium"
 AUTH_SCHEME = "ManagedServiceIdentity"
+WIF_SCHEME = "WorkloadIdentityFederation"
 _ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
 
 
@@ -54,6 +55,20 @@ class RegistryFacts:
     assignments: list[dict[str, Any]]  # of the agents' principal, at the registry
     connection: dict[str, Any] | None
     permissions: dict[str, Any]
+    push_identity: dict[str, Any] | None = None  # pushIdentity, when the file names one
+    push_credentials: list[dict[str, Any]] = field(default_factory=list)  # its federated credentials
+    push_assignments: list[dict[str, Any]] = field(default_factory=list)  # its roles at the registry
+
+
+@dataclass
+class StalePush:
+    """What a workload-identity registry connection of the pool left on an identity the file no
+    longer names for it (pushIdentity changed or dropped, or the registry left the file)."""
+
+    connection: str
+    identity: str  # resource id
+    credentials: list[dict[str, Any]]  # those trusting the connection
+    assignments: list[dict[str, Any]]  # AcrPush with the pool's marker
 
 
 @dataclass
@@ -63,6 +78,7 @@ class Observed:
     # Of the agents' principal, at, above and below the pool's and the registries' subscriptions.
     assignments: list[dict[str, Any]] = field(default_factory=list)
     connections: list[dict[str, Any]] = field(default_factory=list)  # the project's dockerregistry ones
+    stale_push: list[StalePush] = field(default_factory=list)
 
 
 # --- pure helpers ------------------------------------------------------------------------
@@ -119,18 +135,38 @@ def _role_guid(assignment: dict[str, Any]) -> str:
 
 
 def connection_body(
-    spec: PoolSpec, reg: Registry, registry: dict[str, Any], project: dict[str, Any], tenant_id: str
+    spec: PoolSpec,
+    reg: Registry,
+    registry: dict[str, Any],
+    project: dict[str, Any],
+    tenant_id: str,
+    push_client_id: str = "",
 ) -> dict[str, Any]:
-    """A Docker registry connection to an ACR that authenticates with the agent's managed identity."""
+    """A Docker registry connection to an ACR: with ``pushIdentity``, workload identity federation
+    as that identity (``push_client_id``); else the agent's managed identity."""
     parts = parse_id("registry", reg.id)
     assert parts is not None  # validated by config
     login = login_server(registry)
+    auth: dict[str, Any] = {
+        "scheme": AUTH_SCHEME,
+        "parameters": {"tenantid": tenant_id, "loginServer": login},
+    }
+    if reg.pushIdentity:
+        auth = {
+            "scheme": WIF_SCHEME,
+            "parameters": {
+                "tenantid": tenant_id,
+                "serviceprincipalid": push_client_id,
+                "loginServer": login,
+                "scope": reg.id,
+            },
+        }
     return {
         "name": reg.connection,
         "type": "dockerregistry",
         "url": f"https://{login}",
         "description": desired.marker(spec),
-        "authorization": {"scheme": AUTH_SCHEME, "parameters": {"tenantid": tenant_id, "loginServer": login}},
+        "authorization": auth,
         "data": {
             "registrytype": "ACR",
             "registryId": reg.id,
@@ -155,6 +191,7 @@ DRIFT_FIELDS: list[tuple[str, tuple[str, ...]]] = [
     ("authorization.scheme", ("authorization", "scheme")),
     ("authorization.loginServer", ("authorization", "parameters", "loginServer")),
     ("authorization.tenantid", ("authorization", "parameters", "tenantid")),
+    ("authorization.serviceprincipalid", ("authorization", "parameters", "serviceprincipalid")),
     ("data.registrytype", ("data", "registrytype")),
     ("data.registryId", ("data", "registryId")),
 ]
@@ -216,7 +253,10 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
         registry = reg_arm.get_registry(parts["rg"], parts["name"])
         conn = dev.endpoint_by_name(reg.connection)
         perms = dev.permissions("endpoint", conn["id"]) if conn else {}
-        return RegistryFacts(registry, [], conn, perms)
+        found = RegistryFacts(registry, [], conn, perms)
+        if reg.pushIdentity:
+            _push_identity(spec, reg, reg_arm, found)
+        return found
 
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="observe-acr") as pool:
         # Also with no registry listed: what the pool made for registries it no longer names.
@@ -235,10 +275,71 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> Observed:
             c for c in dev.values(doc.result()) if str(c.get("type", "")).lower() == "dockerregistry"
         ],
     )
+    out.stale_push = _stale_push(spec, arm, out)
     out.zones = zones_named(
         arm, {zone_name(f.registry) for f in found if f.registry and login_server(f.registry)}
     )
     return out
+
+
+def _push_identity(spec: PoolSpec, reg: Registry, reg_arm: Arm, found: RegistryFacts) -> None:
+    """The identity the connection signs in as: its federated credentials, its roles at the registry."""
+    assert reg.pushIdentity is not None
+    parts = parse_id("identity", reg.pushIdentity)
+    assert parts is not None  # validated by config
+    id_arm = (
+        reg_arm if parts["sub"].lower() == reg_arm.subscription.lower() else Arm(reg_arm.target, parts["sub"])
+    )
+    found.push_identity = id_arm.get_identity(parts["rg"], parts["name"])
+    if found.push_identity is None:
+        where = _where(spec, f"registries[{spec.registries.index(reg)}].pushIdentity")
+        raise NotFound(
+            f"{where}: identity {reg.pushIdentity} does not exist",
+            hint="create it first (it is not agentctl's to make), or fix the id in the pool file",
+        )
+    found.push_credentials = id_arm.list_federated_credentials(parts["rg"], parts["name"])
+    principal = str((found.push_identity.get("properties") or {}).get("principalId") or "")
+    listed = reg_arm.list_role_assignments(reg.id, principal) if principal else []
+    found.push_assignments = [a for a in listed if _scope_of(a) == reg.id.lower()]
+
+
+def _stale_push(spec: PoolSpec, arm: Arm, out: Observed) -> list[StalePush]:
+    """For each of the pool's workload-identity registry connections whose identity is not the
+    file's pushIdentity for it: that identity's credentials trusting it and its AcrPush grants."""
+    wanted = {}
+    for reg in spec.registries:
+        f = out.registries.get(reg.id.lower())
+        wanted[reg.connection.lower()] = _principal(f.push_identity, "clientId").lower() if f else ""
+    stale = []
+    for c in out.connections:
+        params = desired._get(c, "authorization", "parameters") or {}
+        client = str(params.get("serviceprincipalid") or "")
+        if (
+            desired._get(c, "authorization", "scheme") != WIF_SCHEME
+            or not client
+            or not desired.owned(c.get("description"), spec)
+            or wanted.get(str(c.get("name", "")).lower()) == client.lower()
+        ):
+            continue
+        identity = arm.identity_by_client_id(client)
+        if identity is None:
+            continue
+        rg, name = desired.identity_parts(str(identity["id"]))
+        trust = desired.wif_issuer_subject(c)
+        credentials = [
+            cred
+            for cred in arm.list_federated_credentials(rg, name)
+            if desired.credential_for([cred], *trust) is not None
+        ]
+        scope = f"/subscriptions/{spec.azure.subscription}"
+        assignments = [
+            a
+            for a in arm.list_role_assignments(scope, _principal(identity))
+            if _role_guid(a) == ROLES["push"]
+            and desired.owned((a.get("properties") or {}).get("description"), spec)
+        ]
+        stale.append(StalePush(str(c["name"]), str(identity["id"]), credentials, assignments))
+    return stale
 
 
 def _identity_assignments(spec: PoolSpec, arm: Arm, facts: Facts) -> list[dict[str, Any]]:
@@ -286,7 +387,9 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
                 hint="create it first (it is not agentctl's to make), or fix the id in the pool file",
             )
         actions += _role_actions(spec, facts, reg, f)
+        actions += _push_actions(spec, reg, f)
         actions += _connection_actions(spec, facts, reg, f, i)
+        actions += _credential_actions(spec, reg, f)
         warnings = check(f.registry, observed.zones, vnet_id(spec))["warnings"]
         if warnings:
             name = registry_name(reg)
@@ -342,12 +445,66 @@ def _role_actions(spec: PoolSpec, facts: Facts, reg: Registry, f: RegistryFacts)
     return actions
 
 
+def _principal(identity: dict[str, Any] | None, key: str = "principalId") -> str:
+    return str(((identity or {}).get("properties") or {}).get(key) or "")
+
+
+def _push_actions(spec: PoolSpec, reg: Registry, f: RegistryFacts) -> list[Action]:
+    """AcrPush at the registry for the identity the connection signs in as (pushIdentity)."""
+    if not reg.pushIdentity:
+        return []
+    name = registry_name(reg)
+    principal = _principal(f.push_identity)
+    role_id = role_definition_id(reg.id, "push")
+    have = any(_role_guid(a) == ROLES["push"] for a in f.push_assignments)
+    identity = reg.pushIdentity.rsplit("/", 1)[-1]
+    return [
+        Action(
+            f"registryPushRole:{name}",
+            NOOP if have else CREATE,
+            "role assignment",
+            f"AcrPush on {name} for {identity}",
+            data={
+                "scope": reg.id,
+                "roleId": role_id,
+                "principalId": principal,
+                "name": desired.role_assignment_name(reg.id, principal, role_id),
+            },
+        )
+    ]
+
+
+def _credential_actions(spec: PoolSpec, reg: Registry, f: RegistryFacts) -> list[Action]:
+    """The federated credential on pushIdentity that trusts the connection (issuer and subject)."""
+    if not reg.pushIdentity:
+        return []
+    key = f"registryConnection:{reg.connection}"
+    issuer, subject = desired.wif_issuer_subject(f.connection or {})
+    trusted = desired.credential_for(f.push_credentials, issuer, subject)
+    name = desired.federated_credential_name(spec, reg.connection)
+    return [
+        Action(
+            f"registryCredential:{reg.connection}",
+            NOOP if trusted else CREATE,
+            "federated credential",
+            str((trusted or {}).get("name") or name),
+            needs=(key,),
+            data={
+                "identity": desired.identity_parts(reg.pushIdentity),
+                "connection": key,
+                "endpoint": f.connection or {},
+            },
+        )
+    ]
+
+
 def _connection_actions(
     spec: PoolSpec, facts: Facts, reg: Registry, f: RegistryFacts, index: int
 ) -> list[Action]:
     assert f.registry is not None
     key = f"registryConnection:{reg.connection}"
-    body = connection_body(spec, reg, f.registry, facts.project, facts.tenant_id)
+    push_client = _principal(f.push_identity, "clientId")
+    body = connection_body(spec, reg, f.registry, facts.project, facts.tenant_id, push_client)
     conn = f.connection
     if conn is None:
         op, changes = CREATE, []
@@ -406,9 +563,35 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> list[Action]:
                         data={"scope": reg.id, "name": a["name"]},
                     )
                 )
+        for a in f.push_assignments:
+            if _role_guid(a) == ROLES["push"] and desired.owned(
+                (a.get("properties") or {}).get("description"), spec
+            ):
+                actions.append(
+                    Action(
+                        f"registryPushRole:{name}/{a['name']}",
+                        DELETE,
+                        "role assignment",
+                        f"AcrPush on {name}",
+                        needs=("pool",),
+                        data={"scope": reg.id, "name": a["name"]},
+                    )
+                )
         conn = f.connection
         if conn is not None and desired.owned(conn.get("description"), spec):
             actions.append(_connection_delete(conn, needs=("pool",)))
+            trusted = desired.credential_for(f.push_credentials, *desired.wif_issuer_subject(conn))
+            if reg.pushIdentity and trusted is not None:
+                actions.append(
+                    Action(
+                        f"registryCredential:{reg.connection}",
+                        DELETE,
+                        "federated credential",
+                        str(trusted["name"]),
+                        needs=(f"registryConnection:{conn['name']}",),
+                        data={"identity": desired.identity_parts(reg.pushIdentity)},
+                    )
+                )
     observed: Observed = facts.extra.get(NAME) or Observed()
     return actions + _leftovers(spec, observed, needs=("pool",))
 
@@ -439,6 +622,32 @@ def _leftovers(spec: PoolSpec, observed: Observed, needs: tuple[str, ...]) -> li
                 data={"scope": scope, "name": a["name"]},
             )
         )
+    for stale in observed.stale_push:
+        after = (*needs, f"registryConnection:{stale.connection}")
+        identity = desired.identity_parts(stale.identity)
+        for cred in stale.credentials:
+            actions.append(
+                Action(
+                    f"registryCredential:{identity[1]}/{cred['name']}",
+                    DELETE,
+                    "federated credential",
+                    str(cred["name"]),
+                    needs=after,
+                    data={"identity": identity},
+                )
+            )
+        for a in stale.assignments:
+            where = parse_id("registry", _scope(a))
+            actions.append(
+                Action(
+                    f"registryPushRole:{(where or {}).get('name', '')}/{a['name']}",
+                    DELETE,
+                    "role assignment",
+                    f"AcrPush on {(where or {}).get('name', _scope(a))} for {identity[1]}",
+                    needs=after,
+                    data={"scope": _scope(a), "name": a["name"]},
+                )
+            )
     for c in observed.connections:
         if (
             str(c.get("type", "")).lower() == "dockerregistry"
@@ -469,7 +678,15 @@ def _connection_create(ctx: Context, a: Action) -> None:
 
 def _connection_update(ctx: Context, a: Action) -> None:
     body = {**a.data["body"], "id": a.data["id"]}
-    ctx.clients.devops.call("endpoint.update", {"endpointId": a.data["id"]}, body=body)
+    ctx.outputs[a.key] = ctx.clients.devops.call("endpoint.update", {"endpointId": a.data["id"]}, body=body)
+
+
+def _credential_put(ctx: Context, a: Action) -> None:
+    issuer, subject = desired.wif_issuer_subject(ctx.outputs.get(a.data["connection"]) or a.data["endpoint"])
+    if not issuer or not subject:
+        raise CloudError(f"connection {a.data['connection']} did not return its workload identity subject")
+    rg, name = a.data["identity"]
+    ctx.clients.arm.put_federated_credential(rg, name, a.name, issuer, subject)
 
 
 def _permissions(ctx: Context, a: Action) -> None:
@@ -485,6 +702,10 @@ HANDLERS: dict[tuple[str, str], Callable[[Context, Action], None]] = {
     # Same data as the pool's own role assignment and connection: {scope, name, roleId} and {id}.
     ("registryRole", CREATE): applier.HANDLERS[("roleAssignment", CREATE)],
     ("registryRole", DELETE): applier.HANDLERS[("roleAssignment", DELETE)],
+    ("registryPushRole", CREATE): applier.HANDLERS[("roleAssignment", CREATE)],
+    ("registryPushRole", DELETE): applier.HANDLERS[("roleAssignment", DELETE)],
+    ("registryCredential", CREATE): _credential_put,
+    ("registryCredential", DELETE): applier.HANDLERS[("federatedCredential", DELETE)],
     ("registryConnection", CREATE): _connection_create,
     ("registryConnection", UPDATE): _connection_update,
     ("registryConnection", DELETE): applier.HANDLERS[("azureConnection", DELETE)],

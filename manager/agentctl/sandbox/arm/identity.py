@@ -81,6 +81,12 @@ def credentials_of(st: State, identity_id: str) -> list[common.Resource]:
 
 arm("GET", IDENTITIES + "/{resourceName}", "arm.identities.get", VERSIONS)(common.show)
 arm("GET", IDENTITIES, "arm.identities.list", VERSIONS)(common.listing)
+arm(
+    "GET",
+    "/subscriptions/{subscriptionId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+    "arm.identities.listbysubscription",
+    VERSIONS,
+)(common.subscription_listing)
 arm("GET", CREDENTIALS + "/{federatedIdentityCredentialResourceName}", "arm.fic.get", VERSIONS)(common.show)
 arm("GET", CREDENTIALS, "arm.fic.list", VERSIONS)(common.listing)
 
