@@ -21,6 +21,11 @@ def _state(world: Any) -> dict[str, Any]:
     return dict(json.loads((world.dir / "state.json").read_text()))
 
 
+def _grants(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Role assignments agentctl made (they carry its marker), not the world's own."""
+    return [a for a in state["roleAssignments"].values() if a["properties"].get("description")]
+
+
 def _save(world: Any, state: dict[str, Any]) -> None:
     (world.dir / "state.json").write_text(json.dumps(state))
 
@@ -44,7 +49,7 @@ def test_the_pool_identity_manages_the_scale_set_and_is_on_no_vm(world: Any, cap
     assert manager["tags"] == {"managed-by": "agentctl", "agentctl-pool": "private-agents"}
     [vmss] = [r for k, r in state["arm"].items() if k.endswith("/virtualmachinescalesets/vmss-agents")]
     assert [i.lower() for i in vmss["identity"]["userAssignedIdentities"]] == [AGENTS.lower()]
-    held = [a["properties"] for a in state["roleAssignments"].values()]
+    held = [a["properties"] for a in _grants(state)]
     mine = [a for a in held if a["principalId"] == manager["properties"]["principalId"]]
     assert [a["scope"].lower() for a in mine] == [vmss["id"].lower()]
     assert mine[0]["roleDefinitionId"].endswith("9980e02c-c2be-4d73-94e8-173b1dc7cf3c")  # VM Contributor
@@ -70,7 +75,9 @@ def _as_previous_release(world: Any) -> dict[str, str]:
         fic, id=f"{AGENTS}/federatedIdentityCredentials/agentctl-arm-agents", name="agentctl-arm-agents"
     )
     state["arm"][old_fic["id"].lower()] = old_fic
-    [(key, grant)] = state["roleAssignments"].items()
+    [(key, grant)] = [
+        (k, a) for k, a in state["roleAssignments"].items() if a["properties"].get("description")
+    ]
     del state["roleAssignments"][key]
     group = f"/subscriptions/{SUB}/resourceGroups/rg-agents"
     grant["id"] = f"{group}/providers/Microsoft.Authorization/roleAssignments/{grant['name']}"
@@ -100,7 +107,7 @@ def test_a_pool_of_the_previous_release_is_migrated_by_one_deploy(world: Any, ca
         "azureConnection": "update",
         "federatedCredential": "create",
         "federatedCredential:id-agents/agentctl-arm-agents": "delete",
-        f"roleAssignment:{next(iter(_state(world)['roleAssignments'].values()))['name']}": "delete",
+        f"roleAssignment:{_grants(_state(world))[0]['name']}": "delete",
     }
 
     code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
@@ -135,7 +142,8 @@ def _two_projects_world(tmp_path: Path) -> Path:
         1,
     ).replace(
         "      description: Platform engineering\n",
-        "      description: Platform engineering\n    web:\n      id: 9d2b4f6a-8c1e-4a3b-b5d7-1f3a5c7e9b2d\n",
+        "      description: Platform engineering\n"
+        "    apps:\n      id: 9d2b4f6a-8c1e-4a3b-b5d7-1f3a5c7e9b2d\n",
         1,
     )
     path = tmp_path / "world.yaml"
@@ -159,7 +167,7 @@ def test_pools_of_two_projects_sharing_an_identity_and_a_connection_name(
     world: Any, capsys: Any, tmp_path: Path
 ) -> None:
     world_file = _two_projects_world(tmp_path)
-    a, b = _pool_file(world, tmp_path, "platform", "a"), _pool_file(world, tmp_path, "web", "b")
+    a, b = _pool_file(world, tmp_path, "platform", "a"), _pool_file(world, tmp_path, "apps", "b")
 
     def agentctl(*args: str) -> int:
         return run(["--sandbox", "--sandbox-dir", str(world.dir), "--world", str(world_file), *args])
@@ -170,13 +178,13 @@ def test_pools_of_two_projects_sharing_an_identity_and_a_connection_name(
     assert agentctl("plan", "-f", str(b)) == 0
     shared = {k: r for k, r in _fics(_state(world)).items() if k.startswith(SHARED.lower() + "/")}
     subjects = sorted(r["properties"]["subject"] for r in shared.values())
-    assert subjects == ["sc://contoso/platform/arm-agents", "sc://contoso/web/arm-agents"]
+    assert subjects == ["sc://contoso/apps/arm-agents", "sc://contoso/platform/arm-agents"]
 
     assert agentctl("destroy", "-f", str(a), "--yes") == 0
     left = [
         r["properties"]["subject"] for k, r in _fics(_state(world)).items() if k.startswith(SHARED.lower())
     ]
-    assert left == ["sc://contoso/web/arm-agents"]
+    assert left == ["sc://contoso/apps/arm-agents"]
     assert agentctl("plan", "-f", str(b)) == 0
     capsys.readouterr()
 
@@ -228,7 +236,7 @@ def test_the_registry_push_path_follows_the_files_choice(world: Any, capsys: Any
         }
         return {
             (a["properties"]["principalId"], names[a["properties"]["roleDefinitionId"].rsplit("/", 1)[1]])
-            for a in state["roleAssignments"].values()
+            for a in _grants(state)
             if a["properties"]["scope"].lower() == REGISTRY.lower()
         }
 
