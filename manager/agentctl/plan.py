@@ -306,7 +306,7 @@ def _pool_role(spec: PoolSpec, facts: Facts) -> list[Action]:
     data = {"scope": scope, "roleId": facts.role_definition_id or "", "principal": "pool"}
     if principal:
         data["name"] = desired.role_assignment_name(scope, principal, data["roleId"])
-    name = f"{conn.grantRole} on scale set {spec.scaleSet.name}"
+    name = f"{conn.grantRole} on {spec.scaleSet.name}"  # as its delete is named: role on scope
     return [
         *out,
         Action("roleAssignment", NOOP if have else CREATE, "role assignment", name, needs=needs, data=data),
