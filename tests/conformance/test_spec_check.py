@@ -585,19 +585,10 @@ def test_check_configuration_settings_follow_the_spec_examples(index: SpecIndex)
 
 
 def test_service_connections(index: SpecIndex) -> None:
-    refs = [{"name": "arm-agents", "projectReference": {"id": PROJECT_ID, "name": "platform"}}]
-    arm = {
-        "name": "arm-agents",
-        "type": "AzureRM",
-        "url": "https://management.azure.com/",
-        "authorization": {
-            "scheme": "WorkloadIdentityFederation",
-            "parameters": {"tenantid": "t", "serviceprincipalid": "c"},
-        },
-        "data": {"creationMode": "Manual", "environment": "AzureCloud", "scopeLevel": "Subscription"},
-        "isShared": False,
-        "serviceEndpointProjectReferences": refs,
-    }
+    """The ARM connection agentctl builds (desired.connection_body) against the spec."""
+    project = {"id": PROJECT_ID, "name": "platform"}
+    arm = desired.connection_body(SPEC, project, "t", "c", "AzureCloud", "https://management.azure.com/")
+    assert arm["authorization"]["scheme"] == "WorkloadIdentityFederation"
     reply = {
         **arm,
         "id": "2f3c6a38-2a3b-4a4e-8a52-3d0b8d3bcd11",
