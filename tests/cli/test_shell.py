@@ -145,8 +145,11 @@ from agentctl.cli import main
 from agentctl.errors import AuthError
 
 def interrupted(path):
+    # As typed at a prompt, whatever started pytest: a shell starts a background job with SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.kill(os.getpid(), signal.SIGINT)
-    time.sleep(30)
+    time.sleep(5)  # the signal arrives long before
 
 def noisy(path):
     for _ in range(2):  # once per concurrent read, 13 lines each
@@ -161,7 +164,12 @@ main()
 
 def _script(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, *argv], capture_output=True, text=True, check=False, timeout=60
+        [sys.executable, "-c", SCRIPT, *argv],
+        stdin=subprocess.DEVNULL,  # no controlling terminal needed
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
 
 

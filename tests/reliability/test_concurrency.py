@@ -20,6 +20,7 @@ from faultrig import Reference, Rig, duplicates, snapshot, writes
 
 from agentctl import lease
 from agentctl.config import load
+from agentctl.errors import PreconditionFailed
 from agentctl.sandbox import connect
 from testlib import EXAMPLE_POOL
 
@@ -86,7 +87,7 @@ def test_the_lease_folder_must_be_private(tmp_path: Path, monkeypatch: pytest.Mo
     folder = lease.lock_dir()
     assert folder.stat().st_mode & 0o777 == 0o700
     folder.chmod(0o755)
-    with pytest.raises(Exception, match="not a private folder"):
+    with pytest.raises(PreconditionFailed, match="not a private folder"):
         lease.lock_dir()
 
 
