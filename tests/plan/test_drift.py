@@ -10,29 +10,20 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from worlds import OBSERVED, WORLDS, recorded
 
 import pool_requirements as req
 from agentctl import config
-from agentctl.observe import Facts, OldIdentity
+from agentctl.observe import Facts
 from agentctl.plan import Action, plan
 from testlib import EXAMPLE_POOL
 
-OBSERVED = Path(__file__).resolve().parent / "observed"
-WORLDS = ["sandbox-converged", "sandbox-managed-disk-zoned", "azure-example-converged"]
 VMP = "virtualMachineProfile"
 OTHER_SUBNET = req.SUBNET_ID.replace("/subnets/agents", "/subnets/agents-2")
 OTHER_IDENTITY = req.SCALE_SET_IDENTITY.replace("id-agents", "id-agents-2")
-
-
-def recorded(variant: str) -> tuple[config.PoolSpec, Facts]:
-    doc = json.loads((OBSERVED / f"{variant}.json").read_text())
-    facts = doc["facts"]
-    olds = {k: OldIdentity(**v) for k, v in facts.pop("old_identities").items()}
-    return config.loads(doc["pool"], f"{variant}.yaml"), Facts(**facts, old_identities=olds)
 
 
 def scale_set_action(spec: config.PoolSpec, facts: Facts) -> Action:

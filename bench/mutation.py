@@ -1,0 +1,168 @@
+"""Mutation score of the planning core: `make mutation` runs mutmut and writes bench/mutation.json.
+
+mutmut changes one thing at a time in the files named by --paths (a flipped boolean, a changed
+constant, a key looked up under another name) and runs the fast tests given by --tests against
+each change; a change no test notices "survives". Survivors that cannot change behaviour are
+listed, one per line with the reason, in bench/mutation-equivalent.txt; the score counts them
+out. Slow (minutes), so not part of CI.
+
+The run happens in build/mutation/ (kept between runs: mutmut only re-tests the functions whose
+source changed). mutmut derives module names from file paths under src/, so the package is laid
+out there as a link to manager/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+PACKAGE_ROOT = "manager"  # the folder that holds the agentctl package
+WORK = REPO / "build" / "mutation"
+EQUIVALENT = HERE / "mutation-equivalent.txt"
+OUTPUT = HERE / "mutation.json"
+LINKED = ["tests", "examples", "pipelines", "docs", "README.md"]  # what the tests read besides the package
+KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def prepare(paths: list[str], tests: list[str]) -> None:
+    """build/mutation/: links to the package and the tests, and pyproject.toml with mutmut's settings."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    links = {"src": REPO / PACKAGE_ROOT, **{name: REPO / name for name in LINKED}}
+    for name, target in links.items():
+        link = WORK / name
+        if not link.is_symlink():
+            link.symlink_to(os.path.relpath(target, WORK))
+    mutated = []
+    for path in paths:
+        if not path.startswith(PACKAGE_ROOT + "/") or not (REPO / path).is_file():
+            sys.exit(f"mutation: {path} is not a file under {PACKAGE_ROOT}/")
+        mutated.append("src/" + path.removeprefix(PACKAGE_ROOT + "/"))
+    settings = "\n".join(
+        [
+            "",
+            "[tool.mutmut]",
+            'source_paths = ["src/agentctl"]',
+            f"only_mutate = {_toml_list(mutated)}",
+            f"pytest_add_cli_args_test_selection = {_toml_list(tests)}",
+            f"also_copy = {_toml_list(LINKED[1:])}",
+            "use_git_change_detection = false",
+            "",
+        ]
+    )
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8") + settings
+    target = WORK / "pyproject.toml"
+    if not target.exists() or target.read_text(encoding="utf-8") != pyproject:
+        target.write_text(pyproject, encoding="utf-8")
+
+
+def equivalents() -> dict[str, str]:
+    """The reviewed list: `mutant-name  reason` per line; # starts a comment."""
+    out = {}
+    for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("#") else raw.strip()
+        if not line:
+            continue
+        name, _, reason = line.partition(" ")
+        if not reason.strip():
+            sys.exit(f"mutation: {EQUIVALENT.name}: {name} has no reason")
+        out[name] = reason.strip()
+    return out
+
+
+def results() -> dict[str, str]:
+    """Mutant name -> status, from the meta files mutmut keeps next to each mutated file."""
+    from mutmut.stats import status_by_exit_code
+
+    out: dict[str, str] = {}
+    for meta in sorted((WORK / "mutants").rglob("*.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        for name, code in data.get("exit_code_by_key", {}).items():
+            out[name] = status_by_exit_code[code]
+    return out
+
+
+def diff(name: str) -> str:
+    """The changed lines of a mutant, as `mutmut show` prints them."""
+    shown = subprocess.run(
+        [str(Path(sys.executable).parent / "mutmut"), "show", name],
+        cwd=WORK,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return "\n".join(
+        line for line in shown.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    )
+
+
+def report(paths: list[str], tests: list[str], statuses: dict[str, str]) -> dict[str, Any]:
+    known = equivalents()
+    alive = sorted(n for n, s in statuses.items() if s not in KILLED)
+    survivors = [n for n in alive if n not in known]
+    equivalent = [n for n in alive if n in known]
+    killed = sum(s in KILLED for s in statuses.values())
+    counted = len(statuses) - len(equivalent)
+    return {
+        "paths": paths,
+        "tests": tests,
+        "mutants": len(statuses),
+        "killed": killed,
+        "equivalent": len(equivalent),
+        "survived": len(survivors),
+        "score": round(100 * killed / counted, 1) if counted else 0.0,
+        "score_counting_equivalent_as_survivors": round(100 * killed / len(statuses), 1) if statuses else 0.0,
+        "survivors": [{"mutant": n, "status": statuses[n], "diff": diff(n)} for n in survivors],
+        "equivalent_mutants": [{"mutant": n, "reason": known[n]} for n in equivalent],
+        # listed as equivalent but now killed, or no longer generated: the list needs a review
+        "stale_equivalent_entries": sorted(n for n in known if n not in equivalent),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", nargs="+", required=True, help="files of the planning core, in the repo")
+    parser.add_argument("--tests", nargs="+", required=True, help="the fast tests that cover them")
+    parser.add_argument("--max-children", default="2", help="parallel mutmut workers")
+    parser.add_argument("--min-score", type=float, default=90.0, help="exit 1 below this score")
+    args = parser.parse_args()
+    prepare(args.paths, args.tests)
+    env = {**os.environ, "AGENTCTL_SPECS_DIR": str(REPO.parent / "shared" / "specs")}
+    mutmut = str(Path(sys.executable).parent / "mutmut")
+    # mutmut tests the mutants it has no result for (new, or in a function that changed); then
+    # those that survived an earlier run are tried again, against the tests as they are now.
+    before = {n for n, s in results().items() if s not in KILLED}
+    for again in (False, True):
+        names = sorted(n for n, s in results().items() if n in before and s not in KILLED) if again else []
+        if again and not names:
+            break
+        cmd = [mutmut, "run", "--max-children", args.max_children, *names]
+        run = subprocess.run(cmd, cwd=WORK, env=env, check=False)
+        if run.returncode != 0:
+            print(f"mutation: mutmut run failed ({run.returncode})", file=sys.stderr)
+            return run.returncode
+    doc = report(args.paths, args.tests, results())
+    OUTPUT.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print(
+        f"mutation score {doc['score']}% ({doc['killed']} killed of {doc['mutants']} mutants, "
+        f"{doc['equivalent']} equivalent, {doc['survived']} survived): {OUTPUT.relative_to(REPO)}"
+    )
+    for s in doc["survivors"]:
+        print(f"  survived: {s['mutant']}\n    " + s["diff"].replace("\n", "\n    "))
+    for name in doc["stale_equivalent_entries"]:
+        print(f"  {EQUIVALENT.name}: {name} no longer survives (or no longer exists): review the entry")
+    return 0 if doc["score"] >= args.min_score and not doc["survivors"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
