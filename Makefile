@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKR_VAR_FILE ?= packer/ubuntu-24.04.pkrvars.hcl
 
-.PHONY: install tools test lint demo bench image-check image image-pins lock clean
+.PHONY: install tools test lint demo bench mutation image-check image image-pins lock clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,16 @@ demo: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Mutation score of the planning core (slow; not in CI): bench/mutation.json. MUTATE lists the files
+# that plan (move a resource kind's planning to another file: add it here); MUTATION_TESTS the fast
+# tests that cover them. Survivors that cannot change behaviour go to bench/mutation-equivalent.txt.
+MUTATE ?= manager/agentctl/desired.py manager/agentctl/plan.py
+MUTATION_TESTS ?= tests/plan tests/cli tests/registries/test_registries_plan.py \
+	tests/deploy_path/test_plan_deploy_path.py
+
+mutation: install
+	nice -n 19 $(BIN)/python bench/mutation.py --paths $(MUTATE) --tests $(MUTATION_TESTS)
 
 image-check: install tools
 	$(BIN)/pytest -q tests/image

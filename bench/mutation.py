@@ -29,6 +29,7 @@ EQUIVALENT = HERE / "mutation-equivalent.txt"
 OUTPUT = HERE / "mutation.json"
 LINKED = ["tests", "examples", "pipelines", "docs", "README.md"]  # what the tests read besides the package
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+SETTLED = KILLED - {"timeout"}  # a timeout on a busy machine may be one: tried again
 
 
 def _toml_list(items: list[str]) -> str:
@@ -84,26 +85,38 @@ def results() -> dict[str, str]:
     """Mutant name -> status, from the meta files mutmut keeps next to each mutated file."""
     from mutmut.stats import status_by_exit_code
 
-    out: dict[str, str] = {}
-    for meta in sorted((WORK / "mutants").rglob("*.meta")):
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        for name, code in data.get("exit_code_by_key", {}).items():
-            out[name] = status_by_exit_code[code]
+    return {name: status_by_exit_code[code] for name, (code, _) in _meta().items()}
+
+
+def _meta() -> dict[str, tuple[int | None, str]]:
+    """Mutant name -> (exit code, the source file it mutates, relative to build/mutation)."""
+    out = {}
+    root = WORK / "mutants"
+    for meta in sorted(root.rglob("*.meta")):
+        source = str(meta.relative_to(root)).removesuffix(".meta")
+        for name, code in json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}).items():
+            out[name] = (code, source)
     return out
 
 
-def diff(name: str) -> str:
-    """The changed lines of a mutant, as `mutmut show` prints them."""
-    shown = subprocess.run(
-        [str(Path(sys.executable).parent / "mutmut"), "show", name],
-        cwd=WORK,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    return "\n".join(
-        line for line in shown.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))
-    )
+def diffs(names: list[str]) -> dict[str, str]:
+    """The changed lines of each mutant, as `mutmut show` prints them."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    sources = _meta()
+    here = Path.cwd()
+    os.chdir(WORK)  # mutmut reads its settings and files from there
+    try:
+        return {
+            name: "\n".join(
+                line
+                for line in get_diff_for_mutant(name, path=sources[name][1]).splitlines()
+                if line[:1] in "+-" and not line.startswith(("+++", "---"))
+            )
+            for name in names
+        }
+    finally:
+        os.chdir(here)
 
 
 def report(paths: list[str], tests: list[str], statuses: dict[str, str]) -> dict[str, Any]:
@@ -122,7 +135,7 @@ def report(paths: list[str], tests: list[str], statuses: dict[str, str]) -> dict
         "survived": len(survivors),
         "score": round(100 * killed / counted, 1) if counted else 0.0,
         "score_counting_equivalent_as_survivors": round(100 * killed / len(statuses), 1) if statuses else 0.0,
-        "survivors": [{"mutant": n, "status": statuses[n], "diff": diff(n)} for n in survivors],
+        "survivors": [{"mutant": n, "status": statuses[n], "diff": d} for n, d in diffs(survivors).items()],
         "equivalent_mutants": [{"mutant": n, "reason": known[n]} for n in equivalent],
         # listed as equivalent but now killed, or no longer generated: the list needs a review
         "stale_equivalent_entries": sorted(n for n in known if n not in equivalent),
@@ -141,9 +154,9 @@ def main() -> int:
     mutmut = str(Path(sys.executable).parent / "mutmut")
     # mutmut tests the mutants it has no result for (new, or in a function that changed); then
     # those that survived an earlier run are tried again, against the tests as they are now.
-    before = {n for n, s in results().items() if s not in KILLED}
+    before = {n for n, s in results().items() if s not in SETTLED}
     for again in (False, True):
-        names = sorted(n for n, s in results().items() if n in before and s not in KILLED) if again else []
+        names = sorted(n for n, s in results().items() if n in before and s not in SETTLED) if again else []
         if again and not names:
             break
         cmd = [mutmut, "run", "--max-children", args.max_children, *names]
