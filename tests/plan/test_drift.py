@@ -194,6 +194,14 @@ def test_a_missing_subnet_or_disk_size_is_drift() -> None:
     ]
 
 
+def test_a_scale_set_with_no_network_interfaces_listed_gets_the_subnet() -> None:
+    spec, facts = recorded("sandbox-converged")
+    assert facts.scale_set is not None
+    facts.scale_set["properties"][VMP]["networkProfile"]["networkInterfaceConfigurations"] = None
+    action = scale_set_action(spec, facts)
+    assert [(c.field, c.old, c.new) for c in action.changes] == [("subnet", None, req.SUBNET_ID)]
+
+
 def test_an_identity_id_in_another_case_is_the_same_identity() -> None:
     spec, facts = recorded("sandbox-converged")
     assert facts.scale_set is not None

@@ -13,7 +13,7 @@ from worlds import recorded
 import pool_requirements as req
 from agentctl import config
 from agentctl.errors import PreconditionFailed
-from agentctl.observe import Facts
+from agentctl.observe import Facts, OldIdentity
 from agentctl.plan import Action, plan, plan_destroy
 
 SPEC, _CONVERGED = recorded()
@@ -303,3 +303,140 @@ def test_what_the_planner_stops_on(what: str, message: str, hint: str) -> None:
     with pytest.raises(PreconditionFailed) as e:
         plan(spec, facts)
     assert (str(e.value), e.value.hint) == (message, hint)
+
+
+OLD_IDENTITY = f"{req.RG_ID}/rg-identity/{req.MSI}/id-old"
+
+
+def _with_leftovers(facts: Facts) -> None:
+    """A renamed connection (its old one stale, with its credential) and an old identity that
+    still holds the pool's credential and grant."""
+    assert facts.azure_connection is not None
+    old = {**facts.azure_connection, "name": "arm-old", "id": "old-endpoint"}
+    old["authorization"] = {
+        "parameters": {"workloadIdentityFederationSubject": "sc://contoso/platform/arm-old"}
+    }
+    facts.stale_connections = [old]
+    facts.federated_credentials.append({"name": "agentctl-arm-old", "properties": {}})
+    grant = {"name": "old-grant", "properties": {"scope": GROUP, "description": req.MARKER}}
+    fic = {"name": req.FIC_NAME, "properties": {"issuer": req.ISSUER, "subject": req.SUBJECT}}
+    facts.old_identities = {OLD_IDENTITY: OldIdentity(federated_credentials=[fic], role_assignments=[grant])}
+
+
+LEFTOVERS = [
+    action(
+        "azureConnection:arm-old",
+        "delete",
+        "service connection",
+        "arm-old",
+        ["pool"],
+        data={"id": "old-endpoint"},
+    ),
+    action(
+        "federatedCredential:agentctl-arm-old",
+        "delete",
+        "federated credential",
+        "agentctl-arm-old",
+        ["azureConnection:arm-old"],
+    ),
+]
+
+
+def _old_identity_actions(needs: list[str]) -> list[dict[str, Any]]:
+    return [
+        action(
+            f"federatedCredential:id-old/{req.FIC_NAME}",
+            "delete",
+            "federated credential",
+            req.FIC_NAME,
+            needs,
+            data={"identity": ("rg-identity", "id-old")},
+        ),
+        action(
+            "roleAssignment:old-grant",
+            "delete",
+            "role assignment",
+            "old-grant",
+            needs,
+            data={"scope": GROUP, "name": "old-grant"},
+        ),
+    ]
+
+
+def test_leftovers_of_a_renamed_connection_and_an_old_identity_in_full() -> None:
+    _, facts = recorded()
+    _with_leftovers(facts)
+    assert shown(plan(SPEC, facts).pending) == LEFTOVERS + _old_identity_actions(["scaleSet"])
+
+
+def test_destroy_in_full() -> None:
+    _, facts = recorded()
+    _with_leftovers(facts)
+    assert facts.azure_connection is not None and facts.agent_pool is not None
+    assert shown(plan_destroy(SPEC, facts).actions) == [
+        action("pool", "delete", "agent pool", "private-agents", [], data={"id": facts.agent_pool["id"]}),
+        action(
+            "azureConnection",
+            "delete",
+            "service connection",
+            "arm-agents",
+            ["pool"],
+            data={"id": facts.azure_connection["id"]},
+        ),
+        action("federatedCredential", "delete", "federated credential", req.FIC_NAME, ["azureConnection"]),
+        *LEFTOVERS,
+        *_old_identity_actions(["pool"]),
+        action(
+            f"roleAssignment:{GRANT}",
+            "delete",
+            "role assignment",
+            GRANT,
+            ["pool"],
+            data={"scope": GROUP, "name": GRANT},
+        ),
+        action("scaleSet", "delete", "scale set", "vmss-agents", ["pool"]),
+    ]
+
+
+def test_destroy_after_a_run_stopped_between_the_two_deletes() -> None:
+    """The pool and the connection are gone, the credential behind it is not."""
+    _, facts = recorded()
+    facts.agent_pool = facts.elastic_pool = facts.azure_connection = None
+    assert shown(plan_destroy(SPEC, facts).actions) == [
+        action("federatedCredential", "delete", "federated credential", req.FIC_NAME, []),
+        action(
+            f"roleAssignment:{GRANT}",
+            "delete",
+            "role assignment",
+            GRANT,
+            [],
+            data={"scope": GROUP, "name": GRANT},
+        ),
+        action("scaleSet", "delete", "scale set", "vmss-agents", []),
+    ]
+    # a connection the file says exists already is not agentctl's, nor is its credential
+    conn = dataclasses.replace(SPEC.devops.azureConnection, existing=True)
+    spec = dataclasses.replace(SPEC, devops=dataclasses.replace(SPEC.devops, azureConnection=conn))
+    assert "federatedCredential" not in {a.key for a in plan_destroy(spec, facts).actions}
+
+
+def test_an_existing_connection_without_a_grant_in_full() -> None:
+    _, facts = recorded()
+    conn = dataclasses.replace(SPEC.devops.azureConnection, existing=True, grantRole=None)
+    spec = dataclasses.replace(SPEC, devops=dataclasses.replace(SPEC.devops, azureConnection=conn))
+    facts.role_assignments = []
+    p = plan(spec, facts)
+    assert p.get("azureConnection").to_dict() == action(  # type: ignore[union-attr]
+        "azureConnection", "noop", "service connection", "arm-agents", []
+    )
+    # only what the plan has is waited for
+    assert p.get("pool").needs == ("scaleSet", "azureConnection")  # type: ignore[union-attr]
+
+
+def test_a_group_name_ending_in_an_x_is_still_the_group() -> None:
+    _, facts = recorded()
+    azure = dataclasses.replace(SPEC.azure, resourceGroup="rg-agentsX")
+    spec = dataclasses.replace(SPEC, azure=azure)
+    facts.role_assignments[0]["properties"]["scope"] = GROUP + "X/"
+    facts.elastic_pool["azureId"] = req.SCALE_SET_ID.replace("/rg-agents/", "/rg-agentsX/")  # type: ignore[index]
+    assert plan(spec, facts).get("roleAssignment").op == "noop"  # type: ignore[union-attr]

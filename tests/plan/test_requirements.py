@@ -84,6 +84,8 @@ def test_tags_of_the_file_are_kept_and_the_owner_tags_win() -> None:
         ("abcdefghijklmn-x", "abcdefghijklmn"),  # no trailing hyphen after the cut
         ("a" * 15, "a" * 15),
         ("__", "agent"),  # nothing usable left
+        ("VMSS-Agents", "VMSS-Agents"),  # capitals stay
+        ("build-X", "build-X"),
     ],
 )
 def test_computer_name_prefix(name: str, prefix: str) -> None:
@@ -105,6 +107,7 @@ def test_the_arm_connection_is_the_documented_one() -> None:
 def test_the_federated_credential_is_named_for_the_connection() -> None:
     assert desired.federated_credential_name("arm-agents") == req.FIC_NAME
     assert desired.federated_credential_name("arm agents/ü") == "agentctl-arm-agents--"
+    assert desired.federated_credential_name("ARM_Agents") == "agentctl-ARM_Agents"
     assert desired.federated_credential_name("c" * 300) == ("agentctl-" + "c" * 300)[:120]  # Azure's limit
     assert req.FEDERATED_CREDENTIAL["properties"]["audiences"][0] == desired.WIF_AUDIENCE
 
@@ -136,3 +139,12 @@ def test_role_assignment_names_are_stable_across_releases() -> None:
     assert uuid.UUID(name).version == 5
     assert desired.role_assignment_name(scope.upper(), principal, role.upper()) == name  # ARM ids: any case
     assert desired.role_assignment_name(scope, principal.replace("3b9f", "4b9f"), role) != name
+
+
+def test_pipeline_permissions_bodies() -> None:
+    """PATCH pipelinePermissions/queue/{id} (vsts-rest-api-specs pipelinePermissions 7.1)."""
+    assert desired.permissions_body(True, []) == {"allPipelines": {"authorized": True}}
+    assert desired.permissions_body(False, [4], {"pipelines": [{"id": 9, "authorized": True}]}) == {
+        "allPipelines": {"authorized": False},
+        "pipelines": [{"id": 4, "authorized": True}, {"id": 9, "authorized": False}],
+    }
