@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -94,7 +95,10 @@ def test_computer_name_prefix(name: str, prefix: str) -> None:
 
 
 def test_the_elastic_pool_is_the_documented_one() -> None:
-    assert desired.elastic_pool_body(SPEC, "endpoint-1", req.PROJECT["id"]) == req.elastic_pool("endpoint-1")
+    at = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)  # the example pool has no standby schedule: any instant
+    assert desired.elastic_pool_body(SPEC, "endpoint-1", req.PROJECT["id"], at) == req.elastic_pool(
+        "endpoint-1"
+    )
 
 
 def test_the_arm_connection_is_the_documented_one() -> None:
