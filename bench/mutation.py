@@ -61,6 +61,14 @@ def prepare(paths: list[str], tests: list[str]) -> None:
             "",
         ]
     )
+    # mutmut copies the package's other files (schemas, templates) once and keeps them: a changed
+    # one is dropped from its copy so that it is copied again.
+    package = REPO / PACKAGE_ROOT
+    for source in package.rglob("*"):
+        copy = WORK / "mutants" / "src" / source.relative_to(package)
+        stale = source.is_file() and source.suffix != ".py" and copy.is_file()
+        if stale and copy.read_bytes() != source.read_bytes():
+            copy.unlink()
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8") + settings
     target = WORK / "pyproject.toml"
     if not target.exists() or target.read_text(encoding="utf-8") != pyproject:
@@ -68,17 +76,26 @@ def prepare(paths: list[str], tests: list[str]) -> None:
 
 
 def equivalents() -> dict[str, str]:
-    """The reviewed list: `mutant-name  reason` per line; # starts a comment."""
+    """The reviewed list: `function: changed line => reason` per line; # starts a comment."""
     out = {}
-    for raw in EQUIVALENT.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("#") else raw.strip()
-        if not line:
+    for number, raw in enumerate(EQUIVALENT.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
             continue
-        name, _, reason = line.partition(" ")
-        if not reason.strip():
-            sys.exit(f"mutation: {EQUIVALENT.name}: {name} has no reason")
-        out[name] = reason.strip()
+        key, _, reason = raw.rpartition(" => ")
+        if not key or not reason.strip():
+            sys.exit(f"mutation: {EQUIVALENT.name}:{number}: expected `function: changed line => reason`")
+        out[key.strip()] = reason.strip()
     return out
+
+
+def key(name: str, diff: str) -> str:
+    """What the reviewed list names a mutant by: its function and the line it changes (its number
+    changes whenever the function does)."""
+    function = name.partition("__mutmut_")[0]
+    lines = diff.splitlines()
+    added = [line[1:].strip() for line in lines if line.startswith("+")]
+    changed = added[0] if added else "-" + next((line[1:].strip() for line in lines), "")
+    return f"{function}: {changed}"
 
 
 def results() -> dict[str, str]:
@@ -122,8 +139,10 @@ def diffs(names: list[str]) -> dict[str, str]:
 def report(paths: list[str], tests: list[str], statuses: dict[str, str]) -> dict[str, Any]:
     known = equivalents()
     alive = sorted(n for n, s in statuses.items() if s not in KILLED)
-    survivors = [n for n in alive if n not in known]
-    equivalent = [n for n in alive if n in known]
+    changed = diffs(alive)
+    keys = {n: key(n, changed[n]) for n in alive}
+    survivors = [n for n in alive if keys[n] not in known]
+    equivalent = [n for n in alive if keys[n] in known]
     killed = sum(s in KILLED for s in statuses.values())
     counted = len(statuses) - len(equivalent)
     return {
@@ -135,10 +154,12 @@ def report(paths: list[str], tests: list[str], statuses: dict[str, str]) -> dict
         "survived": len(survivors),
         "score": round(100 * killed / counted, 1) if counted else 0.0,
         "score_counting_equivalent_as_survivors": round(100 * killed / len(statuses), 1) if statuses else 0.0,
-        "survivors": [{"mutant": n, "status": statuses[n], "diff": d} for n, d in diffs(survivors).items()],
-        "equivalent_mutants": [{"mutant": n, "reason": known[n]} for n in equivalent],
-        # listed as equivalent but now killed, or no longer generated: the list needs a review
-        "stale_equivalent_entries": sorted(n for n in known if n not in equivalent),
+        "survivors": [
+            {"mutant": n, "status": statuses[n], "key": keys[n], "diff": changed[n]} for n in survivors
+        ],
+        "equivalent_mutants": [{"mutant": n, "key": keys[n], "reason": known[keys[n]]} for n in equivalent],
+        # listed as equivalent but no mutant matches now (killed, or the code changed): review them
+        "stale_equivalent_entries": sorted(set(known) - {keys[n] for n in equivalent}),
     }
 
 
@@ -171,9 +192,9 @@ def main() -> int:
         f"{doc['equivalent']} equivalent, {doc['survived']} survived): {OUTPUT.relative_to(REPO)}"
     )
     for s in doc["survivors"]:
-        print(f"  survived: {s['mutant']}\n    " + s["diff"].replace("\n", "\n    "))
-    for name in doc["stale_equivalent_entries"]:
-        print(f"  {EQUIVALENT.name}: {name} no longer survives (or no longer exists): review the entry")
+        print(f"  survived: {s['mutant']} ({s['key']})\n    " + s["diff"].replace("\n", "\n    "))
+    for entry in doc["stale_equivalent_entries"]:
+        print(f"  {EQUIVALENT.name}: no surviving mutant matches `{entry}`: review the entry")
     return 0 if doc["score"] >= args.min_score and not doc["survivors"] else 1
 
 
