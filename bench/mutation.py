@@ -3,8 +3,8 @@
 mutmut changes one thing at a time in the files named by --paths (a flipped boolean, a changed
 constant, a key looked up under another name) and runs the fast tests given by --tests against
 each change; a change no test notices "survives". Survivors that cannot change behaviour are
-listed, one per line with the reason, in bench/mutation-equivalent.txt; the score counts them
-out. Slow (minutes), so not part of CI.
+listed in bench/mutation-equivalent.txt, by function and changed line, each with its reason; the
+score counts them out. Slow (minutes), so not part of CI.
 
 The run happens in build/mutation/ (kept between runs: mutmut only re-tests the functions whose
 source changed). mutmut derives module names from file paths under src/, so the package is laid
@@ -66,7 +66,8 @@ def prepare(paths: list[str], tests: list[str]) -> None:
     package = REPO / PACKAGE_ROOT
     for source in package.rglob("*"):
         copy = WORK / "mutants" / "src" / source.relative_to(package)
-        stale = source.is_file() and source.suffix != ".py" and copy.is_file()
+        data = source.is_file() and source.suffix not in (".py", ".pyc")
+        stale = data and copy.is_file()
         if stale and copy.read_bytes() != source.read_bytes():
             copy.unlink()
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8") + settings
