@@ -23,6 +23,8 @@ sys.path.insert(0, str(HERE.parent))  # tests/, for testlib
 
 from agentctl import config, pools, sandbox  # noqa: E402
 from agentctl.cloud import target_of  # noqa: E402
+from agentctl.observe import observe  # noqa: E402
+from agentctl.plan import plan  # noqa: E402
 from testlib import EXAMPLE_POOL  # noqa: E402
 
 # variant -> edits of examples/pool.yaml (text replacements)
@@ -49,8 +51,9 @@ def record(variant: str, edits: list[tuple[str, str]], root: Path) -> dict[str, 
     try:
         target = target_of(sb, keep=False)
         pools.deploy(spec, target, confirm=lambda _plan: True)
-        plan, facts, _ = pools.make_plan(spec, target)
-        assert not plan.changed, [a.to_dict() for a in plan.pending]
+        facts = observe(spec, pools.clients(spec, target))
+        after = plan(spec, facts)
+        assert not after.changed, [a.to_dict() for a in after.pending]
     finally:
         sb.stop()
     doc = dataclasses.asdict(facts)

@@ -23,6 +23,7 @@ ROLE_ID = (
     "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
 )
 GRANT = "6c6f81b0-f2a2-5f60-905e-46d6895b5322"  # the name the pool's grant on the group has
+ROLE_ON_GROUP = "Virtual Machine Contributor on rg-agents"  # how plan and destroy show that grant
 
 
 def action(key: str, op: str, kind: str, name: str, needs: list[str], **extra: Any) -> dict[str, Any]:
@@ -208,7 +209,7 @@ def test_a_grant_taken_back_in_full() -> None:
             f"roleAssignment:{GRANT}",
             "delete",
             "role assignment",
-            GRANT,
+            "role 9980e02c-c2be-4d73-94e8-173b1dc7cf3c on rg-agents",  # the file names no role now
             [],
             data={"scope": GROUP, "name": GRANT},
         )
@@ -318,7 +319,10 @@ def _with_leftovers(facts: Facts) -> None:
     }
     facts.stale_connections = [old]
     facts.federated_credentials.append({"name": "agentctl-arm-old", "properties": {}})
-    grant = {"name": "old-grant", "properties": {"scope": GROUP, "description": req.MARKER}}
+    grant = {
+        "name": "old-grant",
+        "properties": {"scope": GROUP, "description": req.MARKER, "roleDefinitionId": ROLE_ID},
+    }
     fic = {"name": req.FIC_NAME, "properties": {"issuer": req.ISSUER, "subject": req.SUBJECT}}
     facts.old_identities = {OLD_IDENTITY: OldIdentity(federated_credentials=[fic], role_assignments=[grant])}
 
@@ -356,7 +360,7 @@ def _old_identity_actions(needs: list[str]) -> list[dict[str, Any]]:
             "roleAssignment:old-grant",
             "delete",
             "role assignment",
-            "old-grant",
+            ROLE_ON_GROUP,
             needs,
             data={"scope": GROUP, "name": "old-grant"},
         ),
@@ -390,7 +394,7 @@ def test_destroy_in_full() -> None:
             f"roleAssignment:{GRANT}",
             "delete",
             "role assignment",
-            GRANT,
+            ROLE_ON_GROUP,
             ["pool"],
             data={"scope": GROUP, "name": GRANT},
         ),
@@ -408,7 +412,7 @@ def test_destroy_after_a_run_stopped_between_the_two_deletes() -> None:
             f"roleAssignment:{GRANT}",
             "delete",
             "role assignment",
-            GRANT,
+            ROLE_ON_GROUP,
             [],
             data={"scope": GROUP, "name": GRANT},
         ),
