@@ -444,3 +444,20 @@ def test_a_group_name_ending_in_an_x_is_still_the_group() -> None:
     facts.role_assignments[0]["properties"]["scope"] = GROUP + "X/"
     facts.elastic_pool["azureId"] = req.SCALE_SET_ID.replace("/rg-agents/", "/rg-agentsX/")  # type: ignore[index]
     assert plan(spec, facts).get("roleAssignment").op == "noop"  # type: ignore[union-attr]
+
+
+def test_a_changed_grant_is_shown_by_the_role_it_takes_back() -> None:
+    _, facts = recorded()
+    facts.role_definition_id = ROLE_ID.replace("9980e02c", "b24988ac")  # the file now names another role
+    p = plan(SPEC, facts)
+    assert p.get(f"roleAssignment:{GRANT}").name == "role 9980e02c-c2be-4d73-94e8-173b1dc7cf3c on rg-agents"  # type: ignore[union-attr]
+    assert p.get("roleAssignment").op == "create"  # type: ignore[union-attr]
+
+
+def test_a_grant_on_a_group_ending_in_an_x_is_named_by_it() -> None:
+    _, facts = recorded()
+    spec = dataclasses.replace(SPEC, azure=dataclasses.replace(SPEC.azure, resourceGroup="rg-agentsX"))
+    facts.role_assignments[0]["properties"]["scope"] = GROUP + "X"
+    facts.elastic_pool["azureId"] = req.SCALE_SET_ID.replace("/rg-agents/", "/rg-agentsX/")  # type: ignore[index]
+    names = {a.key: a.name for a in plan_destroy(spec, facts).actions}
+    assert names[f"roleAssignment:{GRANT}"] == "Virtual Machine Contributor on rg-agentsX"
