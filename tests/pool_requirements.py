@@ -38,10 +38,11 @@ IMAGE_ID = f"{RG_ID}/rg-images/providers/Microsoft.Compute/galleries/agents/imag
 
 # The identity the agents run as: attached to the scale set.
 SCALE_SET_IDENTITY = f"{RG_ID}/rg-identity/{MSI}/id-agents"
-# The identity Azure DevOps signs in as through the ARM connection (its client id), and the one
-# that holds the connection's federated credential.
-CONNECTION_CLIENT_ID = "5e2a8c4f-1b7d-4e9a-a3c6-7f0b2d5e9a1c"
-FIC_IDENTITY = SCALE_SET_IDENTITY
+# The pool-management identity: Azure DevOps signs in as it through the ARM connection (its client
+# id, as the sandbox gives the identity agentctl makes in the pool's group), and it holds the
+# connection's federated credential. Never on a VM.
+CONNECTION_CLIENT_ID = "e508f377-eb44-54ad-a024-d92c40cd34e2"
+FIC_IDENTITY = f"{RG_ID}/rg-agents/{MSI}/vmss-agents-pool"
 
 MARKER = "Managed by agentctl (pool private-agents)"  # [design] how agentctl knows its objects
 TAGS = {"managed-by": "agentctl", "agentctl-pool": "private-agents"}  # [design] owner tags
@@ -211,7 +212,8 @@ def arm_connection(arm_url: str, environment: str = "AzureCloud") -> dict[str, A
 # a connection; the federated credential must name exactly these.
 ISSUER = f"https://vstoken.dev.azure.com/{ORGANIZATION_ID}"
 SUBJECT = "sc://contoso/platform/arm-agents"
-FIC_NAME = "agentctl-arm-agents"  # [design] agentctl-<connection name>
+# [design] agentctl-<connection>-<digest of organization/project/connection, lower case>
+FIC_NAME = "agentctl-arm-agents-1901baae95b660cc"
 
 FEDERATED_CREDENTIAL = {
     # [fic] issuer, subject and audiences are required; [wif] the audience is Entra's token exchange

@@ -13,7 +13,7 @@ from worlds import recorded
 import pool_requirements as req
 from agentctl import config
 from agentctl.errors import PreconditionFailed
-from agentctl.observe import Facts, OldIdentity
+from agentctl.observe import Facts
 from agentctl.plan import Action, plan, plan_destroy
 
 SPEC, _CONVERGED = recorded()
@@ -22,8 +22,10 @@ ROLE_ID = (
     f"/subscriptions/{req.SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
     "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
 )
-GRANT = "6c6f81b0-f2a2-5f60-905e-46d6895b5322"  # the name the pool's grant on the group has
-ROLE_ON_GROUP = "Virtual Machine Contributor on rg-agents"  # how plan and destroy show that grant
+GRANT = "9a17bbf0-fd8c-5be8-b90a-b6412422d029"  # the name of the pool's grant on its scale set
+ROLE_ON_SCALE_SET = "Virtual Machine Contributor on vmss-agents"  # how plan and destroy show that grant
+FIC_KEY = f"federatedCredential:vmss-agents-pool/{req.FIC_NAME}"
+GRANT_DATA = {"scope": req.SCALE_SET_ID, "roleId": ROLE_ID, "principal": "pool"}
 
 
 def action(key: str, op: str, kind: str, name: str, needs: list[str], **extra: Any) -> dict[str, Any]:
@@ -36,21 +38,33 @@ def shown(actions: list[Action]) -> list[dict[str, Any]]:
 
 def test_the_first_deploy_in_full() -> None:
     _, converged = recorded()
-    facts = Facts(identity=converged.identity, role_definition_id=ROLE_ID, project=converged.project)
+    facts = Facts(
+        identity=converged.identity,
+        role_definition_id=ROLE_ID,
+        role_definitions=converged.role_definitions,
+        project=converged.project,
+    )
     p = plan(SPEC, facts)
     assert shown(p.actions) == [
         action("resourceGroup", "create", "resource group", "rg-agents", []),
+        action("poolIdentity", "create", "identity", "vmss-agents-pool", ["resourceGroup"]),
         action("scaleSet", "create", "scale set", "vmss-agents", ["resourceGroup"]),
         action(
             "roleAssignment",
             "create",
             "role assignment",
-            "Virtual Machine Contributor on rg-agents",
-            ["resourceGroup"],
-            data={"scope": GROUP, "roleId": ROLE_ID, "name": GRANT},
+            ROLE_ON_SCALE_SET,
+            ["scaleSet", "poolIdentity"],
+            data=GRANT_DATA,
         ),
-        action("azureConnection", "create", "service connection", "arm-agents", []),
-        action("federatedCredential", "create", "federated credential", req.FIC_NAME, ["azureConnection"]),
+        action("azureConnection", "create", "service connection", "arm-agents", ["poolIdentity"]),
+        action(
+            "federatedCredential",
+            "create",
+            "federated credential",
+            req.FIC_NAME,
+            ["azureConnection", "poolIdentity"],
+        ),
         action(
             "pool",
             "create",
@@ -59,7 +73,7 @@ def test_the_first_deploy_in_full() -> None:
             ["scaleSet", "azureConnection", "federatedCredential", "roleAssignment"],
         ),
     ]
-    assert p.to_dict()["summary"] == {"create": 6, "update": 0, "delete": 0, "noop": 0}
+    assert p.to_dict()["summary"] == {"create": 7, "update": 0, "delete": 0, "noop": 0}
     assert p.to_dict()["changed"] is True
 
 
@@ -68,6 +82,7 @@ def test_a_converged_world_in_full() -> None:
     p = plan(SPEC, facts)
     assert shown(p.actions) == [
         action("resourceGroup", "noop", "resource group", "rg-agents", []),
+        action("poolIdentity", "noop", "identity", "vmss-agents-pool", ["resourceGroup"]),
         action(
             "scaleSet",
             "noop",
@@ -80,12 +95,12 @@ def test_a_converged_world_in_full() -> None:
             "roleAssignment",
             "noop",
             "role assignment",
-            "Virtual Machine Contributor on rg-agents",
-            ["resourceGroup"],
-            data={"scope": GROUP, "roleId": ROLE_ID, "name": GRANT},
+            ROLE_ON_SCALE_SET,
+            ["scaleSet"],
+            data=GRANT_DATA | {"name": GRANT},
         ),
         action("azureConnection", "noop", "service connection", "arm-agents", []),
-        action("federatedCredential", "noop", "federated credential", req.FIC_NAME, ["azureConnection"]),
+        action("federatedCredential", "noop", "federated credential", req.FIC_NAME, []),
         action(
             "pool",
             "noop",
@@ -97,7 +112,7 @@ def test_a_converged_world_in_full() -> None:
     ]
     assert p.to_dict() == {
         "changed": False,
-        "summary": {"create": 0, "update": 0, "delete": 0, "noop": 7},
+        "summary": {"create": 0, "update": 0, "delete": 0, "noop": 8},
         "actions": [a.to_dict() for a in p.actions],
     }
     assert p.get("nothing") is None
@@ -124,15 +139,19 @@ def test_drift_everywhere_in_full() -> None:
             "changes": [{"field": "sku.name", "old": "Standard_D2s_v5", "new": "Standard_D4s_v5"}],
         },
         {
-            **action("azureConnection", "update", "service connection", "arm-agents", []),
+            **action(
+                "azureConnection",
+                "update",
+                "service connection",
+                "arm-agents",
+                ["federatedCredential", "roleAssignment"],
+            ),
             "changes": [
                 {"field": "authorization.serviceprincipalid", "old": "0000", "new": req.CONNECTION_CLIENT_ID}
             ],
         },
         {
-            **action(
-                "federatedCredential", "update", "federated credential", req.FIC_NAME, ["azureConnection"]
-            ),
+            **action("federatedCredential", "update", "federated credential", req.FIC_NAME, []),
             "changes": [{"field": "subject", "old": "sc://contoso/platform/old", "new": req.SUBJECT}],
         },
         {
@@ -153,7 +172,7 @@ def test_drift_everywhere_in_full() -> None:
             "changes": [{"field": "pipelines", "old": [], "new": [4]}],
         },
     ]
-    assert p.to_dict()["summary"] == {"create": 0, "update": 5, "delete": 0, "noop": 2}
+    assert p.to_dict()["summary"] == {"create": 0, "update": 5, "delete": 0, "noop": 3}
 
 
 @pytest.mark.parametrize(
@@ -196,31 +215,9 @@ def test_a_new_queue_gets_its_permissions_created_and_none_when_there_is_nothing
     assert plan(spec, facts).get("poolPermissions").op == "create"  # type: ignore[union-attr]
 
 
-def test_a_grant_taken_back_in_full() -> None:
+def test_a_grant_on_the_scale_set_written_with_a_trailing_slash_is_the_grant() -> None:
     _, facts = recorded()
-    spec = dataclasses.replace(
-        SPEC,
-        devops=dataclasses.replace(
-            SPEC.devops, azureConnection=dataclasses.replace(SPEC.devops.azureConnection, grantRole=None)
-        ),
-    )
-    assert shown(plan(spec, facts).pending) == [
-        action(
-            f"roleAssignment:{GRANT}",
-            "delete",
-            "role assignment",
-            "role 9980e02c-c2be-4d73-94e8-173b1dc7cf3c on rg-agents",  # the file names no role now
-            [],
-            data={"scope": GROUP, "name": GRANT},
-        )
-    ]
-    destroy = plan_destroy(SPEC, facts)
-    assert destroy.get(f"roleAssignment:{GRANT}").needs == ("pool",)  # type: ignore[union-attr]
-
-
-def test_a_grant_on_the_group_written_with_a_trailing_slash_is_the_grant() -> None:
-    _, facts = recorded()
-    facts.role_assignments[0]["properties"]["scope"] = GROUP.upper() + "/"
+    facts.pool_role_assignments[0]["properties"]["scope"] = req.SCALE_SET_ID.upper() + "/"
     assert not plan(SPEC, facts).changed
 
 
@@ -306,77 +303,10 @@ def test_what_the_planner_stops_on(what: str, message: str, hint: str) -> None:
     assert (str(e.value), e.value.hint) == (message, hint)
 
 
-OLD_IDENTITY = f"{req.RG_ID}/rg-identity/{req.MSI}/id-old"
-
-
-def _with_leftovers(facts: Facts) -> None:
-    """A renamed connection (its old one stale, with its credential) and an old identity that
-    still holds the pool's credential and grant."""
-    assert facts.azure_connection is not None
-    old = {**facts.azure_connection, "name": "arm-old", "id": "old-endpoint"}
-    old["authorization"] = {
-        "parameters": {"workloadIdentityFederationSubject": "sc://contoso/platform/arm-old"}
-    }
-    facts.stale_connections = [old]
-    facts.federated_credentials.append({"name": "agentctl-arm-old", "properties": {}})
-    grant = {
-        "name": "old-grant",
-        "properties": {"scope": GROUP, "description": req.MARKER, "roleDefinitionId": ROLE_ID},
-    }
-    fic = {"name": req.FIC_NAME, "properties": {"issuer": req.ISSUER, "subject": req.SUBJECT}}
-    facts.old_identities = {OLD_IDENTITY: OldIdentity(federated_credentials=[fic], role_assignments=[grant])}
-
-
-LEFTOVERS = [
-    action(
-        "azureConnection:arm-old",
-        "delete",
-        "service connection",
-        "arm-old",
-        ["pool"],
-        data={"id": "old-endpoint"},
-    ),
-    action(
-        "federatedCredential:agentctl-arm-old",
-        "delete",
-        "federated credential",
-        "agentctl-arm-old",
-        ["azureConnection:arm-old"],
-    ),
-]
-
-
-def _old_identity_actions(needs: list[str]) -> list[dict[str, Any]]:
-    return [
-        action(
-            f"federatedCredential:id-old/{req.FIC_NAME}",
-            "delete",
-            "federated credential",
-            req.FIC_NAME,
-            needs,
-            data={"identity": ("rg-identity", "id-old")},
-        ),
-        action(
-            "roleAssignment:old-grant",
-            "delete",
-            "role assignment",
-            ROLE_ON_GROUP,
-            needs,
-            data={"scope": GROUP, "name": "old-grant"},
-        ),
-    ]
-
-
-def test_leftovers_of_a_renamed_connection_and_an_old_identity_in_full() -> None:
-    _, facts = recorded()
-    _with_leftovers(facts)
-    assert shown(plan(SPEC, facts).pending) == LEFTOVERS + _old_identity_actions(["scaleSet"])
-
-
 def test_destroy_in_full() -> None:
     _, facts = recorded()
-    _with_leftovers(facts)
     assert facts.azure_connection is not None and facts.agent_pool is not None
+    fic_needs = ["azureConnection"]
     assert shown(plan_destroy(SPEC, facts).actions) == [
         action("pool", "delete", "agent pool", "private-agents", [], data={"id": facts.agent_pool["id"]}),
         action(
@@ -387,18 +317,30 @@ def test_destroy_in_full() -> None:
             ["pool"],
             data={"id": facts.azure_connection["id"]},
         ),
-        action("federatedCredential", "delete", "federated credential", req.FIC_NAME, ["azureConnection"]),
-        *LEFTOVERS,
-        *_old_identity_actions(["pool"]),
+        action(
+            FIC_KEY,
+            "delete",
+            "federated credential",
+            req.FIC_NAME,
+            fic_needs,
+            data={"identity": ("rg-agents", "vmss-agents-pool")},
+        ),
         action(
             f"roleAssignment:{GRANT}",
             "delete",
             "role assignment",
-            ROLE_ON_GROUP,
+            ROLE_ON_SCALE_SET,
             ["pool"],
-            data={"scope": GROUP, "name": GRANT},
+            data={"scope": req.SCALE_SET_ID, "name": GRANT},
         ),
         action("scaleSet", "delete", "scale set", "vmss-agents", ["pool"]),
+        action(
+            "poolIdentity",
+            "delete",
+            "identity",
+            "vmss-agents-pool",
+            ["pool", "azureConnection", FIC_KEY, f"roleAssignment:{GRANT}"],
+        ),
     ]
 
 
@@ -407,21 +349,27 @@ def test_destroy_after_a_run_stopped_between_the_two_deletes() -> None:
     _, facts = recorded()
     facts.agent_pool = facts.elastic_pool = facts.azure_connection = None
     assert shown(plan_destroy(SPEC, facts).actions) == [
-        action("federatedCredential", "delete", "federated credential", req.FIC_NAME, []),
+        action(
+            FIC_KEY,
+            "delete",
+            "federated credential",
+            req.FIC_NAME,
+            [],
+            data={"identity": ("rg-agents", "vmss-agents-pool")},
+        ),
         action(
             f"roleAssignment:{GRANT}",
             "delete",
             "role assignment",
-            ROLE_ON_GROUP,
+            ROLE_ON_SCALE_SET,
             [],
-            data={"scope": GROUP, "name": GRANT},
+            data={"scope": req.SCALE_SET_ID, "name": GRANT},
         ),
         action("scaleSet", "delete", "scale set", "vmss-agents", []),
+        action(
+            "poolIdentity", "delete", "identity", "vmss-agents-pool", [FIC_KEY, f"roleAssignment:{GRANT}"]
+        ),
     ]
-    # a connection the file says exists already is not agentctl's, nor is its credential
-    conn = dataclasses.replace(SPEC.devops.azureConnection, existing=True)
-    spec = dataclasses.replace(SPEC, devops=dataclasses.replace(SPEC.devops, azureConnection=conn))
-    assert "federatedCredential" not in {a.key for a in plan_destroy(spec, facts).actions}
 
 
 def test_an_existing_connection_without_a_grant_in_full() -> None:
@@ -435,29 +383,3 @@ def test_an_existing_connection_without_a_grant_in_full() -> None:
     )
     # only what the plan has is waited for
     assert p.get("pool").needs == ("scaleSet", "azureConnection")  # type: ignore[union-attr]
-
-
-def test_a_group_name_ending_in_an_x_is_still_the_group() -> None:
-    _, facts = recorded()
-    azure = dataclasses.replace(SPEC.azure, resourceGroup="rg-agentsX")
-    spec = dataclasses.replace(SPEC, azure=azure)
-    facts.role_assignments[0]["properties"]["scope"] = GROUP + "X/"
-    facts.elastic_pool["azureId"] = req.SCALE_SET_ID.replace("/rg-agents/", "/rg-agentsX/")  # type: ignore[index]
-    assert plan(spec, facts).get("roleAssignment").op == "noop"  # type: ignore[union-attr]
-
-
-def test_a_changed_grant_is_shown_by_the_role_it_takes_back() -> None:
-    _, facts = recorded()
-    facts.role_definition_id = ROLE_ID.replace("9980e02c", "b24988ac")  # the file now names another role
-    p = plan(SPEC, facts)
-    assert p.get(f"roleAssignment:{GRANT}").name == "role 9980e02c-c2be-4d73-94e8-173b1dc7cf3c on rg-agents"  # type: ignore[union-attr]
-    assert p.get("roleAssignment").op == "create"  # type: ignore[union-attr]
-
-
-def test_a_grant_on_a_group_ending_in_an_x_is_named_by_it() -> None:
-    _, facts = recorded()
-    spec = dataclasses.replace(SPEC, azure=dataclasses.replace(SPEC.azure, resourceGroup="rg-agentsX"))
-    facts.role_assignments[0]["properties"]["scope"] = GROUP + "X"
-    facts.elastic_pool["azureId"] = req.SCALE_SET_ID.replace("/rg-agents/", "/rg-agentsX/")  # type: ignore[index]
-    names = {a.key: a.name for a in plan_destroy(spec, facts).actions}
-    assert names[f"roleAssignment:{GRANT}"] == "Virtual Machine Contributor on rg-agentsX"

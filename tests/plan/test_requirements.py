@@ -109,10 +109,11 @@ def test_the_arm_connection_is_the_documented_one() -> None:
 
 
 def test_the_federated_credential_is_named_for_the_connection() -> None:
-    assert desired.federated_credential_name("arm-agents") == req.FIC_NAME
-    assert desired.federated_credential_name("arm agents/ü") == "agentctl-arm-agents--"
-    assert desired.federated_credential_name("ARM_Agents") == "agentctl-ARM_Agents"
-    assert desired.federated_credential_name("c" * 300) == ("agentctl-" + "c" * 300)[:120]  # Azure's limit
+    assert desired.federated_credential_name(SPEC, "arm-agents") == req.FIC_NAME
+    assert desired.federated_credential_name(SPEC, "ARM-Agents") == req.FIC_NAME  # names without case
+    other = desired.federated_credential_name(SPEC, "arm agents/ü")
+    assert other.startswith("agentctl-arm-agents---") and other != req.FIC_NAME
+    assert len(desired.federated_credential_name(SPEC, "c" * 300)) <= 120  # Azure's limit
     assert req.FEDERATED_CREDENTIAL["properties"]["audiences"][0] == desired.WIF_AUDIENCE
 
 
