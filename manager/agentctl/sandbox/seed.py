@@ -138,19 +138,7 @@ def _subnet(sub: str, rg: str, vnet_id: str, name: str, spec: dict[str, Any]) ->
     if "defaultOutboundAccess" in spec:
         props["defaultOutboundAccess"] = spec["defaultOutboundAccess"]
     if "delegation" in spec:
-        rid = f"{made['id']}/delegations/{spec['delegation'].replace('/', '.')}"
-        props["delegations"] = [
-            {
-                "id": rid,
-                "name": spec["delegation"].replace("/", "."),
-                "type": "Microsoft.Network/virtualNetworks/subnets/delegations",
-                "properties": {
-                    "serviceName": spec["delegation"],
-                    "actions": [],
-                    "provisioningState": "Succeeded",
-                },
-            }
-        ]
+        network.delegate(made, [(spec["delegation"].replace("/", "."), spec["delegation"])])
     return made
 
 

@@ -25,7 +25,7 @@ from agentctl.sandbox import lro
 from agentctl.sandbox.arm import authorization, common
 from agentctl.sandbox.devops import common as devops_common
 from agentctl.sandbox.devops import pools as devops_pools
-from agentctl.sandbox.http import Response, arm_error
+from agentctl.sandbox.http import Response, arm_error, iso
 from agentctl.sandbox.registry import ApiVersions, Ctx, State, arm
 
 SERVICE_APP_ID = "31687f79-5e43-4c1e-8c63-d9f4bff5cf8b"
@@ -85,6 +85,17 @@ def _tracked(
     return resource
 
 
+def _system_data(ctx: Ctx, existing: dict[str, Any] | None) -> dict[str, str]:
+    """ARM's systemData: who made the resource and when, and who changed it last."""
+    now = iso(ctx.now)
+    made = (existing or {}).get("systemData") or {
+        "createdBy": ctx.meta["caller"],
+        "createdByType": "User",
+        "createdAt": now,
+    }
+    return {**made, "lastModifiedBy": ctx.meta["caller"], "lastModifiedByType": "User", "lastModifiedAt": now}
+
+
 def _put_devcenter_resource(
     ctx: Ctx, param: str, pattern: str, rule: str, complete: Callable[[dict[str, Any]], None]
 ) -> Response:
@@ -100,7 +111,11 @@ def _put_devcenter_resource(
     props = {k: v for k, v in (body.get("properties") or {}).items() if k != "provisioningState"}
     complete(props)
     existing = common.get(ctx.st, rid)
-    resource = common.put(ctx.st, _tracked(existing, rid, name, body, props, "Succeeded"))
+    resource = _tracked(existing, rid, name, body, props, "Accepted")
+    if props.get("displayName"):  # the service tags a resource with its display name
+        resource["tags"] = {"hidden-title": props["displayName"], **resource["tags"]}
+    resource["systemData"] = _system_data(ctx, existing)
+    common.put(ctx.st, resource)
     headers = lro.start(
         ctx, "devcenter.put", resource["id"], provider="Microsoft.DevCenter", location=body["location"]
     )
@@ -110,10 +125,10 @@ def _put_devcenter_resource(
 @arm("PUT", DEVCENTER + "/devcenters/{devCenterName}", "arm.devcenters.put", DEVCENTER_VERSIONS)
 def put_devcenter(ctx: Ctx) -> Response:
     def complete(props: dict[str, Any]) -> None:
-        name = ctx.req.params["devCenterName"]
-        props["devCenterUri"] = (
-            f"https://{common.stable_guid(common.path_id(ctx))[:8]}-{name}.devcenter.azure.com/"
-        )
+        name, region = ctx.req.params["devCenterName"].lower(), str(ctx.req.body["location"]).lower()
+        guid = common.stable_guid(common.path_id(ctx))
+        props["devCenterUri"] = f"https://{guid}-{name}.{region}.devcenter.azure.com"
+        props.setdefault("networkSettings", {"microsoftHostedNetworkEnableStatus": "Enabled"})
 
     return _put_devcenter_resource(
         ctx, "devCenterName", r"[a-zA-Z0-9][a-zA-Z0-9-]{2,25}", "3 to 26 letters, digits or '-'", complete

@@ -582,20 +582,13 @@ def put_subnet(ctx: Ctx) -> Response:
         ref = _referenced(ctx, props.get(member), kind, rid)
         if ref:
             mp[member] = ref
-    mp["delegations"] = [
-        {
-            "id": f"{rid}/delegations/{d['name']}",
-            "name": d["name"],
-            "type": f"{SUBNET_TYPE}/delegations",
-            "etag": _etag(f"{rid}/delegations/{d['name']}"),
-            "properties": {
-                "serviceName": (d.get("properties") or {}).get("serviceName", ""),
-                "actions": [],
-                "provisioningState": "Succeeded",
-            },
-        }
-        for d in props.get("delegations") or []
-    ]
+    network.delegate(
+        made,
+        [
+            (d["name"], (d.get("properties") or {}).get("serviceName", ""))
+            for d in props.get("delegations") or []
+        ],
+    )
     for member in (
         "privateEndpointNetworkPolicies",
         "privateLinkServiceNetworkPolicies",
@@ -707,8 +700,9 @@ def put_record(ctx: Ctx) -> Response:
     addresses = [a["ipv4Address"] for a in props.get("aRecords") or []]
     existing = common.get(ctx.st, rid)
     made = network.a_record(zone["id"], zone["name"], rid.rsplit("/", 1)[1], addresses)
-    if props.get("ttl") is not None:
-        made["properties"]["ttl"] = props["ttl"]
+    for member in ("ttl", "metadata"):
+        if props.get(member) is not None:
+            made["properties"][member] = props[member]
     common.put(ctx.st, made)
     return _done(existing, made, ctx.st)
 

@@ -78,6 +78,24 @@ def subnet(vnet_id: str, name: str, prefix: str) -> common.Resource:
     }
 
 
+def delegate(subnet: common.Resource, delegations: list[tuple[str, str]]) -> None:
+    """Set a subnet's delegations from (name, service name) pairs, as Network returns them (a
+    delegated subnet also answers its read-only ``purpose``)."""
+    rid = subnet["id"]
+    subnet["properties"]["delegations"] = [
+        {
+            "id": f"{rid}/delegations/{name}",
+            "name": name,
+            "type": "Microsoft.Network/virtualNetworks/subnets/delegations",
+            "etag": _etag(f"{rid}/delegations/{name}"),
+            "properties": {"serviceName": service, "actions": [], "provisioningState": "Succeeded"},
+        }
+        for name, service in delegations
+    ]
+    if delegations:
+        subnet["properties"]["purpose"] = ""
+
+
 def _vnet_view(st: State, body: common.Resource) -> common.Resource:
     subnets = sorted(common.children(st, body["id"] + "/subnets"), key=lambda s: s["name"])
     return {**body, "properties": {**body["properties"], "subnets": subnets}}
