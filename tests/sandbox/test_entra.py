@@ -275,7 +275,8 @@ def test_a_busy_token_endpoint_is_retried(
     code, out = agentctl(capsys, "status", "-f", str(EXAMPLE_POOL))
     assert code == 0, out
     statuses = [e["status"] for e in access_log(served) if e["operation"] == entra.TOKEN]
-    assert statuses[:2] == [503, 200]
+    # ARM and Azure DevOps sign in concurrently: the refused request is not always logged first.
+    assert statuses.count(503) == 1 and 200 in statuses, statuses
 
 
 def test_the_first_request_failing_is_retried_with_sandbox(
