@@ -14,6 +14,7 @@ resources.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from agentctl.sandbox.arm import common, network
@@ -445,40 +446,60 @@ def _check_route(path: str, props: dict[str, Any]) -> None:
         )
 
 
+def _put_with_children(
+    ctx: Ctx,
+    made: common.Resource,
+    body: dict[str, Any],
+    member: str,
+    check: Callable[[str, dict[str, Any]], None],
+    child: Callable[[str, str, dict[str, Any]], common.Resource],
+    existing: common.Resource | None,
+) -> Response:
+    """PUT of a resource that lists its children in ``properties.<member>`` (an NSG's rules, a route
+    table's routes): every child is checked first, then the old children are replaced."""
+    made["tags"] = body.get("tags") or {}
+    items = (body.get("properties") or {}).get(member) or []
+    for i, item in enumerate(items):
+        check(f"properties.{member}[{i}].properties", item.get("properties") or {})
+    common.delete_tree(ctx.st, f"{made['id']}/{member}")
+    common.put(ctx.st, made)
+    for item in items:
+        common.put(ctx.st, child(made["id"], item["name"], item.get("properties") or {}))
+    return _done(existing, made, ctx.st)
+
+
+def _put_child(
+    ctx: Ctx,
+    member: str,
+    param: str,
+    model: str,
+    check: Callable[[str, dict[str, Any]], None],
+    child: Callable[[str, str, dict[str, Any]], common.Resource],
+) -> Response:
+    """PUT of one child (a security rule, a route) of an existing parent."""
+    rid = common.path_id(ctx)
+    parent = common.require(ctx, rid.rsplit(f"/{member}/", 1)[0])
+    props = _body(ctx, model).get("properties") or {}
+    check("properties", props)
+    existing = common.get(ctx.st, rid)
+    made = common.put(ctx.st, child(parent["id"], ctx.req.params[param], props))
+    return _done(existing, made, ctx.st)
+
+
 @arm("PUT", NSGS + "/{networkSecurityGroupName}", "arm.nsgs.put", NETWORK)
 def put_nsg(ctx: Ctx) -> Response:
     p = ctx.req.params
     common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
     body = _body(ctx, "NetworkSecurityGroup")
-    rid = common.path_id(ctx)
-    existing = common.get(ctx.st, rid)
-    made = nsg(
-        p["subscriptionId"],
-        p["resourceGroupName"],
-        p["networkSecurityGroupName"],
-        _location(ctx, body, existing),
-    )
-    made["tags"] = body.get("tags") or {}
-    rules = (body.get("properties") or {}).get("securityRules") or []
-    for i, rule in enumerate(rules):
-        _check_rule(f"properties.securityRules[{i}].properties", rule.get("properties") or {})
-    common.delete_tree(ctx.st, made["id"] + "/securityRules")
-    common.put(ctx.st, made)
-    for rule in rules:
-        common.put(ctx.st, security_rule(made["id"], rule["name"], rule.get("properties") or {}))
-    return _done(existing, made, ctx.st)
+    existing = common.get(ctx.st, common.path_id(ctx))
+    location = _location(ctx, body, existing)
+    made = nsg(p["subscriptionId"], p["resourceGroupName"], p["networkSecurityGroupName"], location)
+    return _put_with_children(ctx, made, body, "securityRules", _check_rule, security_rule, existing)
 
 
 @arm("PUT", RULES + "/{securityRuleName}", "arm.securityrules.put", NETWORK)
 def put_rule(ctx: Ctx) -> Response:
-    rid = common.path_id(ctx)
-    parent = common.require(ctx, rid.rsplit("/securityRules/", 1)[0])
-    body = _body(ctx, "SecurityRule")
-    props = body.get("properties") or {}
-    _check_rule("properties", props)
-    existing = common.get(ctx.st, rid)
-    made = common.put(ctx.st, security_rule(parent["id"], ctx.req.params["securityRuleName"], props))
-    return _done(existing, made, ctx.st)
+    return _put_child(ctx, "securityRules", "securityRuleName", "SecurityRule", _check_rule, security_rule)
 
 
 @arm("PUT", ROUTE_TABLES + "/{routeTableName}", "arm.routetables.put", NETWORK)
@@ -486,36 +507,18 @@ def put_route_table(ctx: Ctx) -> Response:
     p = ctx.req.params
     common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
     body = _body(ctx, "RouteTable")
-    rid = common.path_id(ctx)
-    existing = common.get(ctx.st, rid)
-    props = body.get("properties") or {}
+    existing = common.get(ctx.st, common.path_id(ctx))
+    propagation = bool((body.get("properties") or {}).get("disableBgpRoutePropagation"))
+    location = _location(ctx, body, existing)
     made = route_table(
-        p["subscriptionId"],
-        p["resourceGroupName"],
-        p["routeTableName"],
-        _location(ctx, body, existing),
-        bool(props.get("disableBgpRoutePropagation")),
+        p["subscriptionId"], p["resourceGroupName"], p["routeTableName"], location, propagation
     )
-    made["tags"] = body.get("tags") or {}
-    routes = props.get("routes") or []
-    for i, r in enumerate(routes):
-        _check_route(f"properties.routes[{i}].properties", r.get("properties") or {})
-    common.delete_tree(ctx.st, made["id"] + "/routes")
-    common.put(ctx.st, made)
-    for r in routes:
-        common.put(ctx.st, route(made["id"], r["name"], r.get("properties") or {}))
-    return _done(existing, made, ctx.st)
+    return _put_with_children(ctx, made, body, "routes", _check_route, route, existing)
 
 
 @arm("PUT", ROUTES + "/{routeName}", "arm.routes.put", NETWORK)
 def put_route(ctx: Ctx) -> Response:
-    rid = common.path_id(ctx)
-    parent = common.require(ctx, rid.rsplit("/routes/", 1)[0])
-    props = _body(ctx, "Route").get("properties") or {}
-    _check_route("properties", props)
-    existing = common.get(ctx.st, rid)
-    made = common.put(ctx.st, route(parent["id"], ctx.req.params["routeName"], props))
-    return _done(existing, made, ctx.st)
+    return _put_child(ctx, "routes", "routeName", "Route", _check_route, route)
 
 
 @arm("PUT", NATS + "/{natGatewayName}", "arm.natgateways.put", NETWORK)

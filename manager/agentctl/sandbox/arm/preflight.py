@@ -19,22 +19,9 @@ from agentctl.sandbox.arm import authorization, common, compute
 from agentctl.sandbox.http import Response, arm_error
 from agentctl.sandbox.registry import ROUTES, ApiVersions, Ctx, Route, State, arm
 
-COMPUTE = ApiVersions.of(
-    "locations/usages",
-    "2021-07-01",
-    "2022-03-01",
-    "2022-08-01",
-    "2022-11-01",
-    "2023-03-01",
-    "2023-07-01",
-    "2023-09-01",
-    "2024-03-01",
-    "2024-07-01",
-    "2024-11-01",
-    "2025-04-01",
-    "2025-11-01",
-    "2026-03-01",
-    "2026-04-01",
+# Compute's usages answer the api-versions its scale sets do, and older ones the SDKs still send.
+COMPUTE = ApiVersions(
+    "locations/usages", compute.VERSIONS.versions | {"2021-07-01", "2022-03-01", "2022-08-01", "2022-11-01"}
 )
 SKU_VERSIONS = ApiVersions.of("skus", "2019-04-01", "2021-07-01")
 PROVIDERS = ApiVersions.of(
