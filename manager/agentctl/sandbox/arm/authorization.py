@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from agentctl.sandbox.arm import common
-from agentctl.sandbox.arm.validate import check
+from agentctl.sandbox.arm.validate import deserialize
 from agentctl.sandbox.http import Response, arm_error, iso
 from agentctl.sandbox.registry import ApiVersions, Ctx, State, arm
 
@@ -209,13 +209,7 @@ def put_assignment(ctx: Ctx) -> Response:
             f"The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID.",
         )
     body = ctx.req.body
-    problem = check(body, "#RoleAssignmentCreateParameters", MODEL, {"principalType": PRINCIPAL_TYPES})
-    if problem:
-        raise arm_error(
-            400,
-            "InvalidRequestContent",
-            f"The request content was invalid and could not be deserialized: '{problem.message}'.",
-        )
+    deserialize(body, "#RoleAssignmentCreateParameters", MODEL, {"principalType": PRINCIPAL_TYPES})
     props = body.get("properties") or {}
     for required in ("roleDefinitionId", "principalId"):
         if not props.get(required):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from agentctl.sandbox.arm import common
-from agentctl.sandbox.arm.validate import check
+from agentctl.sandbox.arm.validate import deserialize
 from agentctl.sandbox.http import Response, arm_error
 from agentctl.sandbox.registry import ApiVersions, Ctx, State, arm
 
@@ -101,13 +101,7 @@ def put_identity(ctx: Ctx) -> Response:
     p = ctx.req.params
     common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
     name, body = p["resourceName"], ctx.req.body
-    problem = check(body, "#Identity", MODEL, {})
-    if problem:
-        raise arm_error(
-            400,
-            "InvalidRequestContent",
-            f"The request content was invalid and could not be deserialized: '{problem.message}'.",
-        )
+    deserialize(body, "#Identity", MODEL, {})
     if not _IDENTITY_NAME.match(name):
         raise _bad(
             f"Resource name '{name}' is invalid. It must be 3 to 128 characters, start with a letter or "
@@ -156,9 +150,7 @@ def put_credential(ctx: Ctx) -> Response:
     name = ctx.req.params["federatedIdentityCredentialResourceName"]
     owner = common.require(ctx, common.path_id(ctx).rsplit("/", 2)[0])
     body = ctx.req.body
-    problem = check(body, "#FederatedIdentityCredential", MODEL, {})
-    if problem:
-        raise _bad(f"The request content was invalid and could not be deserialized: '{problem.message}'.")
+    deserialize(body, "#FederatedIdentityCredential", MODEL, {}, code="BadRequest")
     if not _NAME.match(name):
         raise _bad(
             f"Federated identity credential name '{name}' is invalid. It must be 3 to 120 characters, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from agentctl.sandbox.arm import common
-from agentctl.sandbox.arm.validate import check
+from agentctl.sandbox.arm.validate import deserialize
 from agentctl.sandbox.http import Response, arm_error
 from agentctl.sandbox.registry import ApiVersions, Ctx, arm
 
@@ -88,13 +88,7 @@ def put_group(ctx: Ctx) -> Response:
             "only be a letter, digit, '-', '.', '(', ')' or '_', up to 90 long, and must not end in '.'.",
         )
     body = ctx.req.body
-    problem = check(body, "#ResourceGroupDefinition", MODEL, {})
-    if problem:
-        raise arm_error(
-            400,
-            "InvalidRequestContent",
-            f"The request content was invalid and could not be deserialized: '{problem.message}'.",
-        )
+    deserialize(body, "#ResourceGroupDefinition", MODEL, {})
     if not body.get("location"):
         raise arm_error(400, "LocationRequired", "The location property is required for this definition.")
     location = body["location"].replace(" ", "").lower()

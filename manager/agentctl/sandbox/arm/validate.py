@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from agentctl.sandbox.http import arm_error
+
 Types = dict[str, dict[str, str]]
 Enums = dict[str, tuple[str, ...]]
 
@@ -26,6 +28,17 @@ class Problem:
     kind: str  # "member" | "type" | "enum"
     path: str
     message: str
+
+
+def deserialize(
+    value: Any, type_: str, types: Types, enums: Enums, code: str = "InvalidRequestContent"
+) -> None:
+    """``check``, answered as ARM answers a body its deserialiser refuses: 400 with ``code``."""
+    problem = check(value, type_, types, enums)
+    if problem:
+        raise arm_error(
+            400, code, f"The request content was invalid and could not be deserialized: '{problem.message}'."
+        )
 
 
 def _join(path: str, member: str) -> str:
