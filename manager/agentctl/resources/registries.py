@@ -550,33 +550,23 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> list[Action]:
     for reg in spec.registries:
         f = _facts(facts, reg)
         name = registry_name(reg)
-        for a in f.assignments:
-            props = a.get("properties") or {}
-            if _scope_of(a) == reg.id.lower() and desired.owned(props.get("description"), spec):
-                actions.append(
-                    Action(
-                        f"registryRole:{name}/{a['name']}",
-                        DELETE,
-                        "role assignment",
-                        f"{ROLE_NAMES.get(ACCESS_BY_ROLE.get(_role_guid(a), ''), 'role')} on {name}",
-                        needs=("pool",),
-                        data={"scope": reg.id, "name": a["name"]},
-                    )
+        # the agents' grants on the registry, and the push identity's AcrPush
+        agents = [("registryRole", a) for a in f.assignments if _scope_of(a) == reg.id.lower()]
+        pushers = [("registryPushRole", a) for a in f.push_assignments if _role_guid(a) == ROLES["push"]]
+        for kind, a in agents + pushers:
+            if not desired.owned((a.get("properties") or {}).get("description"), spec):
+                continue
+            role = ROLE_NAMES.get(ACCESS_BY_ROLE.get(_role_guid(a), ""), "role")
+            actions.append(
+                Action(
+                    f"{kind}:{name}/{a['name']}",
+                    DELETE,
+                    "role assignment",
+                    f"{role} on {name}",
+                    needs=("pool",),
+                    data={"scope": reg.id, "name": a["name"]},
                 )
-        for a in f.push_assignments:
-            if _role_guid(a) == ROLES["push"] and desired.owned(
-                (a.get("properties") or {}).get("description"), spec
-            ):
-                actions.append(
-                    Action(
-                        f"registryPushRole:{name}/{a['name']}",
-                        DELETE,
-                        "role assignment",
-                        f"AcrPush on {name}",
-                        needs=("pool",),
-                        data={"scope": reg.id, "name": a["name"]},
-                    )
-                )
+            )
         conn = f.connection
         if conn is not None and desired.owned(conn.get("description"), spec):
             actions.append(_connection_delete(conn, needs=("pool",)))
