@@ -43,3 +43,14 @@ def pool_files(root: Path, count: int) -> list[Path]:
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         paths.append(path)
     return paths
+
+
+def facts_of(**fields: Any) -> Any:
+    """``Facts`` from keyword fields: the shared ones (project, identity, role_assignments, now) on
+    the container, every other one on the scale-set pool's facts; ``kinds`` adds other kinds' facts."""
+    from agentctl.kinds import pool
+    from agentctl.kinds.base import Facts
+
+    shared = {k: fields.pop(k) for k in ("project", "identity", "role_assignments", "now") if k in fields}
+    others = fields.pop("kinds", {})
+    return Facts(**shared, kinds={pool.NAME: pool.PoolFacts(**fields), **others})

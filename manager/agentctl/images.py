@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentctl import config, desired
+from agentctl import config
 from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
 from agentctl.errors import AgentctlError, InvalidInput, NotFound, PreconditionFailed, Problem, UsageError
-from agentctl.observe import version_key
+from agentctl.kinds import common
+from agentctl.kinds.common import version_key
+from agentctl.kinds.pool import desired
 
 log = logging.getLogger(__name__)
 
@@ -453,7 +455,7 @@ def _owned_scale_set(arm: Arm, spec: PoolSpec) -> dict[str, Any]:
             f"scale set {name} does not exist in {rg}",
             hint=f"deploy the pool first: agentctl deploy-pool -f {spec.source}",
         )
-    if (ss.get("tags") or {}).get(desired.TAG_MANAGED) != desired.MANAGED_BY:
+    if (ss.get("tags") or {}).get(common.TAG_MANAGED) != common.MANAGED_BY:
         raise PreconditionFailed(f"scale set {name} in {rg} was not created by agentctl; not rolling it")
     return ss
 

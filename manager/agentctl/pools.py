@@ -7,21 +7,21 @@ only parses options, calls one of these, and renders.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from agentctl import apply as applier
-from agentctl import desired, lease, resources
+from agentctl import kinds, lease
 from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
 from agentctl.errors import AgentctlError, Interrupted
-from agentctl.observe import Clients, Facts, observe
-from agentctl.plan import Plan, plan, plan_destroy
+from agentctl.kinds.base import Clients, Facts, Plan
+from agentctl.observe import observe, settle
+from agentctl.plan import plan, plan_destroy
 from agentctl.shared import SharedReads
 from agentctl.stopping import Stop
 
@@ -71,14 +71,13 @@ def _converge(
     on_wait: Note | None,
     stop: Stop | None,
 ) -> dict[str, Any]:
-    """Holding the pool's lease (``on_wait`` hears when another run has it): observe (once an
-    operation an interrupted run left on the scale set has ended), plan with ``planner``, ask, apply
+    """Holding the pool's lease (``on_wait`` hears when another run has it): observe (once what an
+    interrupted run left running has ended), plan with ``planner``, ask, apply
     (until ``stop`` is asked for)."""
     stop = stop or Stop()
     with lease.held(spec, c.arm.target, c.arm.lro_timeout, on_wait):
         facts = observe(spec, c)
-        if facts.scale_set is not None:
-            facts.scale_set = c.arm.settled_scale_set(spec.azure.resourceGroup, spec.scaleSet.name)
+        settle(spec, c, facts)
         the_plan = planner(spec, facts)
         result: dict[str, Any] = {"plan": the_plan.to_dict(), "applied": False, "outcomes": []}
         if not the_plan.changed:
@@ -163,77 +162,11 @@ def status_many(specs: list[PoolSpec], targets: list[Target], log_lines: int = 1
 
 
 def status(spec: PoolSpec, c: Clients, log_lines: int = 10) -> dict[str, Any]:
+    """Every kind's sections of ``agentctl status``, read concurrently."""
     facts = observe(spec, c)
-    ss = facts.scale_set
-    pool_id = (facts.agent_pool or {}).get("id")
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="status") as reads:
-        vms = reads.submit(c.arm.list_instances, spec.azure.resourceGroup, spec.scaleSet.name) if ss else None
-        node_doc = reads.submit(c.devops.read, "elastic.nodes", {"poolId": pool_id}) if pool_id else None
-        log_doc = (
-            reads.submit(c.devops.read, "elastic.logs", {"poolId": pool_id}, {"$top": log_lines})
-            if pool_id
-            else None
-        )
-        extra_jobs = {kind.NAME: reads.submit(kind.status, spec, c, facts) for kind in resources.kinds()}
-    model_image = None
-    instances: list[dict[str, Any]] = []
-    if ss is not None and vms is not None:
-        ref = ((ss.get("properties") or {}).get("virtualMachineProfile") or {}).get("storageProfile") or {}
-        model_image = (ref.get("imageReference") or {}).get("id")
-        for vm in vms.result():
-            props = vm.get("properties") or {}
-            instances.append(
-                {
-                    "instanceId": vm.get("instanceId"),
-                    "name": vm.get("name"),
-                    "provisioningState": props.get("provisioningState"),
-                    "latestModel": props.get("latestModelApplied"),
-                }
-            )
-    newest = facts.image_versions[-1] if facts.image_versions else None
-    model_version = (
-        str(model_image or "").rsplit("/versions/", 1)[1] if "/versions/" in str(model_image) else None
-    )
-    nodes = c.devops.values(node_doc.result()) if node_doc else []
-    logs = c.devops.values(log_doc.result()) if log_doc else []
-    elastic = facts.elastic_pool or {}
-    extra = {name: job.result() for name, job in extra_jobs.items()}
-    return extra | {
-        "pool": {
-            "name": spec.devops.pool.name,
-            "exists": facts.agent_pool is not None,
-            "id": (facts.agent_pool or {}).get("id"),
-            "state": elastic.get("state"),
-            "offlineSince": elastic.get("offlineSince"),
-            "settings": {k: elastic.get(k) for k in desired.elastic_settings(spec, facts.now)}
-            if elastic
-            else None,
-            "nodes": dict(Counter(str(n.get("state")) for n in nodes)),
-        },
-        "scaleSet": {
-            "name": spec.scaleSet.name,
-            "exists": ss is not None,
-            "capacity": (ss or {}).get("sku", {}).get("capacity"),
-            "provisioningState": ((ss or {}).get("properties") or {}).get("provisioningState"),
-            "instances": instances,
-        },
-        "image": {
-            "model": model_image,
-            "modelVersion": model_version or ("latest" if model_image else None),
-            "newest": newest,
-            "drift": bool(model_version and newest and model_version != newest),
-        },
-        "connection": {
-            "name": spec.devops.azureConnection.name,
-            "exists": facts.azure_connection is not None,
-            "isReady": (facts.azure_connection or {}).get("isReady"),
-        },
-        "logs": [
-            {
-                "timestamp": entry.get("timestamp"),
-                "level": entry.get("level"),
-                "message": entry.get("message"),
-            }
-            for entry in logs[-log_lines:]
-        ],
-    }
+        jobs = [reads.submit(kind.status, spec, c, facts, log_lines) for kind in kinds.ordered()]
+    out: dict[str, Any] = {}
+    for job in jobs:
+        out |= job.result()
+    return out

@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agentctl import desired, prices, standby
+from agentctl import prices, standby
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
 from agentctl.images import owned_elastic_pool
+from agentctl.kinds.pool import desired
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from agentctl import config, desired
+from agentctl import config
+from agentctl.kinds.pool import desired
 from conformance.spec_check import (
     NEWER_THAN_SPECS,
     Operation,

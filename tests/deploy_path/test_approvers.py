@@ -11,8 +11,8 @@ import pytest
 from agentctl import config
 from agentctl.devops import DevOps
 from agentctl.errors import InvalidInput, NotFound
-from agentctl.observe import Clients
-from agentctl.resources import deploy_path as dp
+from agentctl.kinds import deploy_path as dp
+from agentctl.kinds.base import Clients
 
 SPEC = config.load(Path(__file__).with_name("pool.yaml"))
 
@@ -51,7 +51,7 @@ DIRECTORY = Directory(
 
 def resolve(approvers: list[str], directory: Directory = DIRECTORY) -> list[str]:
     env = dataclasses.replace(SPEC.devops.environments[1], approvers=approvers, minApprovers=1)
-    return dp._approver_ids(SPEC, 1, env, Clients(None, directory))  # type: ignore[arg-type]
+    return dp.facts._approver_ids(SPEC, 1, env, Clients(None, directory))  # type: ignore[arg-type]
 
 
 def test_users_and_groups_resolve_in_file_order() -> None:

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-from agentctl import config, desired
+from agentctl import config
 from agentctl.errors import NotFound, PreconditionFailed
-from agentctl.observe import Facts
-from agentctl.resources import deploy_path as dp
-from agentctl.resources.deploy_path import DeployPathFacts, Prepared
+from agentctl.kinds import common
+from agentctl.kinds import deploy_path as dp
+from agentctl.kinds.base import Change, Facts
+from agentctl.kinds.deploy_path import DeployPathFacts, Prepared
+from testlib import facts_of
 
 POOL = Path(__file__).with_name("pool.yaml")
 SPEC = config.load(POOL)
@@ -53,9 +55,9 @@ def converged(spec: config.PoolSpec = SPEC) -> DeployPathFacts:
 
 
 def facts(deploy: DeployPathFacts | None) -> Facts:
-    f = Facts(project=PROJECT)
+    f = facts_of(project=PROJECT)
     if deploy is not None:
-        f.extra[dp.NAME] = deploy
+        f.kinds[dp.NAME] = deploy
     return f
 
 
@@ -258,7 +260,7 @@ def test_status_counts_a_second_check_as_not_current() -> None:
     deploy = converged()
     [first] = deploy.checks["2"]
     deploy.checks["2"] = [first, _copy_of(first, 99)]
-    got = dp.status(SPEC, None, facts(deploy))  # type: ignore[arg-type]
+    got = dp.status(SPEC, None, facts(deploy), 0)[dp.NAME]  # type: ignore[arg-type]
     assert [(e["check"], e["checkCurrent"]) for e in got["environments"]] == [(True, True), (True, False)]
 
 
@@ -272,12 +274,12 @@ def test_a_name_that_differs_only_in_case_is_renamed_to_the_files() -> None:
     assert [(c.field, c.old, c.new) for c in actions[f"environment:{env}"].changes] == [
         ("name", env.upper(), env)
     ]
-    assert actions[f"kubernetesConnection:{conn}"].changes[0] == dp.Change("name", conn.upper(), conn)
+    assert actions[f"kubernetesConnection:{conn}"].changes[0] == Change("name", conn.upper(), conn)
 
 
 def test_environments_and_connections_dropped_from_the_file_are_deleted_when_ours() -> None:
     deploy = converged()
-    marker = desired.marker(SPEC)
+    marker = common.marker(SPEC)
     deploy.environments += [
         {"id": 3, "name": "old-env", "description": marker},
         {"id": 4, "name": "team-env", "description": "made by hand"},
@@ -379,7 +381,7 @@ def test_connection_body_is_a_kubeconfig_connection_with_string_data() -> None:
         dp.FINGERPRINT_KEY: "b" * 64,
     }
     assert all(isinstance(v, str) for v in body["data"].values())
-    assert desired.marker(SPEC) in body["description"]
+    assert common.marker(SPEC) in body["description"]
     assert body["serviceEndpointProjectReferences"][0]["projectReference"] == PROJECT
 
 
@@ -388,7 +390,7 @@ def test_status_reports_existence_check_and_kubeconfig_currency() -> None:
     deploy.kubeconfigs["aks-dev"] = dataclasses.replace(KUBE["aks-dev"], fingerprint="e" * 64)
     deploy.approvers[PROD] = ["id-other"]
     del deploy.checks["1"]
-    got = dp.status(SPEC, None, facts(deploy))  # type: ignore[arg-type]
+    got = dp.status(SPEC, None, facts(deploy), 0)[dp.NAME]  # type: ignore[arg-type]
     assert [(e["name"], e["exists"], e["check"], e["checkCurrent"]) for e in got["environments"]] == [
         ("private-aks-dev", True, False, False),
         (PROD, True, True, False),

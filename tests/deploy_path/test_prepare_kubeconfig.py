@@ -16,10 +16,11 @@ import yaml
 
 from agentctl import config, kubeconfig
 from agentctl.errors import InvalidInput, NotFound, PreconditionFailed
+from agentctl.kinds import deploy_path as dp
+from agentctl.kinds.base import Clients
 from agentctl.logs import redact
-from agentctl.observe import Clients, Facts
-from agentctl.resources import deploy_path as dp
 from agentctl.sandbox import tls
+from testlib import facts_of
 
 SPEC = config.load(Path(__file__).with_name("pool.yaml"))
 CLIENT_ID = "0b7d9a8e-1f2c-4d3e-9a8b-7c6d5e4f3a2b"
@@ -83,8 +84,8 @@ def prepare(index: int, arm: MemoryArm, **changes: Any) -> dp.Prepared:
     import dataclasses
 
     k = dataclasses.replace(SPEC.devops.kubernetes[index], **changes)
-    facts = Facts(identity={"properties": {"clientId": CLIENT_ID}})
-    return dp._prepare(SPEC, index, k, Clients(arm, None), facts)  # type: ignore[arg-type]
+    facts = facts_of(identity={"properties": {"clientId": CLIENT_ID}})
+    return dp.facts._prepare(SPEC, index, k, Clients(arm, None), facts)  # type: ignore[arg-type]
 
 
 def world() -> MemoryArm:

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from agentctl import config, desired, dnscheck, egress
+from agentctl import config, dnscheck, egress
 from agentctl.doctor import access, network, platform
 from agentctl.doctor.gather import Facts, cluster_zone, latest
+from agentctl.kinds.pool import desired
 from testlib import EXAMPLE_POOL
 
 SPEC = config.load(str(EXAMPLE_POOL))

@@ -137,7 +137,8 @@ def _use_up_quota(s: Served) -> None:
     """Another workload's scale set takes 64 of the family's 100 vCPUs (the clusters hold 16)."""
     from azure.mgmt.compute import ComputeManagementClient
 
-    from agentctl import config, desired
+    from agentctl import config
+    from agentctl.kinds.pool import desired
 
     other = s.pool.parent / "other.yaml"
     other.write_text(s.pool.read_text().replace("name: vmss-agents", "name: vmss-batch"))

@@ -23,6 +23,7 @@ sys.path.insert(0, str(HERE.parent))  # tests/, for testlib
 
 from agentctl import config, pools, sandbox  # noqa: E402
 from agentctl.cloud import target_of  # noqa: E402
+from agentctl.kinds import pool  # noqa: E402
 from agentctl.observe import observe  # noqa: E402
 from agentctl.plan import plan  # noqa: E402
 from testlib import EXAMPLE_POOL  # noqa: E402
@@ -56,9 +57,15 @@ def record(variant: str, edits: list[tuple[str, str]], root: Path) -> dict[str, 
         assert not after.changed, [a.to_dict() for a in after.pending]
     finally:
         sb.stop()
-    doc = dataclasses.asdict(facts)
-    doc["extra"] = {}  # the resource kinds' facts have their own tests
-    del doc["now"]  # the instant of the reading: a table sets its own
+    # flat: the shared facts and the scale-set pool's (the instant of the reading is left out: a
+    # table sets its own)
+    shared = {
+        "project": facts.project,
+        "identity": facts.identity,
+        "role_assignments": facts.role_assignments,
+    }
+    doc = shared | dataclasses.asdict(pool.of(facts))
+    doc["extra"] = {}  # the other kinds' facts have their own tests
     return {"pool": text, "facts": doc}
 
 

@@ -17,8 +17,9 @@ from worlds import OBSERVED, WORLDS, recorded
 
 import pool_requirements as req
 from agentctl import config
-from agentctl.observe import Facts
-from agentctl.plan import Action, plan
+from agentctl.kinds import pool
+from agentctl.kinds.base import Action, Facts
+from agentctl.plan import plan
 from testlib import EXAMPLE_POOL
 
 VMP = "virtualMachineProfile"
@@ -136,7 +137,7 @@ def test_each_drift_field_and_its_fix(world: str, field: str) -> None:
     spec, facts = recorded(world)
     new_spec, mutate, change, patch = _fix(world, spec)[field]
     if mutate:
-        mutate(facts.scale_set)
+        mutate(pool.of(facts).scale_set)
     action = scale_set_action(new_spec, facts)
     assert action.op == "update"
     assert [(c.field, c.old, c.new) for c in action.changes] == [change]
@@ -171,20 +172,20 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 def test_ids_and_sizes_compare_as_azure_does(world: str) -> None:
     """ARM ids are case-insensitive: another spelling of the same subnet or image is no drift."""
     spec, facts = recorded(world)
-    assert facts.scale_set is not None
-    profile = facts.scale_set["properties"][VMP]
+    assert pool.of(facts).scale_set is not None
+    profile = pool.of(facts).scale_set["properties"][VMP]
     ip = profile["networkProfile"]["networkInterfaceConfigurations"][0]["properties"]["ipConfigurations"][0]
     ip["properties"]["subnet"]["id"] = ip["properties"]["subnet"]["id"].upper()
     image = profile["storageProfile"]["imageReference"]
     image["id"] = image["id"].upper()
-    facts.scale_set["sku"]["name"] = facts.scale_set["sku"]["name"].lower()
+    pool.of(facts).scale_set["sku"]["name"] = pool.of(facts).scale_set["sku"]["name"].lower()
     assert scale_set_action(spec, facts).op == "noop"
 
 
 def test_a_missing_subnet_or_disk_size_is_drift() -> None:
     spec, facts = recorded("sandbox-converged")
-    assert facts.scale_set is not None
-    profile = facts.scale_set["properties"][VMP]
+    assert pool.of(facts).scale_set is not None
+    profile = pool.of(facts).scale_set["properties"][VMP]
     profile["networkProfile"]["networkInterfaceConfigurations"] = []
     del profile["storageProfile"]["osDisk"]["diskSizeGB"]
     action = scale_set_action(spec, facts)
@@ -196,16 +197,16 @@ def test_a_missing_subnet_or_disk_size_is_drift() -> None:
 
 def test_a_scale_set_with_no_network_interfaces_listed_gets_the_subnet() -> None:
     spec, facts = recorded("sandbox-converged")
-    assert facts.scale_set is not None
-    facts.scale_set["properties"][VMP]["networkProfile"]["networkInterfaceConfigurations"] = None
+    assert pool.of(facts).scale_set is not None
+    pool.of(facts).scale_set["properties"][VMP]["networkProfile"]["networkInterfaceConfigurations"] = None
     action = scale_set_action(spec, facts)
     assert [(c.field, c.old, c.new) for c in action.changes] == [("subnet", None, req.SUBNET_ID)]
 
 
 def test_an_identity_id_in_another_case_is_the_same_identity() -> None:
     spec, facts = recorded("sandbox-converged")
-    assert facts.scale_set is not None
-    ids = facts.scale_set["identity"]["userAssignedIdentities"]
+    assert pool.of(facts).scale_set is not None
+    ids = pool.of(facts).scale_set["identity"]["userAssignedIdentities"]
     ids[req.SCALE_SET_IDENTITY.upper()] = ids.pop(req.SCALE_SET_IDENTITY)
     assert scale_set_action(spec, facts).op == "noop"
     # and when it changes, the one in another case is the one taken off
@@ -218,8 +219,8 @@ def test_an_identity_id_in_another_case_is_the_same_identity() -> None:
 
 def test_a_scale_set_without_identities_gets_the_files() -> None:
     spec, facts = recorded("sandbox-converged")
-    assert facts.scale_set is not None
-    del facts.scale_set["identity"]
+    assert pool.of(facts).scale_set is not None
+    del pool.of(facts).scale_set["identity"]
     action = scale_set_action(spec, facts)
     assert [(c.field, c.old, c.new) for c in action.changes] == [("identity", [], [req.SCALE_SET_IDENTITY])]
     assert action.data["patch"] == {
@@ -230,9 +231,9 @@ def test_a_scale_set_without_identities_gets_the_files() -> None:
 @pytest.mark.parametrize("world", WORLDS)
 def test_a_failed_scale_set_is_put_again_with_its_own_key(world: str) -> None:
     spec, facts = recorded(world)
-    assert facts.scale_set is not None
-    facts.scale_set["properties"]["provisioningState"] = "Failed"
-    keys = facts.scale_set["properties"][VMP]["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"]
+    assert pool.of(facts).scale_set is not None
+    pool.of(facts).scale_set["properties"]["provisioningState"] = "Failed"
+    keys = pool.of(facts).scale_set["properties"][VMP]["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"]
     action = scale_set_action(spec, facts)
     assert action.op == "update"
     assert [(c.field, c.old, c.new) for c in action.changes] == [("provisioningState", "Failed", "Succeeded")]
@@ -242,9 +243,9 @@ def test_a_failed_scale_set_is_put_again_with_its_own_key(world: str) -> None:
 
 def test_a_failed_scale_set_without_a_key_gets_a_new_one() -> None:
     spec, facts = recorded("sandbox-converged")
-    assert facts.scale_set is not None
-    facts.scale_set["properties"]["provisioningState"] = "Failed"
-    del facts.scale_set["properties"][VMP]["osProfile"]["linuxConfiguration"]["ssh"]
+    assert pool.of(facts).scale_set is not None
+    pool.of(facts).scale_set["properties"]["provisioningState"] = "Failed"
+    del pool.of(facts).scale_set["properties"][VMP]["osProfile"]["linuxConfiguration"]["ssh"]
     assert scale_set_action(spec, facts).data["put"] == ""
 
 

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
-from agentctl import config, desired
+from agentctl import config
 from agentctl.errors import PreconditionFailed
-from agentctl.observe import Facts
+from agentctl.kinds import common, pool
+from agentctl.kinds.base import Facts
+from agentctl.kinds.pool import desired
 from agentctl.plan import plan, plan_destroy
-from testlib import EXAMPLE_POOL
+from testlib import EXAMPLE_POOL, facts_of
 
 SPEC = config.loads(EXAMPLE_POOL.read_text(), str(EXAMPLE_POOL))
 ISSUER, SUBJECT = "https://vstoken.dev.azure.com/org-id", "sc://contoso/platform/arm-agents"
@@ -24,7 +26,7 @@ ROLE_ID = (
 
 POOL_IDENTITY = {
     "name": "vmss-agents-pool",
-    "tags": desired.tags(SPEC),
+    "tags": common.tags(SPEC),
     "properties": {"principalId": "pp1", "clientId": "pc1", "tenantId": "t1"},
 }
 ROLE = {  # Virtual Machine Contributor, as ARM returns it
@@ -50,14 +52,14 @@ def converged(spec: config.PoolSpec = SPEC) -> Facts:
         "workloadIdentityFederationSubject": SUBJECT,
     }
     elastic = desired.elastic_pool_body(spec, "e1", "p1", datetime.now(UTC)) | {"poolId": 7}
-    return Facts(
-        resource_group={"name": spec.azure.resourceGroup, "tags": desired.tags(spec)},
+    return facts_of(
+        resource_group={"name": spec.azure.resourceGroup, "tags": common.tags(spec)},
         scale_set=ss,
         identity={"properties": {"principalId": "pr1", "clientId": "c1", "tenantId": "t1"}},
         pool_identity=copy.deepcopy(POOL_IDENTITY),
         federated_credentials=[
             {
-                "name": desired.federated_credential_name(spec, spec.devops.azureConnection.name),
+                "name": common.federated_credential_name(spec, spec.devops.azureConnection.name),
                 "properties": {"issuer": ISSUER, "subject": SUBJECT},
             }
         ],
@@ -69,7 +71,7 @@ def converged(spec: config.PoolSpec = SPEC) -> Facts:
                 "properties": {
                     "roleDefinitionId": ROLE_ID,
                     "scope": desired.scale_set_id(spec),
-                    "description": desired.marker(spec),
+                    "description": common.marker(spec),
                 },
             }
         ],
@@ -103,7 +105,7 @@ def with_spec(**changes: Any) -> config.PoolSpec:
 
 
 def test_empty_world_creates_everything_in_order() -> None:
-    facts = Facts(
+    facts = facts_of(
         identity=converged().identity,
         role_definition_id=ROLE_ID,
         role_definitions={ROLE_ID.lower(): ROLE},
@@ -154,7 +156,13 @@ UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
     ("image-version", {"image__version": "2026.1101.1"}, None, {"scaleSet": "update"}, {"image"}),
     ("sku", {"scaleSet__sku": "Standard_D8s_v5"}, None, {"scaleSet": "update"}, {"sku.name"}),
     ("disk", {"scaleSet__osDisk": config.OsDisk(True, 256)}, None, {"scaleSet": "update"}, {"osDisk.sizeGb"}),
-    ("tags-lost", {}, lambda f: f.scale_set["tags"].pop(desired.TAG_POOL), {"scaleSet": "update"}, {"tags"}),
+    (
+        "tags-lost",
+        {},
+        lambda f: pool.of(f).scale_set["tags"].pop(common.TAG_POOL),
+        {"scaleSet": "update"},
+        {"tags"},
+    ),
     (
         "authorize-all",
         {"devops__pool__authorizeAllPipelines": True},
@@ -166,29 +174,39 @@ UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
     (
         "fic-subject",
         {},
-        lambda f: f.federated_credentials[0]["properties"].update(subject="sc://other"),
+        lambda f: pool.of(f).federated_credentials[0]["properties"].update(subject="sc://other"),
         {"federatedCredential": "update"},
         {"subject"},
     ),
     (
         "connection-client",
         {},
-        lambda f: f.azure_connection["authorization"]["parameters"].update(serviceprincipalid="other"),
+        lambda f: (
+            pool.of(f).azure_connection["authorization"]["parameters"].update(serviceprincipalid="other")
+        ),
         {"azureConnection": "update"},
         {"authorization.serviceprincipalid"},
     ),
-    ("role-missing", {}, lambda f: f.pool_role_assignments.clear(), {"roleAssignment": "create"}, set()),
+    (
+        "role-missing",
+        {},
+        lambda f: pool.of(f).pool_role_assignments.clear(),
+        {"roleAssignment": "create"},
+        set(),
+    ),
     (  # a grant on the group is not the grant on the scale set
         "role-on-the-group",
         {},
-        lambda f: f.pool_role_assignments[0]["properties"].update(scope=desired.resource_group_scope(SPEC)),
+        lambda f: (
+            pool.of(f).pool_role_assignments[0]["properties"].update(scope=common.resource_group_scope(SPEC))
+        ),
         {"roleAssignment": "create"},
         set(),
     ),
     (
         "pipelines-removed",
         {"devops__pool__pipelines": [4]},
-        lambda f: f.queue_permissions.update(
+        lambda f: pool.of(f).queue_permissions.update(
             pipelines=[{"id": 4, "authorized": True}, {"id": 7, "authorized": True}]
         ),
         {"poolPermissions": "update"},
@@ -197,11 +215,17 @@ UPDATES: list[tuple[str, dict[str, Any], Any, dict[str, str], set[str]]] = [
     (
         "pool-on-another-connection",
         {},
-        lambda f: f.elastic_pool.update(serviceEndpointId="e-old"),
+        lambda f: pool.of(f).elastic_pool.update(serviceEndpointId="e-old"),
         {"pool": "update"},
         {"serviceConnection"},
     ),
-    ("fic-missing", {}, lambda f: f.federated_credentials.clear(), {"federatedCredential": "create"}, set()),
+    (
+        "fic-missing",
+        {},
+        lambda f: pool.of(f).federated_credentials.clear(),
+        {"federatedCredential": "create"},
+        set(),
+    ),
 ]
 
 
@@ -223,8 +247,8 @@ def test_single_field_drift_is_one_action(
 def test_a_changed_grant_takes_the_old_one_back() -> None:
     facts = copy.deepcopy(converged())
     contributor = ROLE_ID.replace("9980e02c", "b24988ac")  # the file now asks for another role
-    facts.role_definition_id = contributor
-    facts.role_definitions[contributor.lower()] = ROLE | {"id": contributor}
+    pool.of(facts).role_definition_id = contributor
+    pool.of(facts).role_definitions[contributor.lower()] = ROLE | {"id": contributor}
     assert {a.key: a.op for a in plan(SPEC, facts).pending} == {
         "roleAssignment": "create",
         "roleAssignment:ra1": "delete",
@@ -235,10 +259,10 @@ def test_grant_removed_keeps_the_role_the_identity_holds() -> None:
     # grantRole: null: the identity's rights are someone else's to manage; this pool's grant goes
     spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, grantRole=None))
     facts = copy.deepcopy(converged())
-    facts.pool_role_assignments.append(
+    pool.of(facts).pool_role_assignments.append(
         {
             "name": "by-hand",
-            "properties": {"roleDefinitionId": ROLE_ID, "scope": desired.resource_group_scope(SPEC)},
+            "properties": {"roleDefinitionId": ROLE_ID, "scope": common.resource_group_scope(SPEC)},
         }
     )
     assert {a.key: a.op for a in plan(spec, facts).pending} == {"roleAssignment:ra1": "delete"}
@@ -264,15 +288,15 @@ def test_a_pool_identity_without_the_rights_the_pool_needs_stops_the_plan(
         devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, grantRole=grant)
     )
     facts = copy.deepcopy(converged())
-    facts.pool_role_assignments = [
+    pool.of(facts).pool_role_assignments = [
         {
             "name": "h",
-            "properties": {"roleDefinitionId": reader_id, "scope": desired.resource_group_scope(SPEC)},
+            "properties": {"roleDefinitionId": reader_id, "scope": common.resource_group_scope(SPEC)},
         }
         for _ in held
     ]
-    facts.role_definition_id = reader_id if grant else None
-    facts.role_definitions = {reader_id.lower(): reader}
+    pool.of(facts).role_definition_id = reader_id if grant else None
+    pool.of(facts).role_definitions = {reader_id.lower(): reader}
     with pytest.raises(PreconditionFailed, match=field_says) as e:
         plan(spec, facts)
     assert e.value.exit_code == 5
@@ -285,8 +309,8 @@ def test_a_pool_identity_without_the_rights_the_pool_needs_stops_the_plan(
 def test_a_role_held_above_the_scale_set_is_enough_without_grant() -> None:
     spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, grantRole=None))
     facts = copy.deepcopy(converged())
-    facts.pool_role_assignments[0]["properties"].update(
-        scope=desired.resource_group_scope(SPEC), description="by hand"
+    pool.of(facts).pool_role_assignments[0]["properties"].update(
+        scope=common.resource_group_scope(SPEC), description="by hand"
     )
     assert not plan(spec, facts).changed
 
@@ -298,9 +322,9 @@ def test_grants_below_the_group_are_not_the_pools_to_take_back() -> None:
         "name": "ra-acr",
         "properties": {
             "roleDefinitionId": "/acrpull",
-            "scope": desired.resource_group_scope(SPEC)
+            "scope": common.resource_group_scope(SPEC)
             + "/providers/Microsoft.ContainerRegistry/registries/acr1",
-            "description": desired.marker(SPEC),
+            "description": common.marker(SPEC),
         },
     }
     facts.role_assignments.append(acr)
@@ -310,18 +334,21 @@ def test_grants_below_the_group_are_not_the_pools_to_take_back() -> None:
 
 def test_with_no_pipelines_named_those_permitted_in_azure_devops_stay() -> None:
     facts = copy.deepcopy(converged())
-    facts.queue_permissions["pipelines"] = [{"id": 7, "authorized": True}]  # "Permit" on a first run
+    pool.of(facts).queue_permissions["pipelines"] = [{"id": 7, "authorized": True}]  # "Permit" on a first run
     assert not plan(SPEC, facts).changed
-    assert "pipelines" not in desired.permissions_body(False, [], facts.queue_permissions)
+    assert "pipelines" not in common.permissions_body(False, [], pool.of(facts).queue_permissions)
 
 
 def test_removing_a_pipeline_takes_its_permission_back() -> None:
     facts = copy.deepcopy(converged())
-    facts.queue_permissions["pipelines"] = [{"id": 4, "authorized": True}, {"id": 7, "authorized": True}]
+    pool.of(facts).queue_permissions["pipelines"] = [
+        {"id": 4, "authorized": True},
+        {"id": 7, "authorized": True},
+    ]
     spec = with_spec(devops__pool__pipelines=[4])
     (action,) = plan(spec, facts).pending
     assert [(c.old, c.new) for c in action.changes] == [([4, 7], [4])]
-    assert desired.permissions_body(False, [4], facts.queue_permissions)["pipelines"] == [
+    assert common.permissions_body(False, [4], pool.of(facts).queue_permissions)["pipelines"] == [
         {"id": 4, "authorized": True},
         {"id": 7, "authorized": False},
     ]
@@ -329,7 +356,7 @@ def test_removing_a_pipeline_takes_its_permission_back() -> None:
 
 def test_an_identity_added_by_hand_next_to_the_files_stays() -> None:
     facts = copy.deepcopy(converged())
-    facts.scale_set["identity"]["userAssignedIdentities"]["/subscriptions/s/other-id"] = {}
+    pool.of(facts).scale_set["identity"]["userAssignedIdentities"]["/subscriptions/s/other-id"] = {}
     assert not plan(SPEC, facts).changed
 
 
@@ -345,12 +372,12 @@ def test_an_identity_change_detaches_the_old_one() -> None:
 
 
 def test_what_the_pool_left_on_an_old_identity_goes_and_nothing_else() -> None:
-    from agentctl.observe import OldIdentity
+    from agentctl.kinds.pool.facts import OldIdentity
 
     facts = copy.deepcopy(converged())
     old_id = SPEC.scaleSet.identity.userAssigned.replace("id-agents", "id-old")
-    group = desired.resource_group_scope(SPEC)
-    facts.old_identities = {
+    group = common.resource_group_scope(SPEC)
+    pool.of(facts).old_identities = {
         old_id: OldIdentity(
             federated_credentials=[
                 {"name": "agentctl-arm-agents", "properties": {"issuer": ISSUER, "subject": SUBJECT}},
@@ -361,7 +388,7 @@ def test_what_the_pool_left_on_an_old_identity_goes_and_nothing_else() -> None:
                 },
             ],
             role_assignments=[
-                {"name": "old-ra", "properties": {"scope": group, "description": desired.marker(SPEC)}},
+                {"name": "old-ra", "properties": {"scope": group, "description": common.marker(SPEC)}},
                 {
                     "name": "theirs",
                     "properties": {"scope": group, "description": "Managed by agentctl (pool x)"},
@@ -386,11 +413,11 @@ def previous_release(facts: Facts) -> Facts:
     """What the release before the identity split left: the connection signs in as the agents'
     identity, which trusts it and holds the grant on the resource group; no pool identity."""
     old = copy.deepcopy(facts)
-    old.azure_connection["authorization"]["parameters"]["serviceprincipalid"] = "c1"
-    old.pool_identity = None
-    old.federated_credentials = []
-    old.pool_role_assignments = []
-    old.agent_federated_credentials = [
+    pool.of(old).azure_connection["authorization"]["parameters"]["serviceprincipalid"] = "c1"
+    pool.of(old).pool_identity = None
+    pool.of(old).federated_credentials = []
+    pool.of(old).pool_role_assignments = []
+    pool.of(old).agent_federated_credentials = [
         {"name": "agentctl-arm-agents", "properties": {"issuer": ISSUER, "subject": SUBJECT}}
     ]
     old.role_assignments = [
@@ -398,8 +425,8 @@ def previous_release(facts: Facts) -> Facts:
             "name": "ra-group",
             "properties": {
                 "roleDefinitionId": ROLE_ID,
-                "scope": desired.resource_group_scope(SPEC),
-                "description": desired.marker(SPEC),
+                "scope": common.resource_group_scope(SPEC),
+                "description": common.marker(SPEC),
             },
         }
     ]
@@ -429,7 +456,7 @@ def test_a_pool_of_the_previous_release_is_migrated_in_place() -> None:
 def test_the_pool_identity_is_taken_off_the_scale_set() -> None:
     facts = copy.deepcopy(converged())
     pool_id = desired.pool_identity_id(SPEC)
-    facts.scale_set["identity"]["userAssignedIdentities"][pool_id] = {}
+    pool.of(facts).scale_set["identity"]["userAssignedIdentities"][pool_id] = {}
     patch = plan(SPEC, facts).get("scaleSet").data["patch"]
     assert patch["identity"]["userAssignedIdentities"] == {
         SPEC.scaleSet.identity.userAssigned: {},
@@ -439,7 +466,7 @@ def test_the_pool_identity_is_taken_off_the_scale_set() -> None:
 
 def test_an_identity_of_that_name_not_made_for_this_pool_is_not_taken() -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_identity["tags"] = {}
+    pool.of(facts).pool_identity["tags"] = {}
     with pytest.raises(PreconditionFailed, match="agentctl did not create it"):
         plan(SPEC, facts)
 
@@ -448,7 +475,7 @@ def test_a_named_pool_identity_is_used_as_is_and_never_destroyed() -> None:
     named = SPEC.scaleSet.identity.userAssigned.replace("id-agents", "id-pool")
     spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, identity=named))
     facts = copy.deepcopy(converged())
-    facts.pool_identity["tags"] = {}
+    pool.of(facts).pool_identity["tags"] = {}
     assert not plan(spec, facts).changed
     assert "poolIdentity" not in ops(plan_destroy(spec, facts))
 
@@ -470,10 +497,10 @@ def test_what_azure_cannot_change_in_place_is_a_warning_not_a_change() -> None:
 
 def test_a_renamed_connection_replaces_the_old_one() -> None:
     facts = copy.deepcopy(converged())
-    old = facts.azure_connection
-    old_fic = facts.federated_credentials[0]["name"]
-    facts.stale_connections = [old]
-    facts.azure_connection = None
+    old = pool.of(facts).azure_connection
+    old_fic = pool.of(facts).federated_credentials[0]["name"]
+    pool.of(facts).stale_connections = [old]
+    pool.of(facts).azure_connection = None
     spec = with_spec(
         devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, name="arm-agents-2")
     )
@@ -495,7 +522,7 @@ def test_a_renamed_connection_replaces_the_old_one() -> None:
 
 def test_a_scale_set_of_another_pool_is_neither_taken_nor_destroyed() -> None:
     facts = copy.deepcopy(converged())
-    facts.scale_set["tags"][desired.TAG_POOL] = "other-agents"
+    pool.of(facts).scale_set["tags"][common.TAG_POOL] = "other-agents"
     with pytest.raises(PreconditionFailed, match="belongs to agentctl's pool 'other-agents'"):
         plan(SPEC, facts)
     assert "scaleSet" not in ops(plan_destroy(SPEC, facts))
@@ -505,8 +532,8 @@ def test_a_connection_of_another_pool_is_named_as_such() -> None:
     # the pool was renamed in the file: its old connection carries the old pool's marker
     spec = with_spec(devops__pool=dataclasses.replace(SPEC.devops.pool, name="private-agents-2"))
     facts = copy.deepcopy(converged())
-    facts.scale_set = None
-    facts.agent_pool = facts.elastic_pool = None
+    pool.of(facts).scale_set = None
+    pool.of(facts).agent_pool = pool.of(facts).elastic_pool = None
     with pytest.raises(PreconditionFailed, match="belongs to agentctl's pool 'private-agents'") as e:
         plan(spec, facts)
     assert "destroy it with its old file" in e.value.hint
@@ -514,7 +541,7 @@ def test_a_connection_of_another_pool_is_named_as_such() -> None:
 
 def test_scale_set_capacity_is_never_a_change() -> None:
     facts = copy.deepcopy(converged())
-    facts.scale_set["sku"]["capacity"] = 9
+    pool.of(facts).scale_set["sku"]["capacity"] = 9
     assert not plan(SPEC, facts).changed
 
 
@@ -535,12 +562,15 @@ def test_image_change_patches_only_the_image() -> None:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda f: f.scale_set["tags"].clear(), "agentctl did not create it"),
+        (lambda f: pool.of(f).scale_set["tags"].clear(), "agentctl did not create it"),
         (
-            lambda f: f.azure_connection.update(description="made by hand"),
+            lambda f: pool.of(f).azure_connection.update(description="made by hand"),
             "exists but agentctl did not create it",
         ),
-        (lambda f: f.elastic_pool.update(azureId="/subscriptions/x/other"), "not backed by scale set"),
+        (
+            lambda f: pool.of(f).elastic_pool.update(azureId="/subscriptions/x/other"),
+            "not backed by scale set",
+        ),
     ],
     ids=["foreign-scale-set", "foreign-connection", "foreign-pool"],
 )
@@ -554,18 +584,20 @@ def test_refuses_to_take_over_foreign_resources(mutate: Any, message: str) -> No
 def test_existing_connection_is_used_as_is() -> None:
     spec = with_spec(devops__azureConnection=dataclasses.replace(SPEC.devops.azureConnection, existing=True))
     facts = copy.deepcopy(converged())
-    facts.azure_connection["description"] = "made by hand"
+    pool.of(facts).azure_connection["description"] = "made by hand"
     p = plan(spec, facts)
     assert not p.changed and "federatedCredential" not in ops(p)
-    facts.azure_connection = None
+    pool.of(facts).azure_connection = None
     with pytest.raises(PreconditionFailed, match="does not exist"):
         plan(spec, facts)
 
 
 def test_destroy_removes_only_what_agentctl_made_in_reverse_order() -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_role_assignments.append({"name": "someone-elses", "properties": {"roleDefinitionId": ROLE_ID}})
-    fic = f"federatedCredential:vmss-agents-pool/{facts.federated_credentials[0]['name']}"
+    pool.of(facts).pool_role_assignments.append(
+        {"name": "someone-elses", "properties": {"roleDefinitionId": ROLE_ID}}
+    )
+    fic = f"federatedCredential:vmss-agents-pool/{pool.of(facts).federated_credentials[0]['name']}"
     p = plan_destroy(SPEC, facts)
     assert ops(p) == {
         "pool": "delete",
@@ -583,9 +615,9 @@ def test_destroy_removes_only_what_agentctl_made_in_reverse_order() -> None:
 
 def test_destroy_after_the_connection_went_finds_its_credential_by_subject() -> None:
     facts = copy.deepcopy(converged())
-    facts.azure_connection = None
-    name = facts.federated_credentials[0]["name"]
-    facts.federated_credentials.append(  # same name, another subject: not this pool's
+    pool.of(facts).azure_connection = None
+    name = pool.of(facts).federated_credentials[0]["name"]
+    pool.of(facts).federated_credentials.append(  # same name, another subject: not this pool's
         {"name": name + "x", "properties": {"issuer": ISSUER, "subject": "sc://contoso/other/arm-agents"}}
     )
     assert f"federatedCredential:vmss-agents-pool/{name}" in ops(plan_destroy(SPEC, facts))
@@ -594,22 +626,22 @@ def test_destroy_after_the_connection_went_finds_its_credential_by_subject() -> 
 
 def test_destroy_leaves_foreign_resources() -> None:
     facts = copy.deepcopy(converged())
-    facts.scale_set["tags"].clear()
-    facts.azure_connection["description"] = "by hand"
-    facts.elastic_pool["azureId"] = "/other"
-    facts.pool_role_assignments[0]["properties"]["description"] = ""
-    facts.pool_identity["tags"] = {}
+    pool.of(facts).scale_set["tags"].clear()
+    pool.of(facts).azure_connection["description"] = "by hand"
+    pool.of(facts).elastic_pool["azureId"] = "/other"
+    pool.of(facts).pool_role_assignments[0]["properties"]["description"] = ""
+    pool.of(facts).pool_identity["tags"] = {}
     assert plan_destroy(SPEC, facts).actions == []
 
 
 def test_destroy_of_nothing_is_empty() -> None:
-    assert not plan_destroy(SPEC, Facts()).changed
+    assert not plan_destroy(SPEC, facts_of()).changed
 
 
 def test_credential_names_are_unique_per_organization_project_and_connection() -> None:
     def name(org: str, project: str, conn: str) -> str:
         spec = with_spec(devops__organization=f"https://dev.azure.com/{org}", devops__project=project)
-        return desired.federated_credential_name(spec, conn)
+        return common.federated_credential_name(spec, conn)
 
     base = name("contoso", "platform", "arm-agents")
     assert base == name("Contoso", "PLATFORM", "ARM-agents")  # Azure DevOps names ignore case

@@ -13,8 +13,10 @@ from worlds import recorded
 import pool_requirements as req
 from agentctl import config
 from agentctl.errors import PreconditionFailed
-from agentctl.observe import Facts
-from agentctl.plan import Action, plan, plan_destroy
+from agentctl.kinds import pool
+from agentctl.kinds.base import Action, Facts
+from agentctl.plan import plan, plan_destroy
+from testlib import facts_of
 
 SPEC, _CONVERGED = recorded()
 GROUP = f"{req.RG_ID}/rg-agents"
@@ -38,10 +40,10 @@ def shown(actions: list[Action]) -> list[dict[str, Any]]:
 
 def test_the_first_deploy_in_full() -> None:
     _, converged = recorded()
-    facts = Facts(
+    facts = facts_of(
         identity=converged.identity,
         role_definition_id=ROLE_ID,
-        role_definitions=converged.role_definitions,
+        role_definitions=pool.of(converged).role_definitions,
         project=converged.project,
     )
     p = plan(SPEC, facts)
@@ -120,14 +122,14 @@ def test_a_converged_world_in_full() -> None:
 
 def test_drift_everywhere_in_full() -> None:
     _, facts = recorded()
-    assert facts.scale_set is not None and facts.azure_connection is not None
-    assert facts.elastic_pool is not None
-    facts.scale_set["sku"]["name"] = "Standard_D2s_v5"
-    params = facts.azure_connection["authorization"]["parameters"]
+    assert pool.of(facts).scale_set is not None and pool.of(facts).azure_connection is not None
+    assert pool.of(facts).elastic_pool is not None
+    pool.of(facts).scale_set["sku"]["name"] = "Standard_D2s_v5"
+    params = pool.of(facts).azure_connection["authorization"]["parameters"]
     params["serviceprincipalid"] = "0000"
-    facts.federated_credentials[0]["properties"]["subject"] = "sc://contoso/platform/old"
-    facts.elastic_pool["desiredIdle"] = 0
-    facts.elastic_pool["serviceEndpointId"] = "another-connection"
+    pool.of(facts).federated_credentials[0]["properties"]["subject"] = "sc://contoso/platform/old"
+    pool.of(facts).elastic_pool["desiredIdle"] = 0
+    pool.of(facts).elastic_pool["serviceEndpointId"] = "another-connection"
     spec = dataclasses.replace(
         SPEC,
         devops=dataclasses.replace(SPEC.devops, pool=dataclasses.replace(SPEC.devops.pool, pipelines=[4])),
@@ -186,7 +188,7 @@ def test_drift_everywhere_in_full() -> None:
 )
 def test_each_connection_field_agentctl_corrects(field: tuple[str, ...], value: Any) -> None:
     _, facts = recorded()
-    doc = facts.azure_connection
+    doc = pool.of(facts).azure_connection
     for key in field[:-1]:
         doc = doc[key]  # type: ignore[index]
     want = doc[field[-1]]  # type: ignore[index]
@@ -198,15 +200,15 @@ def test_each_connection_field_agentctl_corrects(field: tuple[str, ...], value: 
 
 def test_connection_fields_compare_without_case() -> None:
     _, facts = recorded()
-    assert facts.azure_connection is not None
-    facts.azure_connection["authorization"]["scheme"] = "workloadidentityfederation"
-    facts.azure_connection["data"]["subscriptionId"] = req.SUBSCRIPTION.upper()
+    assert pool.of(facts).azure_connection is not None
+    pool.of(facts).azure_connection["authorization"]["scheme"] = "workloadidentityfederation"
+    pool.of(facts).azure_connection["data"]["subscriptionId"] = req.SUBSCRIPTION.upper()
     assert not plan(SPEC, facts).changed
 
 
 def test_a_new_queue_gets_its_permissions_created_and_none_when_there_is_nothing_to_grant() -> None:
     _, facts = recorded()
-    facts.queue, facts.queue_permissions = None, {}
+    pool.of(facts).queue, pool.of(facts).queue_permissions = None, {}
     assert "poolPermissions" not in {a.key for a in plan(SPEC, facts).actions}
     spec = dataclasses.replace(
         SPEC,
@@ -217,14 +219,14 @@ def test_a_new_queue_gets_its_permissions_created_and_none_when_there_is_nothing
 
 def test_a_grant_on_the_scale_set_written_with_a_trailing_slash_is_the_grant() -> None:
     _, facts = recorded()
-    facts.pool_role_assignments[0]["properties"]["scope"] = req.SCALE_SET_ID.upper() + "/"
+    pool.of(facts).pool_role_assignments[0]["properties"]["scope"] = req.SCALE_SET_ID.upper() + "/"
     assert not plan(SPEC, facts).changed
 
 
 def test_a_failed_scale_set_is_shown_as_such() -> None:
     _, facts = recorded()
-    assert facts.scale_set is not None
-    facts.scale_set["properties"]["provisioningState"] = "Failed"
+    assert pool.of(facts).scale_set is not None
+    pool.of(facts).scale_set["properties"]["provisioningState"] = "Failed"
     (a,) = plan(SPEC, facts).pending
     assert a.to_dict()["changes"] == [{"field": "provisioningState", "old": "Failed", "new": "Succeeded"}]
     assert "warnings" not in a.to_dict()
@@ -244,19 +246,21 @@ def _edit(facts: Facts, what: str) -> config.PoolSpec:
     """Each way a world can hold something agentctl must not take over."""
     spec = SPEC
     if what == "foreign-scale-set":
-        facts.scale_set["tags"] = {"owner": "someone"}  # type: ignore[index]
+        pool.of(facts).scale_set["tags"] = {"owner": "someone"}  # type: ignore[index]
     elif what == "scale-set-of-another-pool":
-        facts.scale_set["tags"]["agentctl-pool"] = "other"  # type: ignore[index]
+        pool.of(facts).scale_set["tags"]["agentctl-pool"] = "other"  # type: ignore[index]
     elif what == "missing-existing-connection":
-        facts.azure_connection = None
+        pool.of(facts).azure_connection = None
         conn = dataclasses.replace(SPEC.devops.azureConnection, existing=True)
         spec = dataclasses.replace(SPEC, devops=dataclasses.replace(SPEC.devops, azureConnection=conn))
     elif what == "foreign-connection":
-        facts.azure_connection["description"] = "made by hand"  # type: ignore[index]
+        pool.of(facts).azure_connection["description"] = "made by hand"  # type: ignore[index]
     elif what == "connection-of-another-pool":
-        facts.azure_connection["description"] = "Managed by agentctl (pool other)"  # type: ignore[index]
+        pool.of(facts).azure_connection["description"] = "Managed by agentctl (pool other)"  # type: ignore[index]
     elif what == "pool-on-another-scale-set":
-        facts.elastic_pool["azureId"] = GROUP + "/providers/Microsoft.Compute/virtualMachineScaleSets/x"  # type: ignore[index]
+        pool.of(facts).elastic_pool["azureId"] = (
+            GROUP + "/providers/Microsoft.Compute/virtualMachineScaleSets/x"
+        )  # type: ignore[index]
     return spec
 
 
@@ -305,17 +309,19 @@ def test_what_the_planner_stops_on(what: str, message: str, hint: str) -> None:
 
 def test_destroy_in_full() -> None:
     _, facts = recorded()
-    assert facts.azure_connection is not None and facts.agent_pool is not None
+    assert pool.of(facts).azure_connection is not None and pool.of(facts).agent_pool is not None
     fic_needs = ["azureConnection"]
     assert shown(plan_destroy(SPEC, facts).actions) == [
-        action("pool", "delete", "agent pool", "private-agents", [], data={"id": facts.agent_pool["id"]}),
+        action(
+            "pool", "delete", "agent pool", "private-agents", [], data={"id": pool.of(facts).agent_pool["id"]}
+        ),
         action(
             "azureConnection",
             "delete",
             "service connection",
             "arm-agents",
             ["pool"],
-            data={"id": facts.azure_connection["id"]},
+            data={"id": pool.of(facts).azure_connection["id"]},
         ),
         action(
             FIC_KEY,
@@ -347,7 +353,7 @@ def test_destroy_in_full() -> None:
 def test_destroy_after_a_run_stopped_between_the_two_deletes() -> None:
     """The pool and the connection are gone, the credential behind it is not."""
     _, facts = recorded()
-    facts.agent_pool = facts.elastic_pool = facts.azure_connection = None
+    pool.of(facts).agent_pool = pool.of(facts).elastic_pool = pool.of(facts).azure_connection = None
     assert shown(plan_destroy(SPEC, facts).actions) == [
         action(
             FIC_KEY,

@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 from test_plan import ISSUER, ROLE, ROLE_ID, SPEC, SUBJECT, converged, ops, with_spec
 
-from agentctl import config, desired
+from agentctl import config
 from agentctl.errors import PreconditionFailed
-from agentctl.observe import Facts, OldIdentity
-from agentctl.plan import Action, plan, plan_destroy
+from agentctl.kinds import common, pool
+from agentctl.kinds.base import Action, Facts
+from agentctl.kinds.pool import desired
+from agentctl.kinds.pool.facts import OldIdentity
+from agentctl.plan import plan, plan_destroy
 from testlib import EXAMPLE_POOL
 
 SUB = "/subscriptions/11111111-2222-3333-4444-555555555555"
@@ -54,7 +57,7 @@ def arm_connection(name: str, endpoint_id: str) -> dict[str, Any]:
     return {
         "name": name,
         "id": endpoint_id,
-        "description": desired.marker(SPEC),
+        "description": common.marker(SPEC),
         "authorization": {
             "scheme": "WorkloadIdentityFederation",
             "parameters": {
@@ -70,9 +73,9 @@ def arm_connection(name: str, endpoint_id: str) -> dict[str, Any]:
 
 def test_the_grant_is_created_on_the_scale_set_after_the_identity() -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_identity = None
-    facts.federated_credentials = []
-    facts.pool_role_assignments = []
+    pool.of(facts).pool_identity = None
+    pool.of(facts).federated_credentials = []
+    pool.of(facts).pool_role_assignments = []
     assert described(plan(SPEC, facts).get("roleAssignment")) == (
         "create",
         "role assignment",
@@ -84,7 +87,7 @@ def test_the_grant_is_created_on_the_scale_set_after_the_identity() -> None:
 
 def test_the_grant_of_a_known_identity_has_its_name_from_scope_principal_and_role() -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_role_assignments = []
+    pool.of(facts).pool_role_assignments = []
     name = uuid.uuid5(uuid.NAMESPACE_URL, f"agentctl|{SCALE_SET_ID.lower()}|pp1|{ROLE_ID.lower()}")
     assert described(plan(SPEC, facts).get("roleAssignment")) == (
         "create",
@@ -98,8 +101,8 @@ def test_the_grant_of_a_known_identity_has_its_name_from_scope_principal_and_rol
 def test_a_changed_grant_deletes_the_old_one_by_its_role_id() -> None:
     facts = copy.deepcopy(converged())
     contributor = ROLE_ID.replace("9980e02c", "b24988ac")
-    facts.role_definition_id = contributor
-    facts.role_definitions[contributor.lower()] = ROLE | {"id": contributor}
+    pool.of(facts).role_definition_id = contributor
+    pool.of(facts).role_definitions[contributor.lower()] = ROLE | {"id": contributor}
     assert described(plan(SPEC, facts).get("roleAssignment:ra1")) == (
         "delete",
         "role assignment",
@@ -127,7 +130,7 @@ def test_the_grant_follows_whose_identity_the_connection_uses(
     existing: bool, identity: str | None, grant_op: str | None
 ) -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_identity["tags"] = {} if identity else facts.pool_identity["tags"]
+    pool.of(facts).pool_identity["tags"] = {} if identity else pool.of(facts).pool_identity["tags"]
     assert (
         ops(plan(connection_spec(existing=existing, identity=identity), facts)).get("roleAssignment")
         == grant_op
@@ -154,7 +157,7 @@ def test_without_grant_a_role_held_by_hand_counts_on_the_scale_set_and_above(
 ) -> None:
     spec = connection_spec(grantRole=None)
     facts = copy.deepcopy(converged())
-    facts.pool_role_assignments[0]["properties"].update(scope=scope, description="by hand")
+    pool.of(facts).pool_role_assignments[0]["properties"].update(scope=scope, description="by hand")
     if enough:
         assert not plan(spec, facts).changed
     else:
@@ -170,8 +173,8 @@ def rights_failure(spec: config.PoolSpec, facts: Facts) -> PreconditionFailed:
 
 def test_a_grant_without_the_rights_is_refused_with_what_it_lacks_and_where() -> None:
     facts = copy.deepcopy(converged())
-    facts.role_definition_id = READER_ID
-    facts.role_definitions = {READER_ID.lower(): READER}
+    pool.of(facts).role_definition_id = READER_ID
+    pool.of(facts).role_definitions = {READER_ID.lower(): READER}
     error = rights_failure(connection_spec(grantRole="Reader"), facts)
     message = f"role 'Reader' does not let Azure DevOps manage the scale set (it lacks {READER_LACKS})"
     assert str(error) == f"devops.azureConnection.grantRole: {message}"
@@ -187,9 +190,11 @@ def test_a_grant_without_the_rights_is_refused_with_what_it_lacks_and_where() ->
 
 def test_no_grant_and_no_role_held_is_refused_with_what_is_missing_and_where() -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_role_assignments[0]["properties"].update(roleDefinitionId=READER_ID, description="by hand")
-    facts.role_definition_id = None
-    facts.role_definitions = {READER_ID.lower(): READER}
+    pool.of(facts).pool_role_assignments[0]["properties"].update(
+        roleDefinitionId=READER_ID, description="by hand"
+    )
+    pool.of(facts).role_definition_id = None
+    pool.of(facts).role_definitions = {READER_ID.lower(): READER}
     error = rights_failure(connection_spec(grantRole=None), facts)
     message = (
         "is null, and the pool-management identity holds no role on scale set vmss-agents that lets "
@@ -206,7 +211,7 @@ def test_a_default_grant_without_the_rights_points_at_the_connection() -> None:
     spec = config.loads(text, "pool.yaml")
     assert spec.devops.azureConnection.grantRole == "Virtual Machine Contributor"
     facts = copy.deepcopy(converged(spec))
-    facts.role_definitions = {ROLE_ID.lower(): READER}
+    pool.of(facts).role_definitions = {ROLE_ID.lower(): READER}
     (problem,) = rights_failure(spec, facts).problems
     assert (problem.field, problem.line, problem.file) == (
         "devops.azureConnection.grantRole",
@@ -243,7 +248,7 @@ def test_an_identity_of_that_name_not_this_pools_is_refused(
     tags: dict[str, str], message: str, hint: str
 ) -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_identity["tags"] = tags
+    pool.of(facts).pool_identity["tags"] = tags
     with pytest.raises(PreconditionFailed) as e:
         plan(SPEC, facts)
     assert (str(e.value), e.value.hint) == (message, hint)
@@ -255,7 +260,9 @@ def test_an_identity_of_that_name_not_this_pools_is_refused(
 
 def test_a_connection_made_before_the_scale_set_waits_only_for_what_it_needs() -> None:
     facts = copy.deepcopy(converged())  # the identity is there; scale set, connection and pool are not
-    facts.scale_set = facts.azure_connection = facts.agent_pool = facts.elastic_pool = facts.queue = None
+    pool.of(facts).scale_set = pool.of(facts).azure_connection = pool.of(facts).agent_pool = pool.of(
+        facts
+    ).elastic_pool = pool.of(facts).queue = None
     p = plan(SPEC, facts)
     assert described(p.get("azureConnection")) == ("create", "service connection", "arm-agents", (), {})
     assert p.get("federatedCredential").needs == ("azureConnection",)
@@ -263,7 +270,7 @@ def test_a_connection_made_before_the_scale_set_waits_only_for_what_it_needs() -
 
 def test_a_credential_trusting_the_connection_under_another_name_is_kept_as_it_is() -> None:
     facts = copy.deepcopy(converged())
-    facts.federated_credentials[0]["name"] = "made-by-hand"
+    pool.of(facts).federated_credentials[0]["name"] = "made-by-hand"
     assert described(plan(SPEC, facts).get("federatedCredential")) == (
         "noop",
         "federated credential",
@@ -276,9 +283,9 @@ def test_a_credential_trusting_the_connection_under_another_name_is_kept_as_it_i
 def test_credentials_on_every_identity_the_pool_left_go_after_the_scale_set_and_pool() -> None:
     facts = copy.deepcopy(converged())
     trusting = {"issuer": ISSUER, "subject": SUBJECT}
-    facts.agent_federated_credentials = [{"name": "on-agents", "properties": trusting}]
+    pool.of(facts).agent_federated_credentials = [{"name": "on-agents", "properties": trusting}]
     old_id = AGENTS_IDENTITY_ID.replace("id-agents", "id-old")
-    facts.old_identities = {old_id: OldIdentity([{"name": "on-old", "properties": trusting}], [])}
+    pool.of(facts).old_identities = {old_id: OldIdentity([{"name": "on-old", "properties": trusting}], [])}
     p = plan(SPEC, facts)
     assert [a.key for a in p.pending] == [
         "federatedCredential:id-agents/on-agents",
@@ -308,8 +315,8 @@ def test_credentials_on_every_identity_the_pool_left_go_after_the_scale_set_and_
 
 def test_a_stale_connection_goes_with_the_credential_trusting_it() -> None:
     facts = copy.deepcopy(converged())
-    facts.stale_connections = [arm_connection("arm-old", "e0")]
-    facts.federated_credentials.append(
+    pool.of(facts).stale_connections = [arm_connection("arm-old", "e0")]
+    pool.of(facts).federated_credentials.append(
         {"name": "fic-old", "properties": {"issuer": ISSUER, "subject": "sc://contoso/platform/arm-old"}}
     )
     p = plan(SPEC, facts)
@@ -330,9 +337,9 @@ def test_a_stale_connection_goes_with_the_credential_trusting_it() -> None:
 
 def test_destroy_after_the_connection_went_needs_both_its_name_and_subject() -> None:
     facts = copy.deepcopy(converged())
-    facts.azure_connection = None
-    ours = facts.federated_credentials[0]["name"]
-    facts.federated_credentials.append(  # the connection's subject, another name: made by hand
+    pool.of(facts).azure_connection = None
+    ours = pool.of(facts).federated_credentials[0]["name"]
+    pool.of(facts).federated_credentials.append(  # the connection's subject, another name: made by hand
         {"name": "made-by-hand", "properties": {"issuer": ISSUER, "subject": SUBJECT}}
     )
     fics = [a.key for a in plan_destroy(SPEC, facts).actions if a.key.startswith("federatedCredential")]
@@ -341,7 +348,7 @@ def test_destroy_after_the_connection_went_needs_both_its_name_and_subject() -> 
 
 def test_destroy_leaves_an_identity_tagged_with_the_pool_but_not_by_agentctl() -> None:
     facts = copy.deepcopy(converged())
-    facts.pool_identity["tags"] = {"agentctl-pool": "private-agents"}
+    pool.of(facts).pool_identity["tags"] = {"agentctl-pool": "private-agents"}
     assert "poolIdentity" not in ops(plan_destroy(SPEC, facts))
 
 
@@ -350,7 +357,10 @@ def test_destroy_leaves_an_identity_tagged_with_the_pool_but_not_by_agentctl() -
 
 def test_the_pool_identity_leaves_the_scale_set_and_the_files_stays() -> None:
     facts = copy.deepcopy(converged())
-    facts.scale_set["identity"]["userAssignedIdentities"] = {AGENTS_IDENTITY_ID: {}, POOL_IDENTITY_ID: {}}
+    pool.of(facts).scale_set["identity"]["userAssignedIdentities"] = {
+        AGENTS_IDENTITY_ID: {},
+        POOL_IDENTITY_ID: {},
+    }
     (change,) = plan(SPEC, facts).get("scaleSet").changes
     assert (change.field, change.old, change.new) == (
         "identity",
@@ -409,7 +419,7 @@ def test_the_pool_identity_is_named_after_the_scale_set(name: str, identity: str
 
 
 def test_a_long_connection_name_makes_a_credential_name_of_the_longest_allowed() -> None:
-    name = desired.federated_credential_name(SPEC, "A" * 200)
+    name = common.federated_credential_name(SPEC, "A" * 200)
     assert len(name) == 120
     assert name.startswith("agentctl-" + "a" * 94 + "-")
 
@@ -432,7 +442,7 @@ def test_a_credential_trusts_a_connection_by_issuer_and_subject_together(
         {"name": "no-subject", "properties": {"issuer": ISSUER, "subject": ""}},
         {"name": "ours", "properties": {"issuer": ISSUER, "subject": SUBJECT}},
     ]
-    trusted = desired.credential_for(credentials, issuer, subject)
+    trusted = common.credential_for(credentials, issuer, subject)
     assert (trusted or {}).get("name") == found
 
 
@@ -458,6 +468,6 @@ def test_the_actions_a_role_lacks_for_the_pool(permissions: list[dict[str, Any]]
 
 
 def test_a_scope_is_compared_in_lower_case_without_its_trailing_slash() -> None:
-    assert desired.scope_of({"properties": {"scope": f"{SUB}/resourceGroups/RG-X/"}}) == (
+    assert common.scope_of({"properties": {"scope": f"{SUB}/resourceGroups/RG-X/"}}) == (
         f"{SUB}/resourcegroups/rg-x"
     )

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 import pool_requirements as req
-from agentctl import config, desired
+from agentctl import config
+from agentctl.kinds import common
+from agentctl.kinds.pool import desired
 from testlib import EXAMPLE_POOL
 
 SPEC = config.loads(EXAMPLE_POOL.read_text(), str(EXAMPLE_POOL))
@@ -109,12 +111,12 @@ def test_the_arm_connection_is_the_documented_one() -> None:
 
 
 def test_the_federated_credential_is_named_for_the_connection() -> None:
-    assert desired.federated_credential_name(SPEC, "arm-agents") == req.FIC_NAME
-    assert desired.federated_credential_name(SPEC, "ARM-Agents") == req.FIC_NAME  # names without case
-    other = desired.federated_credential_name(SPEC, "arm agents/ü")
+    assert common.federated_credential_name(SPEC, "arm-agents") == req.FIC_NAME
+    assert common.federated_credential_name(SPEC, "ARM-Agents") == req.FIC_NAME  # names without case
+    other = common.federated_credential_name(SPEC, "arm agents/ü")
     assert other.startswith("agentctl-arm-agents---") and other != req.FIC_NAME
-    assert len(desired.federated_credential_name(SPEC, "c" * 300)) <= 120  # Azure's limit
-    assert req.FEDERATED_CREDENTIAL["properties"]["audiences"][0] == desired.WIF_AUDIENCE
+    assert len(common.federated_credential_name(SPEC, "c" * 300)) <= 120  # Azure's limit
+    assert req.FEDERATED_CREDENTIAL["properties"]["audiences"][0] == common.WIF_AUDIENCE
 
 
 def test_the_issuer_and_subject_are_read_from_the_connection() -> None:
@@ -126,8 +128,8 @@ def test_the_issuer_and_subject_are_read_from_the_connection() -> None:
             }
         }
     }
-    assert desired.wif_issuer_subject(endpoint) == (req.ISSUER, req.SUBJECT)
-    assert desired.wif_issuer_subject({"authorization": {}}) == ("", "")
+    assert common.wif_issuer_subject(endpoint) == (req.ISSUER, req.SUBJECT)
+    assert common.wif_issuer_subject({"authorization": {}}) == ("", "")
 
 
 def test_role_assignment_names_are_stable_across_releases() -> None:
@@ -139,17 +141,17 @@ def test_role_assignment_names_are_stable_across_releases() -> None:
         f"/subscriptions/{req.SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/"
         "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"
     )
-    name = desired.role_assignment_name(scope, principal, role)
+    name = common.role_assignment_name(scope, principal, role)
     assert name == "6c6f81b0-f2a2-5f60-905e-46d6895b5322"
     assert uuid.UUID(name).version == 5
-    assert desired.role_assignment_name(scope.upper(), principal, role.upper()) == name  # ARM ids: any case
-    assert desired.role_assignment_name(scope, principal.replace("3b9f", "4b9f"), role) != name
+    assert common.role_assignment_name(scope.upper(), principal, role.upper()) == name  # ARM ids: any case
+    assert common.role_assignment_name(scope, principal.replace("3b9f", "4b9f"), role) != name
 
 
 def test_pipeline_permissions_bodies() -> None:
     """PATCH pipelinePermissions/queue/{id} (vsts-rest-api-specs pipelinePermissions 7.1)."""
-    assert desired.permissions_body(True, []) == {"allPipelines": {"authorized": True}}
-    assert desired.permissions_body(False, [4], {"pipelines": [{"id": 9, "authorized": True}]}) == {
+    assert common.permissions_body(True, []) == {"allPipelines": {"authorized": True}}
+    assert common.permissions_body(False, [4], {"pipelines": [{"id": 9, "authorized": True}]}) == {
         "allPipelines": {"authorized": False},
         "pipelines": [{"id": 4, "authorized": True}, {"id": 9, "authorized": False}],
     }

@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 from agentctl import config
-from agentctl.observe import Facts, OldIdentity
+from agentctl.kinds.base import Facts
+from agentctl.kinds.pool.facts import OldIdentity
+from testlib import facts_of
 
 OBSERVED = Path(__file__).resolve().parent / "observed"
 WORLDS = ["sandbox-converged", "sandbox-managed-disk-zoned", "azure-example-converged"]
@@ -17,5 +19,6 @@ def recorded(variant: str = "sandbox-converged") -> tuple[config.PoolSpec, Facts
     """The world's pool file and a fresh copy of its facts."""
     doc = json.loads((OBSERVED / f"{variant}.json").read_text())
     facts = doc["facts"]
+    del facts["extra"]  # the other kinds' facts have their own tests
     olds = {k: OldIdentity(**v) for k, v in facts.pop("old_identities").items()}
-    return config.loads(doc["pool"], f"{variant}.yaml"), Facts(**facts, old_identities=olds)
+    return config.loads(doc["pool"], f"{variant}.yaml"), facts_of(**facts, old_identities=olds)

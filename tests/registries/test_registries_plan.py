@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from agentctl import config, desired, dnscheck
+from agentctl import config, dnscheck
 from agentctl.errors import PreconditionFailed
-from agentctl.observe import Facts
-from agentctl.plan import Action
-from agentctl.resources import registries as regs
-from testlib import EXAMPLE_POOL
+from agentctl.kinds import common
+from agentctl.kinds import registries as regs
+from agentctl.kinds.base import Action, Facts
+from testlib import EXAMPLE_POOL, facts_of
 
 SUB = "11111111-2222-3333-4444-555555555555"
 ACR_ID = (
@@ -68,7 +68,7 @@ def assignment(
         "properties": {
             "roleDefinitionId": role_id,
             "principalId": PRINCIPAL,
-            "description": description or (desired.marker(SPEC) if ours else "made by hand"),
+            "description": description or (common.marker(SPEC) if ours else "made by hand"),
         },
     }
 
@@ -101,10 +101,10 @@ def facts(
         mine or [],
         conns or [],
     )
-    return Facts(
+    return facts_of(
         identity={"properties": {"principalId": PRINCIPAL, "clientId": "c1", "tenantId": "t1"}},
         project=PROJECT,
-        extra={regs.NAME: observed},
+        kinds={regs.NAME: observed},
     )
 
 
@@ -130,7 +130,7 @@ def test_new_push_registry_creates_one_assignment_and_one_connection() -> None:
     }
     role = actions[0]
     assert role.data["roleId"] == PUSH and role.data["scope"] == ACR_ID
-    assert role.data["name"] == desired.role_assignment_name(ACR_ID, PRINCIPAL, PUSH)
+    assert role.data["name"] == common.role_assignment_name(ACR_ID, PRINCIPAL, PUSH)
     assert role.name == "AcrPush on acrplatform"
 
 
@@ -143,7 +143,7 @@ def test_connection_body_is_an_acr_connection_with_the_agents_identity_and_no_se
     }
     assert body["data"]["registrytype"] == "ACR" and body["data"]["registryId"] == ACR_ID
     assert body["data"]["subscriptionId"] == SUB
-    assert body["description"] == desired.marker(SPEC)
+    assert body["description"] == common.marker(SPEC)
     assert body["serviceEndpointProjectReferences"][0]["projectReference"] == PROJECT
     text = json.dumps(body).lower()
     assert "password" not in text and "serviceprincipalkey" not in text
@@ -299,7 +299,7 @@ def test_every_planned_change_has_a_handler() -> None:
 
 
 def test_status_names_the_missing_record() -> None:
-    out = regs.status(SPEC, None, facts(registry(), zones=[zone(records=("acrplatform",))]))  # type: ignore[arg-type]
+    out = regs.status(SPEC, None, facts(registry(), zones=[zone(records=("acrplatform",))]), 0)[regs.NAME]  # type: ignore[arg-type]
     (item,) = out["items"]
     assert item["exists"] and item["sku"] == "Premium" and item["role"] == "AcrPush"
     assert item["roleAssigned"] is False and item["connection"]["exists"] is False
@@ -368,7 +368,7 @@ def test_leftovers_of_the_pool_are_deleted(
     expected: dict[str, str],
 ) -> None:
     world = converged() if spec.registries else facts()
-    world.extra[regs.NAME].assignments, world.extra[regs.NAME].connections = mine, conns
+    world.kinds[regs.NAME].assignments, world.kinds[regs.NAME].connections = mine, conns
     actions = regs.plan(spec, world)
     assert {k: v for k, v in ops(actions).items() if v != "noop"} == expected
     for a in actions:
@@ -419,7 +419,7 @@ def push_facts(
     conn: dict[str, Any] | None, credentials: list[dict[str, Any]], pushes: list[dict[str, Any]]
 ) -> Facts:
     f = facts(registry(), [assignment("a1", PULL)], conn, {"allPipelines": {"authorized": False}})
-    found = f.extra[regs.NAME].registries[ACR_ID.lower()]
+    found = f.kinds[regs.NAME].registries[ACR_ID.lower()]
     found.push_identity, found.push_credentials, found.push_assignments = PUSHER_IDENTITY, credentials, pushes
     return f
 
@@ -443,7 +443,7 @@ def test_a_push_identity_gets_its_own_federated_connection_and_acr_push() -> Non
     credential = by_key["registryCredential:acr-private"]
     assert credential.needs == ("registryConnection:acr-private",)
     assert credential.data["identity"] == ("rg-identity", "id-push")
-    assert credential.name == desired.federated_credential_name(spec, "acr-private")
+    assert credential.name == common.federated_credential_name(spec, "acr-private")
 
 
 def test_a_push_identity_converged_is_a_noop_and_destroy_takes_its_grant_and_credential() -> None:
@@ -473,7 +473,7 @@ def test_a_push_identity_the_file_dropped_loses_what_the_pool_gave_it() -> None:
         "parameters": {"serviceprincipalid": "pc-push"},
     }
     f = facts(registry(), [], conn, {"allPipelines": {"authorized": False}}, conns=[conn])
-    f.extra[regs.NAME].stale_push = [
+    f.kinds[regs.NAME].stale_push = [
         regs.StalePush("acr-private", PUSHER, [{"name": "fic1"}], [assignment("p1", PUSH)])
     ]
     actions = {a.key: a for a in regs.plan(spec, f)}

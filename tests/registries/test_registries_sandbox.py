@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from agentctl.cli import run
-from agentctl.resources import registries as regs
+from agentctl.kinds import registries as regs
 from agentctl.schemas import load as load_schema
 from conformance.spec_check import SpecIndex, specs_dir
 from testlib import EXAMPLE_POOL, REPO

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from agentctl import config, desired
+from agentctl import config
 from agentctl.cli import cli
 from agentctl.errors import Problem
+from agentctl.kinds.pool import desired
 from agentctl.standby import (
     Week,
     agent_hours,

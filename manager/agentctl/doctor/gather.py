@@ -10,15 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentctl import desired, dnscheck
+from agentctl import dnscheck
 from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec, parse_id
 from agentctl.devops import DevOps
 from agentctl.doctor import access
 from agentctl.errors import NotFound
-from agentctl.observe import version_key
-from agentctl.resources import registries as regs
+from agentctl.kinds import common
+from agentctl.kinds import registries as regs
+from agentctl.kinds.common import version_key
+from agentctl.kinds.pool import desired
 
 log = logging.getLogger(__name__)
 WORKERS = 8
@@ -99,8 +101,8 @@ def gather(spec: PoolSpec, target: Target) -> Facts:
     dev.connect()
     facts = Facts()
     image = parse_id("galleryImage", spec.image.galleryImageId) or {}
-    id_rg, id_name = desired.identity_parts(spec.scaleSet.identity.userAssigned)
-    pool_rg, pool_name = desired.identity_parts(desired.pool_identity_id(spec))
+    id_rg, id_name = common.identity_parts(spec.scaleSet.identity.userAssigned)
+    pool_rg, pool_name = common.identity_parts(desired.pool_identity_id(spec))
     vnet_id = spec.network.subnetId.rsplit("/subnets/", 1)[0]
 
     def cluster(k: Any) -> dict[str, Any] | None:

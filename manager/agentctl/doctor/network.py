@@ -7,11 +7,12 @@ import ipaddress
 import math
 from typing import TYPE_CHECKING, Any
 
-from agentctl import desired, dnscheck, egress
+from agentctl import dnscheck, egress
 from agentctl.config import PoolSpec
 from agentctl.doctor import ERROR, INFO, WARNING, Finding
 from agentctl.doctor.gather import cluster_zone, nic_nsg
-from agentctl.resources import registries as regs
+from agentctl.kinds import registries as regs
+from agentctl.kinds.pool import desired
 
 if TYPE_CHECKING:
     from agentctl.doctor.gather import Facts

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentctl import desired
 from agentctl.config import PoolSpec
 from agentctl.doctor import ERROR, INFO, WARNING, Finding
 from agentctl.doctor.access import providers
+from agentctl.kinds import common
+from agentctl.kinds.pool import desired
 
 if TYPE_CHECKING:
     from agentctl.doctor.gather import Facts
@@ -240,7 +241,7 @@ def check_connection(spec: PoolSpec, facts: Facts) -> list[Finding]:
                 "federated credential",
             )
         ]
-    issuer, subject = desired.wif_issuer_subject(facts.connection)
+    issuer, subject = common.wif_issuer_subject(facts.connection)
     client_id = str(
         ((facts.connection.get("authorization") or {}).get("parameters") or {}).get("serviceprincipalid")
         or ""

@@ -1,55 +1,17 @@
-"""What each resource should look like, as the REST JSON we send: pure functions of the spec.
-
-Both the planner (to diff) and apply (to send) build payloads here, so what `plan` shows is
-what `deploy-pool` writes.
+"""What each of the scale-set pool's resources should look like, as the REST JSON we send: pure
+functions of the spec. Both the planner (to diff) and the handlers (to send) build payloads here,
+so what ``plan`` shows is what ``deploy-pool`` writes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from datetime import datetime
 from typing import Any
 
 from agentctl import standby
-from agentctl.config import PoolSpec, parse_id
-from agentctl.errors import PreconditionFailed, quoted
-
-MANAGED_BY = "agentctl"
-TAG_MANAGED = "managed-by"
-TAG_POOL = "agentctl-pool"
-WIF_AUDIENCE = "api://AzureADTokenExchange"
-
-
-def marker(spec: PoolSpec) -> str:
-    """The description marker that says an Azure DevOps object is agentctl's."""
-    return f"Managed by agentctl (pool {spec.devops.pool.name})"
-
-
-def owned(description: str | None, spec: PoolSpec) -> bool:
-    return marker(spec) in (description or "")
-
-
-def owner(description: str | None) -> str | None:
-    """The agentctl pool whose marker ``description`` carries, if any."""
-    found = re.search(r"Managed by agentctl \(pool (.+?)\)", description or "")
-    return found.group(1) if found else None
-
-
-def not_ours(what: str, description: str | None, hint: str) -> PreconditionFailed:
-    """The error for an existing object this pool did not make (another pool may have)."""
-    other = owner(description)
-    if other:
-        return PreconditionFailed(
-            f"{what} belongs to agentctl's pool {quoted(other)}",
-            hint="to rename a pool, destroy it with its old file first; else choose another name",
-        )
-    return PreconditionFailed(f"{what} exists but agentctl did not create it", hint=hint)
-
-
-def tags(spec: PoolSpec) -> dict[str, str]:
-    return {TAG_MANAGED: MANAGED_BY, TAG_POOL: spec.devops.pool.name}
+from agentctl.config import PoolSpec
+from agentctl.kinds.common import get_in, marker, resource_group_scope, set_in, tags
 
 
 def scale_set_id(spec: PoolSpec) -> str:
@@ -57,10 +19,6 @@ def scale_set_id(spec: PoolSpec) -> str:
         f"/subscriptions/{spec.azure.subscription}/resourceGroups/{spec.azure.resourceGroup}"
         f"/providers/Microsoft.Compute/virtualMachineScaleSets/{spec.scaleSet.name}"
     )
-
-
-def resource_group_scope(spec: PoolSpec) -> str:
-    return f"/subscriptions/{spec.azure.subscription}/resourceGroups/{spec.azure.resourceGroup}"
 
 
 def image_reference(spec: PoolSpec) -> str:
@@ -139,7 +97,7 @@ def scale_set_body(spec: PoolSpec, ssh_public_key: str) -> dict[str, Any]:
 
 def ssh_keys(observed: dict[str, Any]) -> str:
     """The SSH public key in a scale set's model (kept when the model is PUT again)."""
-    keys = _get(
+    keys = get_in(
         observed,
         "properties",
         "virtualMachineProfile",
@@ -154,20 +112,9 @@ def ssh_keys(observed: dict[str, Any]) -> str:
 def keep_extensions(body: dict[str, Any], observed: dict[str, Any]) -> None:
     """Carry the scale set's extensions into a full model PUT: a PUT without them would remove
     them, and Azure DevOps adds its agent extension to the scale set of an elastic pool."""
-    profile = _get(observed, "properties", "virtualMachineProfile", "extensionProfile")
+    profile = get_in(observed, "properties", "virtualMachineProfile", "extensionProfile")
     if profile:
         body["properties"]["virtualMachineProfile"]["extensionProfile"] = profile
-
-
-def _get(doc: Any, *path: str | int) -> Any:
-    for key in path:
-        if isinstance(doc, dict):
-            doc = doc.get(key) if isinstance(key, str) else None
-        elif isinstance(doc, list) and isinstance(key, int):
-            doc = doc[key] if len(doc) > key else None
-        else:
-            return None
-    return doc
 
 
 def scale_set_drift(
@@ -188,16 +135,16 @@ def scale_set_drift(
         ("image", (*vmp, "storageProfile", "imageReference", "id")),
     ]
     for label, path in mutable:
-        old, new = _get(observed, *path), _get(want, *path)
+        old, new = get_in(observed, *path), get_in(want, *path)
         if str(old or "").lower() != str(new).lower():
             changes.append((label, old, new))
-            _set(patch, path, new)
+            set_in(patch, path, new)
     observed_tags = observed.get("tags") or {}
     if any(observed_tags.get(k) != v for k, v in want["tags"].items()):
         changes.append(("tags", observed_tags, {**observed_tags, **want["tags"]}))
         patch["tags"] = {**observed_tags, **want["tags"]}
     wanted_identity = spec.scaleSet.identity.userAssigned
-    attached = list(_get(observed, "identity", "userAssignedIdentities") or {})
+    attached = list(get_in(observed, "identity", "userAssignedIdentities") or {})
     # The pool-management identity never stays on a VM: any job there could use it.
     manager = [i for i in attached if i.lower() == pool_identity_id(spec).lower()]
     if wanted_identity.lower() not in {i.lower() for i in attached}:
@@ -218,14 +165,14 @@ def scale_set_drift(
         "ipConfigurations",
         0,
     )
-    old_subnet = _get(observed, *subnet_path, "properties", "subnet", "id")
+    old_subnet = get_in(observed, *subnet_path, "properties", "subnet", "id")
     if str(old_subnet or "").lower() != spec.network.subnetId.lower():
         changes.append(("subnet", old_subnet, spec.network.subnetId))
-        _set(patch, (*vmp, "networkProfile"), want["properties"]["virtualMachineProfile"]["networkProfile"])
-    old_size = _get(observed, *vmp, "storageProfile", "osDisk", "diskSizeGB")
+        set_in(patch, (*vmp, "networkProfile"), want["properties"]["virtualMachineProfile"]["networkProfile"])
+    old_size = get_in(observed, *vmp, "storageProfile", "osDisk", "diskSizeGB")
     if old_size != spec.scaleSet.osDisk.sizeGb:
         changes.append(("osDisk.sizeGb", old_size, spec.scaleSet.osDisk.sizeGb))
-        _set(patch, (*vmp, "storageProfile", "osDisk", "diskSizeGB"), spec.scaleSet.osDisk.sizeGb)
+        set_in(patch, (*vmp, "storageProfile", "osDisk", "diskSizeGB"), spec.scaleSet.osDisk.sizeGb)
     return changes, patch
 
 
@@ -234,11 +181,11 @@ def scale_set_fixed_drift(spec: PoolSpec, observed: dict[str, Any]) -> list[str]
     user, an ephemeral OS disk, the zones. (The SSH key is not compared: Azure never returns a
     throwaway key's private half, and a new key is only for new scale sets.)"""
     vmp = ("properties", "virtualMachineProfile")
-    ephemeral = _get(observed, *vmp, "storageProfile", "osDisk", "diffDiskSettings", "option") == "Local"
+    ephemeral = get_in(observed, *vmp, "storageProfile", "osDisk", "diffDiskSettings", "option") == "Local"
     fixed = [
         (
             "scaleSet.adminUsername",
-            _get(observed, *vmp, "osProfile", "adminUsername"),
+            get_in(observed, *vmp, "osProfile", "adminUsername"),
             spec.scaleSet.adminUsername,
         ),
         ("scaleSet.osDisk.ephemeral", ephemeral, spec.scaleSet.osDisk.ephemeral),
@@ -250,12 +197,6 @@ def scale_set_fixed_drift(spec: PoolSpec, observed: dict[str, Any]) -> list[str]
         for label, old, new in fixed
         if old != new
     ]
-
-
-def _set(doc: dict[str, Any], path: tuple[str | int, ...], value: Any) -> None:
-    for key in path[:-1]:
-        doc = doc.setdefault(str(key), {})
-    doc[str(path[-1])] = value
 
 
 def connection_body(
@@ -300,56 +241,10 @@ def connection_drift(want: dict[str, Any], observed: dict[str, Any]) -> list[tup
         ("data.subscriptionId", ("data", "subscriptionId")),
         ("authorization.scheme", ("authorization", "scheme")),
     ]:
-        old, new = _get(observed, *path), _get(want, *path)
+        old, new = get_in(observed, *path), get_in(want, *path)
         if str(old or "").lower() != str(new or "").lower():
             changes.append((label, old, new))
     return changes
-
-
-FIC_NAME_MAX = 120  # Microsoft.ManagedIdentity: 3 to 120 of [A-Za-z0-9_-], a letter or digit first
-
-
-def federated_credential_name(spec: PoolSpec, connection: str) -> str:
-    """The name of the federated credential behind ``connection`` of this pool's project: one per
-    (organization, project, connection), the same on every run. Azure DevOps names are
-    case-insensitive, so the digest is of their lower case; the readable part is only a hint."""
-    key = f"{spec.org_name}/{spec.devops.project}/{connection}".lower()
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    readable = re.sub(r"[^a-z0-9_-]", "-", connection.lower())[: FIC_NAME_MAX - len("agentctl--") - 16]
-    return f"agentctl-{readable}-{digest}"
-
-
-def connection_subject(spec: PoolSpec, connection: str) -> str:
-    """The subject Azure DevOps gives a workload identity connection of this pool's project."""
-    return f"sc://{spec.org_name}/{spec.devops.project}/{connection}"
-
-
-def credential_for(credentials: list[dict[str, Any]], issuer: str, subject: str) -> dict[str, Any] | None:
-    """The federated credential that trusts this issuer and subject (ownership is never by name)."""
-    if not issuer or not subject:
-        return None
-    for c in credentials:
-        props = c.get("properties") or {}
-        if props.get("issuer") == issuer and props.get("subject") == subject:
-            return c
-    return None
-
-
-def wif_issuer_subject(endpoint: dict[str, Any]) -> tuple[str, str]:
-    params = _get(endpoint, "authorization", "parameters") or {}
-    return str(params.get("workloadIdentityFederationIssuer") or ""), str(
-        params.get("workloadIdentityFederationSubject") or ""
-    )
-
-
-def scope_of(assignment: dict[str, Any]) -> str:
-    """A role assignment's scope, lower case, no trailing slash."""
-    return str((assignment.get("properties") or {}).get("scope") or "").rstrip("/").lower()
-
-
-def role_assignment_name(scope: str, principal_id: str, role_id: str) -> str:
-    """Deterministic, so a rerun never makes a second assignment."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"agentctl|{scope.lower()}|{principal_id}|{role_id.lower()}"))
 
 
 def elastic_settings(spec: PoolSpec, at: datetime) -> dict[str, Any]:
@@ -391,44 +286,6 @@ def elastic_drift(
     return drift
 
 
-def permissions_body(
-    authorize_all: bool, pipelines: list[int], observed: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Pipeline permissions as the file says: ``pipelines`` authorized and, when the file names
-    any, every other pipeline ``observed`` (the current permissions) authorizes taken back."""
-    body: dict[str, Any] = {"allPipelines": {"authorized": authorize_all}}
-    revoked = sorted(_authorized(observed or {}) - set(pipelines)) if pipelines else []
-    entries = [{"id": pid, "authorized": True} for pid in pipelines]
-    entries += [{"id": pid, "authorized": False} for pid in revoked]
-    if entries:
-        body["pipelines"] = entries
-    return body
-
-
-def _authorized(permissions: dict[str, Any]) -> set[int]:
-    return {int(p["id"]) for p in permissions.get("pipelines") or [] if p.get("authorized")}
-
-
-def permissions_drift(
-    authorize_all: bool, pipelines: list[int], observed: dict[str, Any]
-) -> list[tuple[str, Any, Any]]:
-    changes: list[tuple[str, Any, Any]] = []
-    old_all = bool(_get(observed, "allPipelines", "authorized"))
-    if old_all != authorize_all:
-        changes.append(("allPipelines", old_all, authorize_all))
-    # With no pipelines named, authorizations granted in Azure DevOps ("Permit") are left alone.
-    have = _authorized(observed)
-    if pipelines and have != set(pipelines):
-        changes.append(("pipelines", sorted(have), sorted(pipelines)))
-    return changes
-
-
-def identity_parts(identity_id: str) -> tuple[str, str]:
-    parts = parse_id("identity", identity_id)
-    assert parts is not None  # validated by config, or made by pool_identity_id
-    return parts["rg"], parts["name"]
-
-
 def pool_identity_managed(spec: PoolSpec) -> bool:
     """agentctl makes (and removes) the pool-management identity unless the file names one, or the
     connection is not agentctl's."""
@@ -448,8 +305,6 @@ def identity_body(spec: PoolSpec) -> dict[str, Any]:
     return {"location": spec.azure.location, "tags": tags(spec)}
 
 
-# What Azure DevOps does with an elastic pool's scale set: scale it (write), list, reimage and
-# delete its instances, and install the agent extension. ``grantRole`` must cover these.
 POOL_ACTIONS = (
     "Microsoft.Compute/virtualMachineScaleSets/read",
     "Microsoft.Compute/virtualMachineScaleSets/write",
