@@ -27,7 +27,7 @@ from agentctl.kubeconfig.kubelogin import AKS_SERVER_ID, entra_server_id, msi_ex
 from agentctl.kubeconfig.model import picked, select
 from agentctl.kubeconfig.reader import document
 from agentctl.kubeconfig.repair import dump, prepared, repair
-from agentctl.yamlsrc import MAX_BYTES
+from agentctl.yamlnodes import MAX_BYTES
 
 __all__ = [
     "AKS_SERVER_ID",

@@ -13,12 +13,20 @@ from typing import Any
 
 import yaml
 
-from agentctl import yamlsrc
 from agentctl.kubeconfig.findings import Finding, Unreadable
-from agentctl.yamlsrc import MAX_BYTES, MAX_DEPTH, MAX_NODES
+from agentctl.yamlnodes import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_NODES,
+    MERGE_TAG,
+    NodeLimit,
+    TooDeep,
+    Walker,
+    compose,
+    line_of,
+)
 
-_TAG = "tag:yaml.org,2002:"
-_TYPED = {_TAG + t for t in ("null", "bool", "int", "float")}
+_TYPED = {"tag:yaml.org,2002:" + t for t in ("null", "bool", "int", "float")}
 _DATA_KEY = r"(?:certificate-authority|client-certificate|client-key)-data"
 _WRAP_HEAD = re.compile(rf"^(\s*(?:-\s+)?{_DATA_KEY}\s*:\s+)([A-Za-z0-9+/=]+)\s*$")
 _WRAP_TAIL = re.compile(r"^\s*[A-Za-z0-9+/=]+\s*$")
@@ -154,12 +162,14 @@ def _expand_tabs(text: str, width: int) -> str:
 
 def _parsed(text: str, source: str) -> tuple[Any, dict[str, int], list[Finding]]:
     try:
-        node = yamlsrc.compose(text)
+        node = compose(text)
         if node is None:
             raise Blocked([Finding("kubeconfig.empty", "is empty", source)])
-        walker = _Walker(source)
-        return walker.value(node, "", 0), walker.lines, walker.findings
-    except yamlsrc.TooDeep as e:
+        walker = _Values(source)
+        return walker.walk(node), walker.lines, walker.findings
+    except NodeLimit as e:
+        raise Blocked([_limit(source, _LIMITS[e.kind], e.line)]) from None
+    except TooDeep as e:
         raise Blocked([_limit(source, f"nests deeper than {MAX_DEPTH} levels", e.line)]) from None
     except yaml.reader.ReaderError as e:  # a character YAML forbids
         where = text.count("\n", 0, e.position) + 1
@@ -185,49 +195,38 @@ def _limit(source: str, message: str, line: int | None) -> Finding:
     return Finding("yaml.limit", message, source, line)
 
 
-class _Walker:
-    """Turns composed nodes into plain values; records lines; bounds alias expansion."""
+# The limits in a kubeconfig finding's words.
+_LIMITS = {
+    "size": f"expands to more than {MAX_NODES} values (a YAML bomb?)",
+    "cycle": "aliases nest too deep or refer to themselves",
+    "depth": "aliases nest too deep or refer to themselves",
+}
+
+
+class _Values(Walker):
+    """Plain values: scalars as text unless typed (null, bool, int, float); merge keys applied."""
 
     def __init__(self, source: str) -> None:
+        super().__init__()
         self.constructor = yaml.SafeLoader("")
         self.source = source
-        self.lines: dict[str, int] = {}
         self.findings: list[Finding] = []
-        self.visits = 0
-        self.open: set[int] = set()
 
-    def value(self, node: yaml.Node, path: str, depth: int) -> Any:
-        line = node.start_mark.line + 1
-        self.visits += 1
-        if self.visits > MAX_NODES:
-            raise Blocked(
-                [_limit(self.source, f"expands to more than {MAX_NODES} values (a YAML bomb?)", line)]
-            )
-        if depth > MAX_DEPTH or id(node) in self.open:
-            raise Blocked([_limit(self.source, "aliases nest too deep or refer to themselves", line)])
-        self.lines.setdefault(path, line)
-        if isinstance(node, yaml.ScalarNode):
-            if node.tag in _TYPED:
-                try:
-                    return self.constructor.construct_object(node)
-                except Exception:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
-                    return node.value
-            return node.value
-        self.open.add(id(node))
-        try:
-            if isinstance(node, yaml.SequenceNode):
-                return [self.value(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value)]
-            return self.mapping(node, path, depth)
-        finally:
-            self.open.discard(id(node))
+    def scalar(self, node: yaml.Node, path: str) -> Any:
+        if node.tag in _TYPED:
+            try:
+                return self.constructor.construct_object(node)
+            except Exception:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
+                return node.value
+        return node.value
 
     def mapping(self, node: yaml.Node, path: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
-            if key_node.tag == _TAG + "merge":
-                merge = self.value(value_node, path, depth + 1)
+            line = line_of(key_node)
+            if key_node.tag == MERGE_TAG:
+                merge = self.walk(value_node, path, depth + 1)
                 for part in merge if isinstance(merge, list) else [merge]:
                     if isinstance(part, dict):
                         merged = {**part, **merged}
@@ -242,7 +241,7 @@ class _Walker:
                 message = "this key appears twice in the same mapping; kubectl rejects the file"
                 raise Blocked([Finding("yaml.duplicate_key", message, self.source, line, child)])
             self.lines[child] = line
-            out[key_node.value] = self.value(value_node, child, depth + 1)
+            out[key_node.value] = self.walk(value_node, child, depth + 1)
         return {**merged, **out}
 
 
