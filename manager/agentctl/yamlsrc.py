@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentctl.errors import InvalidInput, Problem, quoted
+import yaml
 
-MAX_BYTES = 1024 * 1024
-MAX_NODES = 50_000
-MAX_DEPTH = 64
+from agentctl.errors import InvalidInput, Problem, quoted
+from agentctl.yamlnodes import MAX_BYTES, MAX_DEPTH, MERGE_TAG, NodeLimit, TooDeep, Walker, compose, line_of
 
 
 def join(path: str, key: str | int) -> str:
@@ -23,8 +22,6 @@ def join(path: str, key: str | int) -> str:
 
 
 def load(text: str | bytes, source: str) -> tuple[Any, dict[str, int]]:
-    import yaml
-
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
             raise _invalid(source, f"file is larger than {MAX_BYTES // 1024} KiB")
@@ -47,107 +44,45 @@ def load(text: str | bytes, source: str) -> tuple[Any, dict[str, int]]:
         ) from None
     except yaml.YAMLError as e:
         raise _invalid(source, f"YAML syntax: {e}") from None
-    lines: dict[str, int] = {}
     if node is None:
-        return None, lines
-    walker = _Walker(source, lines, yaml)
-    return walker.walk(node, "", ()), lines
+        return None, {}
+    walker = _Values(source)
+    try:
+        return walker.walk(node), walker.lines
+    except NodeLimit as e:
+        raise _invalid(source, e.message, e.line) from None
 
 
-class TooDeep(Exception):
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
+class _Values(Walker):
+    """Plain values: typed scalars, mappings of string keys (no merge keys, no duplicates)."""
 
-
-def compose(text: str) -> Any:
-    """The node tree of a one-document YAML text (None when empty).
-
-    Nesting deeper than MAX_DEPTH is refused first, from the token stream (``TooDeep``): both
-    composers recurse once per level. libyaml reads it when PyYAML has it; text it rejects is
-    read again by PyYAML's own parser, whose errors say more (``yaml.YAMLError``).
-    """
-    import yaml
-
-    if yaml.__with_libyaml__:
-        try:
-            return _compose(text, yaml.CSafeLoader)
-        except TooDeep:
-            raise
-        except yaml.YAMLError:
-            pass
-    return _compose(text, yaml.SafeLoader)
-
-
-def _compose(text: str, loader: Any) -> Any:
-    import yaml
-
-    opens = (
-        yaml.BlockMappingStartToken,
-        yaml.BlockSequenceStartToken,
-        yaml.FlowMappingStartToken,
-        yaml.FlowSequenceStartToken,
-    )
-    closes = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
-    depth = 0
-    for token in yaml.scan(text, Loader=loader):
-        if isinstance(token, opens):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise TooDeep(token.start_mark.line + 1)
-        elif isinstance(token, closes):
-            depth -= 1
-    return yaml.compose(text, Loader=loader)
-
-
-class _Walker:
-    """Turns composed nodes into values, bounded in size, depth and alias cycles."""
-
-    def __init__(self, source: str, lines: dict[str, int], yaml: Any) -> None:
+    def __init__(self, source: str) -> None:
+        super().__init__()
         self.source = source
-        self.lines = lines
-        self.yaml = yaml
-        self.budget = MAX_NODES
         self.constructor = yaml.SafeLoader("")
 
-    def walk(self, node: Any, path: str, stack: tuple[int, ...]) -> Any:
-        line = node.start_mark.line + 1
-        self.budget -= 1
-        if self.budget < 0:
-            raise _invalid(self.source, f"document expands to more than {MAX_NODES} values (alias bomb?)")
-        if id(node) in stack:
-            raise _invalid(self.source, "an alias refers to the value that contains it", line)
-        if len(stack) >= MAX_DEPTH:
-            raise _invalid(self.source, f"nested deeper than {MAX_DEPTH} levels", line)
-        self.lines.setdefault(path, line)
-        return _walk(self, node, path, (*stack, id(node)))
-
-
-def _walk(w: _Walker, node: Any, path: str, stack: tuple[int, ...]) -> Any:
-    yaml, source, lines = w.yaml, w.source, w.lines
-    if isinstance(node, yaml.MappingNode):
+    def mapping(self, node: yaml.Node, path: str, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _invalid(source, "YAML merge keys (<<) are not supported", key_node.start_mark.line + 1)
+            line = line_of(key_node)
+            if key_node.tag == MERGE_TAG:
+                raise _invalid(self.source, "YAML merge keys (<<) are not supported", line)
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _invalid(source, "mapping keys must be plain strings", key_node.start_mark.line + 1)
+                raise _invalid(self.source, "mapping keys must be plain strings", line)
             key = str(key_node.value)
             child = join(path, key)
             if key in out:
-                raise _invalid(source, f"duplicate key {quoted(child)}", key_node.start_mark.line + 1)
-            lines[child] = key_node.start_mark.line + 1
-            out[key] = w.walk(value_node, child, stack)
+                raise _invalid(self.source, f"duplicate key {quoted(child)}", line)
+            self.lines[child] = line
+            out[key] = self.walk(value_node, child, depth + 1)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [w.walk(item, join(path, i), stack) for i, item in enumerate(node.value)]
-    try:
-        return w.constructor.construct_object(node, deep=True)
-    except Exception:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
-        kind = str(node.tag).rsplit(":", 1)[-1]  # the exception may hold the whole value: not shown
-        raise _invalid(
-            source, f"bad value {quoted(node.value)} for {kind}", node.start_mark.line + 1
-        ) from None
+
+    def scalar(self, node: yaml.Node, path: str) -> Any:
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except Exception:  # PyYAML's typed constructors raise all kinds on odd input (!!int '')
+            kind = str(node.tag).rsplit(":", 1)[-1]  # the exception may hold the whole value: not shown
+            raise _invalid(self.source, f"bad value {quoted(node.value)} for {kind}", line_of(node)) from None
 
 
 def _invalid(source: str, message: str, line: int | None = None) -> InvalidInput:

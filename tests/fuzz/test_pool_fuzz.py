@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from agentctl.cli import run
-from agentctl.yamlsrc import MAX_BYTES, MAX_DEPTH, MAX_NODES
+from agentctl.yamlnodes import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from testlib import EXAMPLE_POOL, is_write
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))

@@ -8,184 +8,33 @@ polling. Functions return wire-shaped dicts (the REST JSON), never SDK models; "
 The SDKs encode each name they put in a URL path, but take a scope or resource id as a path
 unencoded, and let a name of ``.`` or ``..`` through: scopes and ids go through
 ``urls.resource_path``, and every client refuses a request whose path holds a dot segment.
+
+What the clients share (retries, timeouts, polling, the dot-segment policy) is in ``sdk``; the
+mapping of SDK exceptions to agentctl errors in ``errors``.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from agentctl.azure.errors import translated
+from agentctl.azure.sdk import READ_ONLY_POST, RETRY, TIMEOUTS, lro_timeout, no_dot_segments, polling, wire
 from agentctl.cloud import Target
-from agentctl.errors import (
-    SIGN_IN_HINT,
-    AgentctlError,
-    ApplyFailed,
-    AuthError,
-    CloudError,
-    InvalidInput,
-    NotFound,
-    ScopeNotFound,
-    UsageError,
-    quoted,
-)
+from agentctl.errors import ApplyFailed, NotFound, quoted
 from agentctl.shared import SharedReads
-from agentctl.urls import dot_segment, odata_string, resource_path, segment
+from agentctl.urls import odata_string, resource_path, segment
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 P = ParamSpec("P")
-RETRY = {"retry_total": 6, "retry_backoff_factor": 0.5, "retry_backoff_max": 20}
-TIMEOUTS = {"connection_timeout": 10, "read_timeout": 60}
-# azure-core sends POSTs once when the connection drops; listCluster*Credential only reads.
-READ_ONLY_POST = {"retry_on_methods": frozenset({"GET", "HEAD", "OPTIONS", "POST"})}
-LRO_TIMEOUT = 1800.0  # seconds; AGENTCTL_LRO_TIMEOUT overrides it
-LRO_TIMEOUT_ENV = "AGENTCTL_LRO_TIMEOUT"
 NETWORK_API_VERSION = "2024-03-01"
 SETTLED = (None, "Succeeded", "Failed", "Canceled")  # no operation running (None: no scale set)
-
-
-def lro_timeout() -> float:
-    """How long to wait for a long-running operation: ``AGENTCTL_LRO_TIMEOUT`` or 30 minutes."""
-    import os
-
-    text = os.environ.get(LRO_TIMEOUT_ENV, "").strip()
-    if not text:
-        return LRO_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value < float("inf"):
-        raise UsageError(f"{LRO_TIMEOUT_ENV} must be a positive number of seconds, not {quoted(text)}")
-    return value
-
-
-def wire(model: Any) -> dict[str, Any]:
-    """An SDK model as the REST JSON it came from."""
-    if model is None:
-        return {}
-    if hasattr(model, "serialize"):  # msrest-generation models
-        out: dict[str, Any] = model.serialize(keep_readonly=True)
-        return out
-    return dict(model.as_dict())
-
-
-@contextmanager
-def translated(what: str) -> Iterator[None]:
-    """Map SDK exceptions to agentctl errors that say what was being done."""
-    from azure.core.exceptions import (
-        ClientAuthenticationError,
-        HttpResponseError,
-        ServiceRequestError,
-        ServiceResponseError,
-    )
-
-    try:
-        yield
-    except AgentctlError:
-        raise
-    except ClientAuthenticationError as e:
-        raise AuthError(f"{what}: signing in to Azure failed: {_message(e)}", hint=SIGN_IN_HINT) from None
-    except HttpResponseError as e:
-        code = getattr(getattr(e, "error", None), "code", None) or ""
-        status = e.status_code or 0
-        if status in (401, 403):
-            raise AuthError(f"{what}: {status} {code}: {_message(e)}", hint=grant_hint(_message(e))) from None
-        if status == 404 and code == "SubscriptionNotFound":
-            raise ScopeNotFound(_message(e), field="azure.subscription") from None
-        if status == 404:
-            raise NotFound(f"{what}: {code or 'not found'}: {_message(e)}") from None
-        if 200 <= status < 300:  # a long-running operation that ended Failed
-            raise CloudError(
-                f"{what}: the operation ended Failed: {code}: {_message(e)}",
-                hint="fix what the error names (quota, capacity, policy), then run the same command again",
-            ) from None
-        hint = "the service failed or throttled after retries; run the same command again"
-        raise CloudError(
-            f"{what}: {status or ''} {code}: {_message(e)}".replace("  ", " "),
-            hint=hint if status == 429 or status >= 500 else "",
-        ) from None
-    except (ServiceRequestError, ServiceResponseError) as e:
-        raise CloudError(
-            f"{what}: could not reach Azure Resource Manager: {e}",
-            hint="check the network path to Azure, then run the same command again",
-        ) from None
-
-
-_DENIED = re.compile(r"perform action '([^']+)' over scope '([^']+)'")
-
-
-def grant_hint(message: str) -> str:
-    """What to grant, from ARM's AuthorizationFailed message (it names the action and scope)."""
-    found = _DENIED.search(message)
-    if found is None:
-        return (
-            "give the identity agentctl signs in with a role on the resource group or subscription "
-            "that allows this (Contributor, say), then run the same command again"
-        )
-    action, scope = found.groups()
-    role = (
-        "Role Based Access Control Administrator or User Access Administrator"
-        if action.lower().startswith("microsoft.authorization/")
-        else "Contributor, or a custom role with that action"
-    )
-    return (
-        f"give the identity agentctl signs in with a role that allows {action} on {scope} ({role}), "
-        "then run the same command again"
-    )
-
-
-def _message(e: Any) -> str:
-    err = getattr(e, "error", None)
-    msg = getattr(err, "message", None) or getattr(e, "message", None) or str(e)
-    return str(msg).splitlines()[0]
-
-
-def _polling(interval: float, base_url: str) -> Any:
-    from azure.mgmt.core.polling.arm_polling import ARMPolling
-
-    class AdaptivePolling(ARMPolling):
-        """Retry-After when given; else start at ``interval`` and back off to 5 s."""
-
-        _waited = 0
-
-        def _extract_delay(self) -> float:
-            header = self._pipeline_response.http_response.headers.get("retry-after")
-            if header:
-                try:
-                    return float(header)
-                except ValueError:
-                    pass
-            self._waited += 1
-            return float(min(5.0, interval * (1.5 ** max(0, self._waited - 2))))
-
-    return AdaptivePolling(interval, path_format_arguments={"endpoint": base_url})
-
-
-def _no_dot_segments() -> Any:
-    """A pipeline policy that stops a request whose URL path holds ``.`` or ``..`` before it is sent:
-    the SDKs encode names but let these through, and a server reads them as folders."""
-    from urllib.parse import urlsplit
-
-    from azure.core.pipeline.policies import SansIOHTTPPolicy
-
-    class NoDotSegments(SansIOHTTPPolicy):  # type: ignore[type-arg]
-        def on_request(self, request: Any) -> None:
-            url = request.http_request.url
-            if dot_segment(urlsplit(url).path):
-                raise InvalidInput(
-                    f"a name would put a . or .. segment into the URL {quoted(url, 200)}",
-                    hint="Azure names are never . or ..; check the names in the file",
-                )
-
-    return NoDotSegments()
 
 
 def _shareable(read: Callable[Concatenate[Arm, P], T]) -> Callable[Concatenate[Arm, P], T]:
@@ -217,7 +66,7 @@ class Arm:
             connection_verify=self.target.verify,
             polling_interval=1,
             transport=self._transport,
-            per_call_policies=[_no_dot_segments()],
+            per_call_policies=[no_dot_segments()],
             **RETRY,
             **TIMEOUTS,
             **extra,
@@ -336,7 +185,7 @@ class Arm:
         what = f"delete image version {image}/{version}"
         with translated(what):
             poller = self.compute.gallery_image_versions.begin_delete(
-                rg, gallery, image, version, polling=_polling(2, self.target.cloud.arm_endpoint)
+                rg, gallery, image, version, polling=polling(2, self.target.cloud.arm_endpoint)
             )
         self.wait(what, poller)
 
@@ -350,7 +199,7 @@ class Arm:
         what = f"create scale set {name}"
         with translated(what):
             poller = self.compute.virtual_machine_scale_sets.begin_create_or_update(
-                rg, name, body, polling=_polling(1, self.target.cloud.arm_endpoint)
+                rg, name, body, polling=polling(1, self.target.cloud.arm_endpoint)
             )
         return self.wait(what, poller)
 
@@ -358,7 +207,7 @@ class Arm:
         what = f"update scale set {name}"
         with translated(what):
             poller = self.compute.virtual_machine_scale_sets.begin_update(
-                rg, name, body, polling=_polling(1, self.target.cloud.arm_endpoint)
+                rg, name, body, polling=polling(1, self.target.cloud.arm_endpoint)
             )
         return self.wait(what, poller)
 
@@ -369,7 +218,7 @@ class Arm:
         with translated(what):
             try:
                 poller = self.compute.virtual_machine_scale_sets.begin_delete(
-                    rg, name, polling=_polling(1, self.target.cloud.arm_endpoint)
+                    rg, name, polling=polling(1, self.target.cloud.arm_endpoint)
                 )
             except ResourceNotFoundError:
                 return
@@ -402,7 +251,7 @@ class Arm:
         what = f"delete instances {', '.join(instance_ids)} of {name}"
         with translated(what):
             poller = self.compute.virtual_machine_scale_sets.begin_delete_instances(
-                rg, name, {"instanceIds": instance_ids}, polling=_polling(1, self.target.cloud.arm_endpoint)
+                rg, name, {"instanceIds": instance_ids}, polling=polling(1, self.target.cloud.arm_endpoint)
             )
         self.wait(what, poller)
 

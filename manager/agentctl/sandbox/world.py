@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from agentctl import yamlsrc
+from agentctl import yamlnodes
 from agentctl.errors import Collected, InvalidInput
-from agentctl.yamlsrc import MAX_BYTES, MAX_DEPTH, MAX_NODES
+from agentctl.yamlnodes import MAX_BYTES, MAX_DEPTH
 
 DEFAULT_WORLD = "default.yaml"
 RESERVED_ORGS = {"subscriptions", "providers", "sandbox", "_apis"}
@@ -32,31 +32,28 @@ class Node:
     path: str
 
 
-def _tree(node: yaml.Node, path: str, budget: list[int], open_: frozenset[int] = frozenset()) -> Node:
-    """Nodes as ``Node``s, bounded: aliases may not contain themselves, nor expand to more than
-    MAX_NODES values (``budget`` counts them down)."""
-    line = node.start_mark.line + 1
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _TooBig(f"expands to more than {MAX_NODES} values (an alias bomb?)", line)
-    if id(node) in open_:
-        raise _TooBig("an alias refers to the value that contains it", line)
-    inner = open_ | {id(node)}
-    if isinstance(node, yaml.MappingNode):
+class _Nodes(yamlnodes.Walker):
+    """Nodes as ``Node``s with their text, lines and paths, within the walker's guards."""
+
+    def mapping(self, node: yaml.Node, path: str, depth: int) -> Node:
         out: dict[str, Node] = {}
         for k, v in node.value:
             key = str(k.value)
-            out[key] = _tree(v, f"{path}.{key}" if path else key, budget, inner)
-        return Node(out, line, path)
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_tree(v, f"{path}[{i}]", budget, inner) for i, v in enumerate(node.value)], line, path)
-    return Node(str(node.value), line, path)
+            out[key] = self.walk(v, f"{path}.{key}" if path else key, depth + 1)
+        return Node(out, yamlnodes.line_of(node), path)
+
+    def sequence(self, node: yaml.Node, path: str, depth: int) -> Node:
+        items = [self.walk(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node.value)]
+        return Node(items, yamlnodes.line_of(node), path)
+
+    def scalar(self, node: yaml.Node, path: str) -> Node:
+        return Node(str(node.value), yamlnodes.line_of(node), path)
 
 
-class _TooBig(Exception):
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.line = line
+def _tree(text: str) -> Node | None:
+    """The document as ``Node``s (None when empty); raises the walker's and PyYAML's errors."""
+    root = yamlnodes.compose(text)
+    return _Nodes().walk(root) if root is not None else None
 
 
 class _Checker:
@@ -465,8 +462,7 @@ def _extends(c: _Checker, top: Node) -> Node:
         c.bad(ref, f"'{name}' is not a built-in world ({', '.join(sorted(known))})")
         return top
     text = resources.files("agentctl.sandbox.worlds").joinpath(name).read_text(encoding="utf-8")
-    root = yamlsrc.compose(text)
-    base = _tree(root, "", [MAX_NODES]) if root is not None else Node({}, 1, "")
+    base = _tree(text) or Node({}, 1, "")
     base = _extends(c, base)
     own = Node({k: v for k, v in top.value.items() if k != "extends"}, top.line, top.path)
     return _merge(base, own)
@@ -476,13 +472,12 @@ def parse(text: str, file: str) -> dict[str, Any]:
     """A world as plain data; raises ``InvalidInput`` listing every problem with its line."""
     c = _Checker(file)
     try:
-        root = yamlsrc.compose(text)
-        top = _tree(root, "", [MAX_NODES]) if root is not None else None
-    except yamlsrc.TooDeep as e:
+        top = _tree(text)
+    except yamlnodes.TooDeep as e:
         c.problems.add(f"nested deeper than {MAX_DEPTH} levels", line=e.line)
         c.problems.raise_if_any(f"world {file} is invalid")
-    except _TooBig as e:
-        c.problems.add(str(e), line=e.line)
+    except yamlnodes.NodeLimit as e:
+        c.problems.add(e.message, line=e.line)
         c.problems.raise_if_any(f"world {file} is invalid")
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
