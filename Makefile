@@ -36,7 +36,7 @@ bench: install
 # Mutation score of the planning core (slow; not in CI): bench/mutation.json. MUTATE lists the files
 # that plan (move a resource kind's planning to another file: add it here); MUTATION_TESTS the fast
 # tests that cover them. Survivors that cannot change behaviour go to bench/mutation-equivalent.txt.
-MUTATE ?= manager/agentctl/desired.py manager/agentctl/plan.py
+MUTATE ?= manager/agentctl/kinds/common.py manager/agentctl/kinds/pool/desired.py manager/agentctl/kinds/pool/plan.py manager/agentctl/kinds/pool/roles.py
 MUTATION_TESTS ?= tests/plan tests/cli tests/registries/test_registries_plan.py \
 	tests/deploy_path/test_plan_deploy_path.py
 

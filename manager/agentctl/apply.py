@@ -55,7 +55,7 @@ def apply(
     failure: tuple[Action, Exception] | None = None
     started: dict[str, float] = {}
 
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="apply") as pool:
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="apply") as workers:
         running: dict[Future[None], Action] = {}
         while pending or running:
             if failure is None and not stopping():
@@ -64,24 +64,17 @@ def apply(
                         del pending[key]
                         started[key] = time.monotonic()
                         notify(action, "start")
-                        running[pool.submit(_execute, ctx, action)] = action
+                        running[workers.submit(_execute, ctx, action)] = action
             if not running:
                 break
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 action = running.pop(fut)
-                out = outcomes[action.key]
-                out.seconds = round(time.monotonic() - started[action.key], 2)
-                try:
-                    fut.result()
-                except Exception as e:  # reported below, after running steps finish
-                    out.status, out.error = "failed", getattr(e, "message", str(e))
-                    notify(action, "failed")
-                    failure = failure or (action, e)
-                else:
-                    out.status = "done"
+                error = _record(fut, outcomes[action.key], started[action.key])
+                notify(action, "failed" if error else "done")
+                if error is None:
                     done.add(action.key)
-                    notify(action, "done")
+                failure = failure or ((action, error) if error else None)
     if failure is not None:
         action, err = failure
         if not isinstance(err, AgentctlError):
@@ -101,6 +94,18 @@ def apply(
             finished=sorted(done),
         )
     return list(outcomes.values())
+
+
+def _record(fut: Future[None], out: Outcome, start: float) -> Exception | None:
+    """The step's outcome from its future; its error, if any, is raised after running steps finish."""
+    out.seconds = round(time.monotonic() - start, 2)
+    try:
+        fut.result()
+    except Exception as e:
+        out.status, out.error = "failed", getattr(e, "message", str(e))
+        return e
+    out.status = "done"
+    return None
 
 
 def _execute(ctx: Context, action: Action) -> None:

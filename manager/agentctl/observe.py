@@ -13,8 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def observe(spec: PoolSpec, clients: Clients) -> Facts:
-    clients.arm.connect()
-    clients.devops.connect()
+    clients.connect()
     facts = Facts()
     for kind in kinds.ordered():
         facts.kinds[kind.NAME] = kind.observe(spec, clients, facts)

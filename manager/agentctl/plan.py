@@ -12,7 +12,7 @@ from agentctl.kinds.base import Facts, Plan
 
 
 def plan(spec: PoolSpec, facts: Facts) -> Plan:
-    """The actions that make Azure and Azure DevOps match the spec."""
+    """The actions that make what exists match the spec."""
     return Plan([a for kind in kinds.ordered() for a in kind.plan(spec, facts)])
 
 

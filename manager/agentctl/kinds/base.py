@@ -84,6 +84,11 @@ class Clients:
     arm: Arm
     devops: DevOps
 
+    def connect(self) -> None:
+        """Sign in and find the subscription and the project (once; later calls reuse it)."""
+        self.arm.connect()
+        self.devops.connect()
+
 
 @dataclass
 class Facts:

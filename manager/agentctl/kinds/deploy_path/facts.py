@@ -220,6 +220,19 @@ def _prepare(spec: PoolSpec, index: int, k: Kubernetes, clients: Clients, facts:
     fixed, _ = kubeconfig.fix(text, source)
     context, final = kubeconfig.with_namespace(fixed, k.namespace, source)
     register_secret(final)
+    _check_usable(final, source, f"{path}: the kubeconfig of cluster {name}")
+    return Prepared(
+        server=kubeconfig.current_server(final, source),
+        context=context,
+        fingerprint=kubeconfig.fingerprint(final, source),
+        text=final,
+    )
+
+
+def _check_usable(final: str, source: str, what: str) -> None:
+    """Stop when the kubeconfig still has what a service connection cannot use."""
+    from agentctl import kubeconfig
+
     remaining = kubeconfig.blocking(kubeconfig.check(final, source))
     if remaining:
         hint = (
@@ -228,13 +241,7 @@ def _prepare(spec: PoolSpec, index: int, k: Kubernetes, clients: Clients, facts:
             else "the credentials AKS returned cannot be used as they are"
         )
         raise InvalidInput(
-            f"{path}: the kubeconfig of cluster {name} is not usable in a service connection",
+            f"{what} is not usable in a service connection",
             hint=hint,
             problems=[f.problem() for f in remaining],
         )
-    return Prepared(
-        server=kubeconfig.current_server(final, source),
-        context=context,
-        fingerprint=kubeconfig.fingerprint(final, source),
-        text=final,
-    )

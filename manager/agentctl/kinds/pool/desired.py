@@ -31,7 +31,10 @@ def computer_name_prefix(spec: PoolSpec) -> str:
 
 
 def scale_set_body(spec: PoolSpec, ssh_public_key: str) -> dict[str, Any]:
-    """The full scale set for a scale-set agent pool (design: Uniform, Manual, no LB, no public IP)."""
+    """The full scale set for a scale-set agent pool (design: Uniform, Manual, no LB, no public IP).
+
+    Longer than the usual function on purpose: it is one literal body, read against the REST
+    reference as a whole."""
     ss = spec.scaleSet
     os_disk: dict[str, Any] = {
         "createOption": "FromImage",
