@@ -8,14 +8,19 @@ converged / retries used.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from typing import Any
 
 import pytest
 
-# Must be set before azure.devops is imported anywhere.
-os.environ.setdefault("AZURE_DEVOPS_CACHE_DIR", tempfile.mkdtemp(prefix="agentctl-azdo-cache-"))
+# Must be set before azure.devops is imported anywhere (every test directory's conftest and
+# helpers load after this one). Made once per test process and removed when it exits.
+if "AZURE_DEVOPS_CACHE_DIR" not in os.environ:
+    os.environ["AZURE_DEVOPS_CACHE_DIR"] = tempfile.mkdtemp(prefix="agentctl-azdo-cache-")
+    atexit.register(shutil.rmtree, os.environ["AZURE_DEVOPS_CACHE_DIR"], ignore_errors=True)
 
 CELLS: dict[tuple[str, str], str] = {}
 

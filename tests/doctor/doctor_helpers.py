@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from agentctl.cli import run
 from agentctl.sandbox import Sandbox, Timing, endpoints, start
 from testlib import EXAMPLE_POOL
-
-os.environ.setdefault("AZURE_DEVOPS_CACHE_DIR", tempfile.mkdtemp(prefix="agentctl-azdo-cache-"))
 
 FAST = Timing(lro_seconds=0.05, scale_delay=0.05, node_idle_delay=0.2)
 SUB = "11111111-2222-3333-4444-555555555555"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +12,6 @@ from sandbox_helpers import FAST, Arm
 from agentctl.sandbox import Sandbox, start
 from agentctl.sandbox.testing import devops_connection
 from conformance.spec_check import assert_conforms
-
-# Must be set before azure.devops is imported (the test modules import it after this conftest).
-os.environ.setdefault("AZURE_DEVOPS_CACHE_DIR", tempfile.mkdtemp(prefix="agentctl-azdo-cache-"))
 
 
 @pytest.fixture
