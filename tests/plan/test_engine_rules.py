@@ -113,6 +113,12 @@ def test_ordering_follows_needs_not_the_listed_order() -> None:
     assert [k.NAME for k in kinds.ordered((a, b, c))] == ["b", "c", "a"]  # type: ignore[arg-type]
 
 
+def test_waves_group_kinds_whose_needs_are_met() -> None:
+    root, a, b, c = _Kind("root", ()), _Kind("a", ("root",)), _Kind("b", ("root",)), _Kind("c", ("a", "b"))
+    got = kinds.waves((c, b, a, root))  # type: ignore[arg-type]
+    assert [[k.NAME for k in wave] for wave in got] == [["root"], ["a", "b"], ["c"]]
+
+
 @pytest.mark.parametrize(
     "given, message",
     [

@@ -38,6 +38,19 @@ def ordered(kinds: tuple[Kind, ...] = ALL) -> list[Kind]:
     return out
 
 
+def waves(kinds: tuple[Kind, ...] = ALL) -> list[list[Kind]]:
+    """``ordered(kinds)`` in groups: each kind in the first group after every kind it needs, so
+    the kinds of one group can be observed at the same time."""
+    level: dict[str, int] = {}
+    out: list[list[Kind]] = []
+    for kind in ordered(kinds):
+        level[kind.NAME] = 1 + max((level[n] for n in kind.NEEDS), default=-1)
+        if level[kind.NAME] == len(out):
+            out.append([])
+        out[level[kind.NAME]].append(kind)
+    return out
+
+
 def handlers(kinds: tuple[Kind, ...] = ALL) -> dict[tuple[str, str], Handler]:
     """Every kind's handlers by (action type, op); two kinds never handle the same type."""
     out: dict[tuple[str, str], Handler] = {}
