@@ -255,6 +255,35 @@ class Arm:
             )
         self.wait(what, poller)
 
+    def instance_view(self, rg: str, name: str, instance_id: str) -> dict[str, Any] | None:
+        """One instance's instance view (provisioning, VM agent, extensions' statuses)."""
+        return self.read(
+            f"instance view of {name}/{instance_id}",
+            self.compute.virtual_machine_scale_set_vms.get_instance_view,
+            rg,
+            name,
+            instance_id,
+        )
+
+    def run_shell_script(
+        self, rg: str, name: str, instance_id: str, script: str, timeout: float
+    ) -> list[dict[str, Any]]:
+        """Run ``script`` on one instance through VM Run Command (RunShellScript); the result's
+        statuses, whose messages carry the output (``agentctl.runshell.output`` reads them)."""
+        what = f"run command on {name}/{instance_id}"
+        body = {"commandId": "RunShellScript", "script": script.splitlines()}
+        with translated(what):
+            poller = self.compute.virtual_machine_scale_set_vms.begin_run_command(
+                rg, name, instance_id, body, polling=polling(1, self.target.cloud.arm_endpoint)
+            )
+            result = poller.result(timeout=timeout)
+            if not poller.done():
+                raise ApplyFailed(
+                    f"{what}: no answer after {timeout:g} s",
+                    hint="the VM agent may be busy or stopped; run the same command again later",
+                )
+        return list(wire(result).get("value") or [])
+
     # --- identities ---
 
     @_shareable

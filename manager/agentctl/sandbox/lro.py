@@ -132,5 +132,7 @@ def operation_result(ctx: Ctx) -> Response:
         return Response(202, None, {"Location": _urls(ctx, op)[1], **_retry_after(op)})
     if op["status"] == "Failed":
         raise arm_error(400, op["error"]["code"], op["error"]["message"])
+    if "result" in op["args"]:  # an action's own answer (Run Command's output)
+        return Response(200, op["args"]["result"])
     result = common.get(ctx.st, op["resourceId"]) if op["action"].endswith(".put") else None
     return Response(200, common.view(ctx.st, result)) if result else Response(204)

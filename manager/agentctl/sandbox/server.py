@@ -41,6 +41,7 @@ from agentctl.sandbox.arm import (  # noqa: F401
     network,
     preflight,
     resources,
+    runcommand,
 )
 from agentctl.sandbox.arm import managedpools as managed_pools  # noqa: F401
 from agentctl.sandbox.devops import core, environments, permissions, pools, security  # noqa: F401

@@ -613,10 +613,19 @@ def instance_view(vm: common.Resource) -> dict[str, Any]:
     }
 
 
+def full_instance_view(st: State, vm: common.Resource) -> dict[str, Any]:
+    """The instance view with the extensions' statuses (``agentctl.sandbox.guest``)."""
+    from agentctl.sandbox import guest
+
+    view = instance_view(vm)
+    extensions = guest.extension_views(st, vm)
+    return {**view, "extensions": extensions} if extensions else view
+
+
 def _with_view(ctx: Ctx, vm: common.Resource) -> common.Resource:
     if ctx.req.arg("$expand").lower() != "instanceview":
         return vm
-    return {**vm, "properties": {**vm["properties"], "instanceView": instance_view(vm)}}
+    return {**vm, "properties": {**vm["properties"], "instanceView": full_instance_view(ctx.st, vm)}}
 
 
 def ensure_extension(vmss: common.Resource, extension: dict[str, Any]) -> bool:

@@ -8,14 +8,17 @@ a federated credential for the connection's issuer and subject, and a role on th
 that allows writing to it.
 
 Then a ticker plays Azure DevOps: after ``timing.scale_delay`` it sets the scale set's capacity
-to the standby count (creating instances), adds a node per instance in state ``new``, and after
-``timing.node_idle_delay`` marks it ``idle`` with its agent online, if the instance can reach
-what the agent extension needs (``AGENT_HOSTS``, judged by ``agentctl.sandbox.netmodel``); if
-not, the node goes to ``failedToStartPendingDelete`` with an error in the pool log, and after
-another ``node_idle_delay`` Azure DevOps deletes the instance (and, the pool being short of
-its standby count, creates a new one). Instances deleted through ARM
-lose their nodes and are replaced. The ticker runs against the clock on every request, so the
-simulation also advances across processes sharing a state directory.
+to the standby count (creating instances), adds a node per instance in state ``new``, moves it
+to ``startingAgent`` halfway through ``timing.node_idle_delay`` and at its end marks it ``idle``
+with its agent online, if the instance can reach what the agent extension needs
+(``AGENT_HOSTS``, judged by ``agentctl.sandbox.netmodel``); if not, the node goes to
+``failedToStartPendingDelete`` with an error in the pool log, and after another
+``node_idle_delay`` Azure DevOps deletes the instance (and, the pool being short of its standby
+count, creates a new one). Meanwhile the instance's simulated files get the lines the agent
+extension and the agent log, and the extension's status changes (``agentctl.sandbox.guest``).
+Instances deleted through ARM lose their nodes and are replaced. The ticker runs against the
+clock on every request, so the simulation also advances across processes sharing a state
+directory.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from agentctl.sandbox import netmodel
+from agentctl.sandbox import guest, netmodel
 from agentctl.sandbox.arm import authorization, compute, identity
 from agentctl.sandbox.arm import common as arm_common
 from agentctl.sandbox.devops import common, endpoints, permissions
@@ -506,6 +509,12 @@ AGENT_HOSTS = ("download.agent.dev.azure.com", "dev.azure.com")
 EXTENSION = "Microsoft.Azure.DevOps.Pipelines.Agent"
 
 
+AGENT_VERSION = "4.255.0"
+AGENT_PACKAGE = (
+    f"https://download.agent.dev.azure.com/agent/{AGENT_VERSION}/vsts-agent-linux-x64-{AGENT_VERSION}.tar.gz"
+)
+
+
 def _unreachable(st: State, vmss: common.Item | None) -> str:
     """Why the scale set's VMs cannot bring an agent online ("" when they can)."""
     if vmss is None:
@@ -520,8 +529,110 @@ def _unreachable(st: State, vmss: common.Item | None) -> str:
     return ""
 
 
+def _vm_id(ep: common.Item, node: common.Item) -> str:
+    return f"{ep['azureId']}/virtualMachines/{node['computeId']}"
+
+
+def _guest_start(st: State, ep: common.Item, node: common.Item, now: float) -> None:
+    """The extension starts on a new VM and downloads the agent."""
+    vm = _vm_id(ep, node)
+    guest.set_extension(st, vm, "transitioning", "Enabling the pipelines agent", now)
+    guest.write(
+        st,
+        vm,
+        guest.EXTENSION_LOG,
+        [
+            "[INFO] Handler enable: the pipelines agent extension starts",
+            "[INFO] Python 3 found at /usr/bin/python3; systemd is running",
+            f"[INFO] Downloading the agent from {AGENT_PACKAGE}",
+        ],
+        now,
+    )
+
+
+def _guest_outcome(st: State, ep: common.Item, node: common.Item, why: str, now: float) -> None:
+    """What the extension and the agent log once the agent came online or failed (``why``)."""
+    vm, org = _vm_id(ep, node), f"https://dev.azure.com/{st['meta'].get('organization', '')}"
+    host, reason = why.split(": ", 1) if why else ("", "")
+    curl_code = 6 if "does not resolve" in reason else 28
+    curl_error = (
+        f"curl: (6) Could not resolve host: {host.removeprefix('https://')}"
+        if curl_code == 6
+        else "curl: (28) Connection timed out after 30001 milliseconds"
+    )
+    if host.endswith("download.agent.dev.azure.com"):
+        guest.write(
+            st,
+            vm,
+            guest.EXTENSION_LOG,
+            [
+                f"[ERROR] {curl_error}",
+                "[ERROR] Failed to download the agent package (3 attempts); giving up",
+                "[ERROR] Enable failed: the agent could not be downloaded",
+            ],
+            now,
+        )
+        guest.set_extension(
+            st,
+            vm,
+            "failed",
+            f"Enable failed: could not download the agent from {AGENT_PACKAGE}: {curl_error}",
+            now,
+        )
+        return
+    guest.write(
+        st,
+        vm,
+        guest.EXTENSION_LOG,
+        [
+            f"[INFO] Extracted the agent {AGENT_VERSION} to /agent",
+            f"[INFO] Configuring the agent: --url {org} --pool {pools(st)[str(ep['poolId'])]['name']} "
+            "--auth pat --token ***",
+        ],
+        now,
+    )
+    diag = guest.diag_log(now)
+    if why:
+        error = (
+            f"Name or service not known ({host.removeprefix('https://')}:443)"
+            if curl_code == 6
+            else f"Connection timed out ({host.removeprefix('https://')}:443)"
+        )
+        guest.write(
+            st,
+            vm,
+            diag,
+            [
+                f"[INFO AgentProcess] Agent package vsts-agent-linux-x64-{AGENT_VERSION}.",
+                f"[ERR  VisualStudioServices] GET request to {org}/_apis/connectionData failed.",
+                f"[ERR  Terminal] System.Net.Http.HttpRequestException: {error}",
+                "[ERR  AgentProcess] Agent configuration failed.",
+            ],
+            now,
+        )
+        guest.write(st, vm, guest.EXTENSION_LOG, ["[ERROR] Enable failed: agent configuration failed"], now)
+        guest.set_extension(
+            st, vm, "failed", f"Enable failed: the agent could not connect to {org}: {error}", now
+        )
+        return
+    guest.write(
+        st,
+        vm,
+        diag,
+        [
+            f"[INFO AgentProcess] Agent package vsts-agent-linux-x64-{AGENT_VERSION}.",
+            f"[INFO ConfigurationManager] Connected to {org}; agent {node['name']} registered.",
+            "[INFO Terminal] Listening for Jobs",
+        ],
+        now,
+    )
+    guest.write(st, vm, guest.EXTENSION_LOG, ["[INFO] Enable succeeded: the agent is running"], now)
+    guest.set_extension(st, vm, "succeeded", "Enable succeeded: the agent is running", now)
+
+
 def _fail_node(st: State, ep: common.Item, node: common.Item, why: str, now: float) -> None:
     node.update(state="failedToStartPendingDelete", agentState="none", stateChangedOn=iso_z(now))
+    _guest_outcome(st, ep, node, why, now)
     _log(
         st,
         ep["poolId"],
@@ -542,6 +653,7 @@ def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Tim
     for node in [n for n in nodes if n["computeId"] not in by_instance]:
         nodes.remove(node)
         timers.pop(str(node["id"]), None)
+        guest.forget(st, [_vm_id(ep, node)])
         _log(st, ep["poolId"], "deleteVMs", f"Node {node['name']} was removed from the scale set.", now)
     known = {n["computeId"] for n in nodes}
     for iid, vm in by_instance.items():
@@ -561,13 +673,17 @@ def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Tim
                 "stateChangedOn": iso_z(now),
             }
         )
-        timers[str(nid)] = now + timing.node_idle_delay
+        timers[str(nid)] = now + timing.node_idle_delay / 2
     vmss = arm_common.get(st, ep["azureId"])
     for node in list(nodes):
         due = timers.get(str(node["id"]))
+        if due is not None and due <= now and node["state"] == "new":
+            node.update(state="startingAgent", stateChangedOn=iso_z(due))
+            _guest_start(st, ep, node, due)
+            due = timers[str(node["id"])] = due + timing.node_idle_delay / 2
         if due is None or due > now:
             continue
-        if node["state"] == "new":
+        if node["state"] == "startingAgent":
             why = _unreachable(st, vmss)
             if why:
                 _fail_node(st, ep, node, why, due)
@@ -576,8 +692,10 @@ def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Tim
             node.update(state="idle", agentState="online", stateChangedOn=iso_z(due))
             node["agentId"] = common.next_id(st, "agent")
             timers.pop(str(node["id"]))
+            _guest_outcome(st, ep, node, "", due)
         elif node["state"] == "failedToStartPendingDelete" and vmss is not None:
             compute.remove_instances(st, vmss, [node["computeId"]])
+            guest.forget(st, [_vm_id(ep, node)])
             nodes.remove(node)
             timers.pop(str(node["id"]))
             _log(st, ep["poolId"], "deleteVMs", f"Deleted {node['name']}: its agent failed to start.", now)
