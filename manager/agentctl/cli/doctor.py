@@ -16,14 +16,22 @@ STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
 @click.command()
 @FILE
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Also probe from inside the subnet: through VM Run Command on one instance, resolve and "
+    "open TLS to every host the agents need (runs a read-only script on the VM).",
+)
 @pass_app
-def doctor(app: App, path: str) -> int:
+def doctor(app: App, path: str, probe: bool) -> int:
     """Check, without writing anything, what keeps a pool's agents from coming online.
 
     Egress of the agents' subnet (NSGs, routes, NAT gateway, default outbound access), private DNS
     of the clusters and registries, subnet capacity, the caller's permissions in Azure and Azure
     DevOps, vCPU quota, the image, resource providers and the connection's federated credential.
-    Each finding has a code, a severity, the resource, what was found and the fix. Exit 0 with no
+    Each finding has a code, a severity, the resource, what was found and the fix. With --probe,
+    one instance of the scale set resolves and connects to each host the agents need, the private
+    clusters' API servers and the registries' endpoints, and reports what it met. Exit 0 with no
     error finding, 5 with one, 4 when authentication fails.
     """
     from agentctl import config
@@ -31,7 +39,15 @@ def doctor(app: App, path: str) -> int:
 
     spec = config.load(path)
     findings = core.run(spec, app.target(spec))
+    probed = None
+    if probe:
+        from agentctl.doctor import probe as prober
+
+        found, probed = prober.run(spec, app.target(spec))
+        findings = core.ordered([*findings, *found])
     data = core.report(findings)
+    if probed is not None:
+        data["probe"] = probed
     failed = data["summary"]["error"] > 0
     errors = [
         {"code": f.code, "message": f"{f.resource}: {f.found}", "hint": f.fix}
@@ -76,5 +92,30 @@ def _view(console: Any, data: dict[str, Any]) -> None:
             found,
         )
     console.print(table)
+    if "probe" in data:
+        _probe_view(console, data["probe"])
     s = data["summary"]
     console.print(f"{s['error']} error(s), {s['warning']} warning(s), {s['info']} note(s)")
+
+
+def _probe_view(console: Any, probe: dict[str, Any]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    if probe["instance"] is None:
+        return  # the probe.no_instance finding says why and what to do
+    table = Table(title=f"Probe from {probe['instance']}", title_justify="left", show_edge=False)
+    for col in ("host", "addresses", "connect", "tls", "time"):
+        table.add_column(col, overflow="fold")
+    for h in probe["hosts"]:
+        where = ", ".join(h["addresses"]) or "does not resolve"
+        if h["addresses"]:
+            where += " (private)" if h["private"] else " (public)"
+        table.add_row(
+            h["host"],
+            where,
+            Text(h["connect"], style="green" if h["connect"] == "ok" else "red"),
+            Text(h["tls"], style="green" if h["tls"] == "ok" else "red"),
+            f"{h['seconds']['total']:.2f} s",
+        )
+    console.print(table)

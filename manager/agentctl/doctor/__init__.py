@@ -40,6 +40,11 @@ def run(spec: PoolSpec, target: Target) -> list[Finding]:
         *access.check(spec, facts),
         *platform.check(spec, facts),
     ]
+    return ordered(findings)
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then warnings, then information."""
     return sorted(findings, key=lambda f: SEVERITIES.index(f.severity))
 
 

@@ -88,7 +88,7 @@ def latest(versions: list[dict[str, Any]]) -> dict[str, Any] | None:
     return eligible[-1] if eligible else None
 
 
-def _arm_for(arm: Arm, subscription: str | None) -> Arm:
+def arm_for(arm: Arm, subscription: str | None) -> Arm:
     if not subscription or subscription.lower() == arm.subscription.lower():
         return arm
     return Arm(arm.target, subscription, arm.shared)
@@ -106,11 +106,11 @@ def gather(spec: PoolSpec, target: Target) -> Facts:
     vnet_id = spec.network.subnetId.rsplit("/subnets/", 1)[0]
 
     def cluster(k: Any) -> dict[str, Any] | None:
-        return _arm_for(arm, k.cluster.subscription).get_cluster(k.cluster.resourceGroup, k.cluster.name)
+        return arm_for(arm, k.cluster.subscription).get_cluster(k.cluster.resourceGroup, k.cluster.name)
 
     def registry(reg: Any) -> dict[str, Any] | None:
         parts = parse_id("registry", reg.id) or {}
-        return _arm_for(arm, parts.get("sub")).get_registry(parts["rg"], parts["name"])
+        return arm_for(arm, parts.get("sub")).get_registry(parts["rg"], parts["name"])
 
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="doctor") as pool:
         jobs: dict[str, Any] = {

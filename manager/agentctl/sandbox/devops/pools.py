@@ -13,8 +13,9 @@ to ``startingAgent`` halfway through ``timing.node_idle_delay`` and at its end m
 with its agent online, if the instance can reach what the agent extension needs
 (``AGENT_HOSTS``, judged by ``agentctl.sandbox.netmodel``); if not, the node goes to
 ``failedToStartPendingDelete`` with an error in the pool log, and after another
-``node_idle_delay`` Azure DevOps deletes the instance (and, the pool being short of its standby
-count, creates a new one). Meanwhile the instance's simulated files get the lines the agent
+``node_idle_delay`` Azure DevOps keeps the instance as a ``saved`` node while fewer than
+``maxSavedNodeCount`` are saved, else deletes it; either way, the pool being short of its
+standby count, it creates a new one. Meanwhile the instance's simulated files get the lines the agent
 extension and the agent log, and the extension's status changes (``agentctl.sandbox.guest``).
 Instances deleted through ARM lose their nodes and are replaced. The ticker runs against the
 clock on every request, so the simulation also advances across processes sharing a state
@@ -694,6 +695,18 @@ def _sync_nodes(st: State, ep: common.Item, live: list[common.Item], timing: Tim
             timers.pop(str(node["id"]))
             _guest_outcome(st, ep, node, "", due)
         elif node["state"] == "failedToStartPendingDelete" and vmss is not None:
+            if sum(n["state"] == "saved" for n in nodes) < ep["maxSavedNodeCount"]:
+                node.update(state="saved", stateChangedOn=iso_z(due))
+                timers.pop(str(node["id"]))
+                _log(
+                    st,
+                    ep["poolId"],
+                    "configurationJob",
+                    f"Saved {node['name']} for investigation (maxSavedNodeCount "
+                    f"{ep['maxSavedNodeCount']}): its agent failed to start.",
+                    now,
+                )
+                continue
             compute.remove_instances(st, vmss, [node["computeId"]])
             guest.forget(st, [_vm_id(ep, node)])
             nodes.remove(node)
@@ -739,7 +752,8 @@ def simulate(st: State, env: Env, now: float) -> None:
             for vm in compute.instances(st, vmss["id"])
             if vm["properties"]["provisioningState"] != "Deleting"
         ]
-        target = min(ep["desiredIdle"], ep["maxCapacity"])
+        saved = sum(n["state"] == "saved" for n in common.section(st, "elasticNodes").get(key, []))
+        target = min(ep["desiredIdle"] + saved, ep["maxCapacity"])  # saved VMs do not stand by
         if len(live) == target:
             due.pop(key, None)
         elif key not in due:
