@@ -131,7 +131,7 @@ def _status(registry_warnings: list[str]) -> dict[str, object]:
 
 
 def test_status_prints_a_warning_once_with_short_ids_and_marks_its_row() -> None:
-    from agentctl.cli.pool import _status_view
+    from agentctl.cli.status import _status_view
 
     console = Console(width=100, record=True)
     _status_view(console, _status(["x"]))

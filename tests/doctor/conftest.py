@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from doctor_helpers import Served
+from doctor_helpers import FAST, Served
 
+from agentctl.sandbox import Timing
 from conformance.spec_check import assert_conforms
 
 
@@ -16,8 +17,8 @@ def served(tmp_path: Path) -> Iterator[Callable[[str | None], Served]]:
     """``served(world)`` starts one; every exchange of the test must conform to the specs."""
     made: list[Served] = []
 
-    def make(world: str | None = None) -> Served:
-        made.append(Served(tmp_path / str(len(made)), world))
+    def make(world: str | None = None, timing: Timing = FAST) -> Served:
+        made.append(Served(tmp_path / str(len(made)), world, timing))
         return made[-1]
 
     yield make

@@ -23,9 +23,9 @@ WORLDS = Path(__file__).resolve().parents[2] / "manager" / "agentctl" / "sandbox
 class Served:
     """A sandbox serving a state dir, and doctor run against it through the CLI."""
 
-    def __init__(self, root: Path, world: str | None) -> None:
+    def __init__(self, root: Path, world: str | None, timing: Timing = FAST) -> None:
         self.dir = root / "sandbox"
-        self.sb: Sandbox = start(self.dir, world=WORLDS / world if world else None, timing=FAST)
+        self.sb: Sandbox = start(self.dir, world=WORLDS / world if world else None, timing=timing)
         endpoints.write(self.sb)
         self.pool = root / "pool.yaml"
         # the example pool with a registry, so the registry's DNS is checked too

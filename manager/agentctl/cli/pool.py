@@ -1,10 +1,9 @@
-"""Commands on a pool file: init, validate, schema, plan, deploy-pool, status, destroy."""
+"""Commands on a pool file: init, validate, schema, plan, deploy-pool, destroy."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sys
 import threading
@@ -20,6 +19,7 @@ from agentctl.cli.app import App, pass_app
 from agentctl.errors import (
     EXIT_CHANGES,
     EXIT_DECLINED,
+    EXIT_FAILED,
     Interrupted,
     InvalidInput,
     PreconditionFailed,
@@ -248,7 +248,14 @@ def _applied_view(nothing: str) -> View:
         total = sum(o["seconds"] for o in data["outcomes"])
         console.print(f"{len(data['outcomes'])} change(s) applied ({total:.1f} s of work).")
 
-    return view
+    def with_wait(console: Any, data: dict[str, Any]) -> None:
+        view(console, data)
+        if "wait" in data:
+            from agentctl.cli.wait import wait_view
+
+            wait_view(console, data["wait"])
+
+    return with_wait
 
 
 def _plan_status(the_plan: Any) -> tuple[str, int]:
@@ -256,6 +263,10 @@ def _plan_status(the_plan: Any) -> tuple[str, int]:
 
 
 def _applied_status(data: dict[str, Any]) -> tuple[str, int]:
+    from agentctl.cli.wait import wait_failed
+
+    if wait_failed(data.get("wait") or {}):
+        return "error", EXIT_FAILED
     if data.get("cancelled"):
         return "ok", EXIT_DECLINED
     return ("changed", 0) if data["applied"] else ("ok", 0)
@@ -270,12 +281,15 @@ def _report(
 ) -> int:
     """Render one pool's result as always; several pools' as one summary, exiting with the worst
     code: a failed pool's (the highest among failures) before any success code (``plan``'s 2)."""
+    from agentctl.cli.wait import wait_errors
+
     if len(files) == 1:
         (one,) = outcomes
         if one.error is not None:
             raise one.error
         status, code = status_of(one.data)
-        return app.finish(Result(app.command, one.data, status, code, view=view))
+        errors = wait_errors(one.data.get("wait") or {}) if isinstance(one.data, dict) else []
+        return app.finish(Result(app.command, one.data, status, code, view=view, errors=errors))
     entries = []
     for file, one in zip(files, outcomes, strict=True):
         if one.error is not None:
@@ -294,8 +308,10 @@ def _report(
     def fleet_view(console: Any, d: dict[str, Any]) -> None:
         from rich.markup import escape
 
+        from agentctl.cli.status import heading
+
         for e in d["pools"]:
-            _heading(console, e["file"])
+            heading(console, e["file"])
             if e["status"] != "error":
                 view(console, e["data"])
             for err in e.get("errors", []):
@@ -331,14 +347,32 @@ def plan(app: App, paths: tuple[str, ...]) -> int:
 @click.command("deploy-pool")
 @FILES
 @YES
+@click.option(
+    "--wait",
+    "wait_online",
+    is_flag=True,
+    help="Then wait until the standby agents are online, showing node states (agentctl wait); "
+    "exit 1 with a diagnosis when a node fails or the timeout passes.",
+)
+@click.option("--timeout", help="With --wait: how long to wait (90s, 15m, 1h; default 20m).")
 @pass_app
-def deploy_pool(app: App, paths: tuple[str, ...], yes: bool) -> int:
+def deploy_pool(app: App, paths: tuple[str, ...], yes: bool, wait_online: bool, timeout: str | None) -> int:
     """Create or converge the scale set, agent pool and connections of pool files."""
     from agentctl import plan as planner
     from agentctl import pools
+    from agentctl.cli import wait
+
+    if timeout is not None and not wait_online:
+        raise UsageError("--timeout goes with --wait")
+    after = None
+    if wait_online:
+        seconds = wait.duration(timeout or "20m")
+
+        def after(file: str, spec: Any, data: dict[str, Any]) -> None:
+            data["wait"] = wait.wait_data(app, spec, seconds, f"{file}: " if len(paths) > 1 else "")
 
     nothing = "Nothing to change: everything matches the pool file."
-    return _converge(app, paths, yes, planner.plan, pools.deploy, "Apply these changes?", nothing)
+    return _converge(app, paths, yes, planner.plan, pools.deploy, "Apply these changes?", nothing, after)
 
 
 @click.command()
@@ -355,10 +389,18 @@ def destroy(app: App, paths: tuple[str, ...], yes: bool) -> int:
 
 
 def _converge(
-    app: App, paths: tuple[str, ...], yes: bool, planner: Any, use_case: Any, question: str, nothing: str
+    app: App,
+    paths: tuple[str, ...],
+    yes: bool,
+    planner: Any,
+    use_case: Any,
+    question: str,
+    nothing: str,
+    after: Callable[[str, Any, dict[str, Any]], None] | None = None,
 ) -> int:
     """Without --yes: plan every pool, show the plans, ask once (refuse off a terminal), and apply
-    only if each pool's plan, made again under its lease, is still the one shown."""
+    only if each pool's plan, made again under its lease, is still the one shown. ``after`` runs
+    on each applied pool's data once every pool is applied (``--wait``)."""
     from agentctl import pools
 
     files, specs = load_pools(paths)
@@ -397,6 +439,9 @@ def _converge(
             return data
 
         outcomes = pools.each_pool(specs, targets, one)
+    for file, spec, o in zip(files, specs, outcomes, strict=True):
+        if after is not None and o.error is None:
+            after(file, spec, o.data)
     return _report(app, files, outcomes, view, _applied_status)
 
 
@@ -412,97 +457,3 @@ def _as_shown(file: str, shown: Any) -> Callable[[Any], bool]:
         return True
 
     return confirm
-
-
-def _status_view(console: Any, d: dict[str, Any]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    p, ss, img, conn = d["pool"], d["scaleSet"], d["image"], d["connection"]
-    table = Table(show_header=False, show_edge=False)
-    table.add_column(style="bold", overflow="fold")
-    table.add_column(overflow="fold")
-    nodes = ", ".join(f"{k} {v}" for k, v in sorted(p["nodes"].items())) or "none"
-    table.add_row(
-        "pool",
-        f"{p['name']}: " + (f"{p['state'] or 'unknown'}; nodes: {nodes}" if p["exists"] else "missing"),
-    )
-    table.add_row(
-        "scale set",
-        f"{ss['name']}: "
-        + (f"capacity {ss['capacity']}, {ss['provisioningState']}" if ss["exists"] else "missing"),
-    )
-    for vm in ss["instances"]:
-        table.add_row("", f"instance {vm['instanceId']}: {vm['provisioningState']}")
-    drift = " [yellow](newer version available)[/]" if img["drift"] else ""
-    if img["modelVersion"]:
-        model = f"{img['modelVersion']} in the model"
-    else:
-        model = "no gallery image in the model" if ss["exists"] else "not deployed"
-    table.add_row("image", f"{model}, newest {img['newest'] or 'none'}{drift}")
-    table.add_row(
-        "connection", f"{conn['name']}: " + ("ready" if conn["isReady"] else "missing or not ready")
-    )
-    deploy_path = d.get("deployPath") or {}
-    for env in deploy_path.get("environments", []):
-        check = "approval check current" if env.get("checkCurrent") else "approval check missing or stale"
-        table.add_row("environment", f"{env['name']}: " + (check if env["exists"] else "missing"))
-    for kc in deploy_path.get("connections", []):
-        state = "ready" if kc.get("isReady") else "not ready"
-        stale = "" if kc.get("kubeconfigCurrent") else ", [yellow]kubeconfig changed[/]"
-        table.add_row(
-            "kubernetes", f"{kc['name']} ({kc['cluster']}): " + (state + stale if kc["exists"] else "missing")
-        )
-    registries = d.get("registries") or {}
-    for reg in registries.get("items", []):
-        role = reg["role"] + (" assigned" if reg["roleAssigned"] else " [red]not assigned[/]")
-        flag = " [yellow](problem: see the warnings)[/]" if reg.get("warnings") else ""
-        table.add_row("registry", f"{reg['name']}: {role}; connection {reg['connection']['name']}{flag}")
-    console.print(table)
-    problems = [*deploy_path.get("problems", []), *registries.get("warnings", [])]
-    problems += [w for reg in registries.get("items", []) for w in reg.get("warnings", [])]
-    for problem in dict.fromkeys(str(p) for p in problems):  # each once, in order
-        console.print(f"[yellow]warning[/]: {escape(short_ids(problem))}")
-    if d["logs"]:
-        console.print("recent pool log:")
-    for entry in d["logs"]:
-        console.print(f"  {escape(str(entry['timestamp']))} {escape(short_ids(str(entry['message'])))}")
-
-
-_ARM_ID = re.compile(r"/subscriptions/[^\s)'\"]+/resourceGroups/([^/\s)'\"]+)/providers/[^\s)'\"]+", re.I)
-
-
-def short_ids(text: str) -> str:
-    """Resource ids in a sentence for people, as ``resource-group/name`` (JSON keeps them whole)."""
-    return _ARM_ID.sub(lambda m: f"{m.group(1)}/{m.group(0).rsplit('/', 1)[-1]}", text)
-
-
-def _heading(console: Any, file: str) -> None:
-    """A pool's heading in a fleet view: the file name whole, however long (a rule would cut it)."""
-    from rich.markup import escape
-
-    console.print(f"[bold]== {escape(file)}[/]")
-
-
-def _fleet_view(console: Any, d: dict[str, Any]) -> None:
-    for entry in d["pools"]:
-        _heading(console, entry["file"])
-        _status_view(console, entry["status"])
-
-
-@click.command()
-@FILES
-@click.option(
-    "--logs", "log_lines", type=click.IntRange(0, 200), default=10, show_default=True, help="Pool log lines."
-)
-@pass_app
-def status(app: App, paths: tuple[str, ...], log_lines: int) -> int:
-    """Pool state, nodes, scale set instances, image drift and recent pool logs."""
-    from agentctl import pools
-
-    files, specs = load_pools(paths)
-    found = pools.status_many(specs, [app.target(s) for s in specs], log_lines)
-    if len(found) == 1:
-        return app.finish(Result("status", found[0], view=_status_view))
-    data = {"pools": [{"file": p, "status": s} for p, s in zip(files, found, strict=True)]}
-    return app.finish(Result("status", data, view=_fleet_view))
