@@ -152,9 +152,13 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         codes["init"] = run(rig, canary, "init", [*flags, "init", str(tmp_path / "new-pool.yaml")])
         codes["validate"] = run(rig, canary, "validate", [*flags, "validate", "-f", pool])
         codes["plan"] = run(rig, canary, "plan", [*base, "plan", "-f", pool])
-        codes["deploy-pool"] = run(rig, canary, "deploy", [*base, "deploy-pool", "-f", pool, "--yes"])
+        deploy = [*base, "deploy-pool", "-f", pool, "--yes", "--wait", "--timeout", "2m"]
+        codes["deploy-pool"] = run(rig, canary, "deploy", deploy)
+        codes["wait"] = run(rig, canary, "wait", [*base, "wait", "-f", pool, "--timeout", "2m"])
         codes["status"] = run(rig, canary, "status", [*base, "status", "-f", pool])
-        codes["doctor"] = run(rig, canary, "doctor", [*base, "doctor", "-f", pool])
+        codes["doctor"] = run(rig, canary, "doctor", [*base, "doctor", "--probe", "-f", pool])
+        _plant_in_vm_logs(rig, f"[INFO] ./config.sh --auth pat --token {PAT} --pool private-agents")
+        codes["diagnose"] = run(rig, canary, "diagnose", [*base, "diagnose", "-f", pool])
         codes["image list"] = run(rig, canary, "image", [*base, "image", "list", "-f", pool])
         roll = [*base, "image", "roll", "-f", pool, "--latest", "--recycle-idle", "--yes"]
         codes["image roll"] = run(rig, canary, "roll", roll)
@@ -185,8 +189,10 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
         "validate": 0,
         "plan": 2,
         "deploy-pool": 0,
+        "wait": 0,
         "status": 0,
         "doctor": 0,
+        "diagnose": 0,
         "image list": 0,
         "image roll": 0,
         "image prune": 0,
@@ -206,7 +212,19 @@ def test_no_command_leaks_a_secret(tmp_path: Path, variant: str) -> None:
     # The searches can find what they look for: the runs' own output names the pool, and the
     # user's kubeconfig (not searched: it is theirs) holds the cluster key.
     assert "private-agents" in (rig.root / "runs" / "status" / "output.txt").read_text()
+    assert "--token ***REDACTED***" in (rig.root / "runs" / "diagnose" / "output.txt").read_text()
     assert any(m in squeeze(kubeconfig.read_text()) for m, what in canary.markers.items() if "key" in what)
+
+
+def _plant_in_vm_logs(rig: Rig, line: str) -> None:
+    """A secret in every VM's agent extension log, as a careless configuration script would leave
+    it: diagnose reads these logs through Run Command and must not show it."""
+    from agentctl.sandbox import guest
+
+    with rig.sb._server.app.store.transaction() as st:
+        for rec in st.get("guest", {}).values():
+            path = guest.EXTENSION_LOG
+            rec["files"][path] = rec["files"].get(path, "") + line + "\n"
 
 
 def _every_command() -> list[str]:

@@ -3,7 +3,8 @@ replaced by ``***REDACTED***`` so a reader can tell something was there.
 
 Redacted: the Authorization header; body members that carry secrets (passwords, keys, client
 secrets, tokens, kubeconfigs, custom data, protected settings); the base64 kubeconfigs AKS
-returns; and any string that looks like a JWT or a PEM block.
+returns; the output of a VM Run Command (what a script printed on a VM may hold anything); and
+any string that looks like a JWT or a PEM block.
 
 The log is bounded: when it reaches ``AGENTCTL_SANDBOX_LOG_MAX_BYTES`` (64 MiB by default) it
 is moved to ``access.jsonl.1`` and a new one begins.
@@ -52,12 +53,23 @@ SECRET_KEYS = {
 _LOOKS_SECRET = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.|-----BEGIN [A-Z ]+-----")
 
 
+def _run_output(status: dict[str, Any]) -> bool:
+    """A RunCommandResult status carrying a script's output (Linux: in the ProvisioningState
+    message; Windows: StdOut and StdErr statuses)."""
+    code, message = str(status.get("code", "")), str(status.get("message", ""))
+    return code.startswith("ComponentStatus/Std") or (
+        code.startswith("ProvisioningState/") and "[stdout]" in message
+    )
+
+
 def redact_body(value: Any, key: str = "") -> Any:
     if key.lower() in SECRET_KEYS and value is not None:
         return REDACTED
     if isinstance(value, dict):
         if "kubeconfigs" in value and isinstance(value["kubeconfigs"], list):
             value = {**value, "kubeconfigs": [{**k, "value": REDACTED} for k in value["kubeconfigs"]]}
+        if _run_output(value):
+            value = {**value, "message": REDACTED}
         return {k: redact_body(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [redact_body(v) for v in value]
