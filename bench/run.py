@@ -88,6 +88,7 @@ def peak_rss() -> dict[str, float]:
 sys.path[:0] = [str(HERE), str(REPO / "tests")]
 from deploy import deploy_lro, fleet_apply  # noqa: E402
 from fleet import status_fleet  # noqa: E402
+from wait import wait_polling  # noqa: E402
 
 BENCHMARKS: list[Callable[[], dict[str, float]]] = [
     cold_start,
@@ -95,6 +96,7 @@ BENCHMARKS: list[Callable[[], dict[str, float]]] = [
     deploy_lro,
     fleet_apply,
     status_fleet,
+    wait_polling,
     peak_rss,
 ]
 
