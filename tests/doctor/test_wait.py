@@ -43,18 +43,17 @@ def test_deploy_wait_piped_shows_each_change_and_exits_0(served: Callable[..., S
     assert "1 of 1 standby agent(s) online after" in out
 
 
-def test_wait_on_a_terminal_draws_a_live_table(
+def test_deploy_wait_on_a_terminal_draws_a_live_table(
     served: Callable[..., Served], capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from rich.console import Console
 
     s = served(None, STEPPED)
-    assert _cli(s, capsys, "deploy-pool", "-f", str(s.pool), "--yes")[0] == 0
     shown = io.StringIO()
     console = Console(file=shown, force_terminal=True, color_system=None, width=150)
     monkeypatch.setattr(Renderer, "err", property(lambda self: console))
-    code, _, _ = _cli(s, capsys, "wait", "-f", str(s.pool), "--timeout", "1m")
-    assert code == 0
+    code, out, _ = _cli(s, capsys, "deploy-pool", "-f", str(s.pool), "--yes", "--wait", "--timeout", "1m")
+    assert code == 0 and "1 of 1 standby agent(s) online" in out
     screen = shown.getvalue()
     assert "Waiting for agents" in screen and "\x1b[" in screen  # redrawn in place
     drawn = [state for state in STATES if re.search(rf"vmss-agents000000\s+│\s+{state}\s", screen)]
@@ -307,3 +306,26 @@ def test_scrub_redacts_and_cuts() -> None:
     full = forensics.scrub(text)
     assert full.count(REDACTED) >= 3 and "--pool p" in full
     assert len(out) == forensics.TEXT_CAP + 3 and out.startswith("...")
+
+
+def test_sandbox_logs_a_registration_failure_that_names_the_organization() -> None:
+    """The download reaches its host but the organization does not answer: the agent's _diag log
+    has the failed connectionData request, and forensics names the organization."""
+    from agentctl.sandbox import guest
+    from agentctl.sandbox.devops import pools as sim
+
+    st: dict[str, Any] = {"meta": {"organization": "contoso"}, "devops": {"pools": {"10": {"name": "p"}}}}
+    ep = {
+        "poolId": 10,
+        "azureId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/v",
+    }
+    node = {"name": "v000000", "computeId": "0"}
+    sim._guest_start(st, ep, node, 1000.0)
+    sim._guest_outcome(st, ep, node, "https://dev.azure.com: denied by rule deny-org", 1001.0)
+    files = guest.record(st, f"{ep['azureId']}/virtualMachines/0")["files"]
+    (diag,) = [p for p in files if p.startswith(guest.AGENT_DIAG)]
+    assert diag == "/agent/_diag/Agent_19700101-001641-utc.log"
+    assert "GET request to https://dev.azure.com/contoso/_apis/connectionData failed" in files[diag]
+    found = forensics.causes([{"source": path, "text": text} for path, text in files.items()])
+    assert [c["code"] for c in found] == ["egress_organization_blocked"]
+    assert "--token ***" in files[guest.EXTENSION_LOG]  # the simulated extension never logs a secret
