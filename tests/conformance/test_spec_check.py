@@ -360,6 +360,48 @@ def test_instance_list_routes_to_vm_list(index: SpecIndex) -> None:
     assert index.check_exchange(exchange("GET", f"{VMSS}/virtualMachines", 200, None, page)) == []
 
 
+def test_sandbox_run_command_and_instance_view_conform(index: SpecIndex) -> None:
+    """The sandbox's RunCommandResult (returned at the operation's Location URL, which the exchange
+    check cannot tie to the operation) and an instance view with the agent extension's status,
+    against VirtualMachineScaleSetVMs_RunCommand and _GetInstanceView."""
+    from agentctl.sandbox import guest
+    from agentctl.sandbox.arm import compute
+
+    run = f"{VMSS}/virtualMachines/0/runCommand"
+    found = index.classify(exchange("POST", run))
+    assert isinstance(found, Operation) and found.operation_id == "VirtualMachineScaleSetVMs_RunCommand"
+    body = {"commandId": "RunShellScript", "script": ["echo hi"]}
+    for status in (0, 3):
+        assert (
+            index.check_exchange(exchange("POST", run, 200, body, guest.result(status, "hi", "oops"))) == []
+        )
+    (misspelled,) = index.check_exchange(exchange("POST", run, 202, {"commandId": "x", "scripts": []}))
+    assert "scripts: unknown property" in misspelled
+    (bad_status,) = index.check_exchange(exchange("POST", run, 200, body, {"value": [{"code": 1}]}))
+    assert "value[0].code" in bad_status
+    vm = {
+        "id": f"{VMSS}/virtualMachines/0",
+        "instanceId": "0",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "timeCreated": "2026-11-29T20:00:00Z",
+            "osProfile": {"computerName": "vmss-agents000000"},
+            "storageProfile": {"osDisk": {"name": "osdisk"}},
+        },
+    }
+    st: dict[str, Any] = {}
+    guest.set_extension(st, vm["id"], "failed", "Enable failed: could not download the agent", 0.0)
+    view = compute.full_instance_view(st, vm)
+    assert view["extensions"][0]["type"] == "Microsoft.VisualStudio.Services.TeamServicesAgentLinux"
+    path = f"{VMSS}/virtualMachines/0/instanceView"
+    found = index.classify(exchange("GET", path))
+    assert isinstance(found, Operation) and found.operation_id == "VirtualMachineScaleSetVMs_GetInstanceView"
+    assert index.check_exchange(exchange("GET", path, 200, None, view)) == []
+    wrong = {**view, "extensions": [{**view["extensions"][0], "state": "failed"}]}
+    (problem,) = index.check_exchange(exchange("GET", path, 200, None, wrong))
+    assert "extensions[0].state: unknown property" in problem
+
+
 def test_async_operation_status(index: SpecIndex) -> None:
     path = f"{SUB}/providers/Microsoft.Compute/locations/westeurope/operations/8d3f"
     done = {"name": "8d3f", "status": "Succeeded", "startTime": "2026-11-29T20:00:00Z"}

@@ -22,7 +22,7 @@ from agentctl.output import Renderer
 from agentctl.sandbox import Timing
 
 # slow enough that a poll (0.25 s) sees every state: new, startingAgent, then idle or failed
-STEPPED = Timing(lro_seconds=0.05, scale_delay=0.05, node_idle_delay=1.2)
+STEPPED = Timing(lro_seconds=0.05, scale_delay=0.05, node_idle_delay=2.0)
 STATES = ("new", "startingAgent", "idle")
 
 
