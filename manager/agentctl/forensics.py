@@ -231,6 +231,7 @@ def gather(
             {
                 "name": n.get("name"),
                 "state": n.get("state"),
+                "since": n.get("stateChangedOn"),
                 "instanceId": n.get("computeId"),
                 "history": (history or {}).get(str(n.get("name")), []),
                 "instance": summary if view is not None else None,

@@ -143,11 +143,9 @@ def diagnosis_view(console: Any, d: dict[str, Any]) -> None:
     from rich.markup import escape
 
     for n in d["nodes"]:
-        history = " -> ".join(f"{h['state']} ({h['after']:g} s)" for h in n.get("history") or [])
-        console.print(
-            f"[bold]node {escape(str(n['name']))}[/]: {escape(str(n['state']))}"
-            + (f"; seen {escape(history)}" if history else "")
-        )
+        seen = " -> ".join(f"{h['state']} ({h['after']:g} s)" for h in n.get("history") or [])
+        history = f"seen {seen}" if seen else f"since {n.get('since')}"
+        console.print(f"[bold]node {escape(str(n['name']))}[/]: {escape(str(n['state']))}; {escape(history)}")
         inst = n.get("instance") or {}
         ext = inst.get("extension") or {}
         if inst:
