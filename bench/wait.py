@@ -4,7 +4,8 @@ A pool is deployed on a sandbox whose nodes take an hour to come online; then `a
 core polls it. Every request sent while waiting is counted by service; the steady state (after
 the first poll, which also finds the pool and discovers routes) gives the requests per poll, and
 from the default poll interval the requests per minute of one pool and of 20 pools at once.
-Then one diagnosis (agentctl diagnose) is counted the same way.
+Then one diagnosis (agentctl diagnose) of a node that failed to start (the no-egress world) is
+counted the same way: its ARM requests are the instance view, the Run Command and its polls.
 
 Budget for 20 pools waiting at once, all on one identity:
 - Azure DevOps: at most 200 requests a minute. Azure DevOps throttles an identity on TSTUs (200
@@ -56,11 +57,25 @@ def wait_polling() -> dict[str, float]:
             steady = sb.exchanges[marks[0] : marks[-1]]
             polls = len(marks) - 1
             first = sb.exchanges[start : marks[0]]
+        finally:
+            sb.stop()
+    with tempfile.TemporaryDirectory() as tmp:  # a diagnosis of a node that failed to start
+        world = REPO / "manager" / "agentctl" / "sandbox" / "worlds" / "no-egress.yaml"
+        sb = sandbox.start(
+            tmp, world=world, timing=Timing(lro_seconds=0.05, scale_delay=0.05, node_idle_delay=1)
+        )
+        try:
+            target = target_of(sb, keep=True)
+            pools.deploy(spec, target, confirm=lambda plan: True)
+            failed = waiting.run(
+                spec, target, timeout=60, on_change=lambda changes, nodes: None, interval=INTERVAL
+            )
             before = len(sb.exchanges)
-            forensics.gather(spec, target)
+            diagnosed = forensics.gather(spec, target)
             diagnosis = sb.exchanges[before:]
         finally:
             sb.stop()
+    assert failed["status"] == "failed" and diagnosed["causes"], diagnosed
     assert found["status"] == "timeout", found
     devops_per_poll = _count(steady, "devops") / polls
     arm_per_poll = _count(steady, "arm") / polls
