@@ -32,6 +32,14 @@ def _probed(s: Served, capsys: Any, *, node: str = "idle") -> tuple[int, dict[st
 
 
 def _rows(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The probe's rows by host, once the data is checked against schemas/doctor.schema.json."""
+    import json
+    from importlib import resources
+
+    import jsonschema
+
+    schema = json.loads(resources.files("agentctl").joinpath("schemas/doctor.schema.json").read_text())
+    jsonschema.validate(doc["data"], schema)
     return {h["host"]: h for h in doc["data"]["probe"]["hosts"]}
 
 
