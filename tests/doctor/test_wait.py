@@ -141,6 +141,18 @@ def test_timeout_exits_1_with_a_diagnosis(served: Callable[..., Served], capsys:
     assert "maxSavedNodeCount 1 keeps failed VMs" in doc["data"]["diagnosis"]["notes"][0]
 
 
+def test_piped_wait_says_it_is_still_waiting(
+    served: Callable[..., Served], capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI log never stays silent: without a change, a line every STILL_RUNNING_EVERY seconds."""
+    monkeypatch.setattr("agentctl.cli.wait.STILL_RUNNING_EVERY", 0.5)
+    s = served(None, Timing(lro_seconds=0.05, scale_delay=0.05, node_idle_delay=600))
+    assert _cli(s, capsys, "deploy-pool", "-f", str(s.pool), "--yes")[0] == 0
+    code, _, err = _cli(s, capsys, "wait", "-f", str(s.pool), "--timeout", "3s")
+    assert code == 1
+    assert len(re.findall(r"^still waiting for agents \(\d+ s\)$", err, re.M)) >= 2
+
+
 def test_diagnose_without_a_kept_machine_says_max_saved_keeps_one(
     served: Callable[..., Served], capsys: Any
 ) -> None:

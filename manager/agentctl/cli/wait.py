@@ -66,7 +66,7 @@ def shown(app: App, prefix: str = "") -> Iterator[Callable[[list[Any], list[dict
             last[0] = time.monotonic()
 
     def still() -> None:
-        while not done.wait(1.0):
+        while not done.wait(min(1.0, STILL_RUNNING_EVERY)):
             if time.monotonic() - last[0] >= STILL_RUNNING_EVERY:
                 last[0] = time.monotonic()
                 app.renderer.note(f"{prefix}still waiting for agents ({elapsed(time.monotonic() - start)})")
