@@ -232,6 +232,21 @@ def test_oversize_and_binary_world_files_are_refused(
         assert message in err and "Traceback" not in err, err
 
 
+def test_a_built_in_world_is_named_without_its_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    no_egress = world.load("no-egress")
+    assert no_egress == world.load(world.resources.files("agentctl.sandbox.worlds") / "no-egress.yaml")
+    assert no_egress != world.load(None)
+    (tmp_path / "no-egress").write_text("subscription: {}\n")  # a file of that name wins
+    with pytest.raises(InvalidInput, match="world no-egress is invalid"):
+        world.load("no-egress")
+    assert run(["sandbox", "serve", "--dir", str(tmp_path / "s"), "--world", "no-such-world"]) == 3
+    err = capsys.readouterr().err
+    assert "neither a file nor a built-in world" in err and "no-egress" in err and "Traceback" not in err
+
+
 def test_default_world_matches_the_example_pool() -> None:
     import yaml
 

@@ -457,7 +457,7 @@ def _extends(c: _Checker, top: Node) -> Node:
         return top
     ref = top.value["extends"]
     name = c.text(ref)
-    known = [p.name for p in resources.files("agentctl.sandbox.worlds").iterdir() if p.name.endswith(".yaml")]
+    known = built_in()
     if name not in known:
         c.bad(ref, f"'{name}' is not a built-in world ({', '.join(sorted(known))})")
         return top
@@ -579,12 +579,23 @@ def _resolve_cluster_subnets(c: _Checker, world: dict[str, Any]) -> None:
                 cluster["subnet"] = subnets.get(ref, "")
 
 
+def built_in() -> list[str]:
+    """The file names of the built-in worlds."""
+    files = resources.files("agentctl.sandbox.worlds").iterdir()
+    return sorted(p.name for p in files if p.name.endswith(".yaml"))
+
+
 def load(path: str | Path | None) -> dict[str, Any]:
-    """The world in ``path``, or the built-in one."""
-    if path is None:
-        text = resources.files("agentctl.sandbox.worlds").joinpath(DEFAULT_WORLD).read_text(encoding="utf-8")
-        return parse(text, DEFAULT_WORLD)
+    """The world in ``path``, or a built-in one by its name (``no-egress``), or the default."""
+    named = f"{path}.yaml" if path is not None and not str(path).endswith(".yaml") else str(path)
+    if path is None or (named in built_in() and not Path(path).exists()):
+        name = DEFAULT_WORLD if path is None else named
+        text = resources.files("agentctl.sandbox.worlds").joinpath(name).read_text(encoding="utf-8")
+        return parse(text, name)
     p = Path(path)
+    if not p.exists() and "/" not in str(path):
+        worlds = ", ".join(n.removesuffix(".yaml") for n in built_in())
+        raise InvalidInput(f"world {path} is neither a file nor a built-in world ({worlds})")
     try:
         if p.stat().st_size > MAX_BYTES:
             raise InvalidInput(f"world file {p} is larger than {MAX_BYTES // 1024} KiB")
