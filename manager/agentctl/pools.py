@@ -18,7 +18,7 @@ from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
-from agentctl.errors import AgentctlError, Interrupted
+from agentctl.errors import AgentctlError, Interrupted, UsageError
 from agentctl.kinds.base import Clients, Facts, Plan
 from agentctl.observe import observe, settle
 from agentctl.plan import plan, plan_destroy
@@ -46,8 +46,21 @@ def deploy(
     on_wait: Note | None = None,
     stop: Stop | None = None,
     c: Clients | None = None,
+    allow_switch: bool = False,
 ) -> dict[str, Any]:
-    return _converge(spec, c or clients(spec, target), plan, confirm, on_event, on_wait, stop)
+    """``allow_switch``: apply a plan that switches the file's backend (else refused)."""
+
+    def switch_allowed(the_plan: Plan) -> bool:
+        gone = kinds.backend_switch(spec.backend, the_plan)
+        if gone and not allow_switch:
+            raise UsageError(
+                f"the plan switches the pool to backend {spec.backend} and deletes {', '.join(gone)}; "
+                "nothing was changed",
+                hint="confirm it: run without --yes, or pass --allow-backend-switch (docs/managed-pools.md)",
+            )
+        return confirm(the_plan)
+
+    return _converge(spec, c or clients(spec, target), plan, switch_allowed, on_event, on_wait, stop)
 
 
 def destroy(

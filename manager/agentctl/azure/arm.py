@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from agentctl.azure.errors import translated
 from agentctl.azure.sdk import READ_ONLY_POST, RETRY, TIMEOUTS, lro_timeout, no_dot_segments, polling, wire
@@ -28,6 +28,9 @@ from agentctl.cloud import Target
 from agentctl.errors import ApplyFailed, NotFound, quoted
 from agentctl.shared import SharedReads
 from agentctl.urls import odata_string, resource_path, segment
+
+if TYPE_CHECKING:
+    from agentctl.azure.managed import ManagedPools
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,13 @@ class Arm:
         from azure.mgmt.containerservice import ContainerServiceClient
 
         return self._client(ContainerServiceClient)
+
+    @cached_property
+    def managed(self) -> ManagedPools:
+        """Managed DevOps Pools, Dev Center and subnet writes through the generic client."""
+        from agentctl.azure.managed import ManagedPools
+
+        return ManagedPools(self)
 
     def connect(self) -> None:
         """Build every client now, in one thread: the SDKs' first imports must not race

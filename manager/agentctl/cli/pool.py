@@ -82,13 +82,21 @@ def load_pools(paths: tuple[str, ...]) -> tuple[list[str], list[Any]]:
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False), default="pool.yaml")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option(
+    "--backend",
+    type=click.Choice(["scaleSet", "managedPool"]),
+    default="scaleSet",
+    show_default=True,
+    help="A scale-set (elastic) pool, or a Managed DevOps Pool.",
+)
 @pass_app
-def init(app: App, path: str, force: bool) -> int:
+def init(app: App, path: str, force: bool, backend: str) -> int:
     """Write an annotated pool.yaml to start from (missing parent directories are created)."""
     target = Path(path)
     if target.exists() and not force:
         raise UsageError(f"{target} exists", hint="use --force to overwrite it")
-    text = resources.files("agentctl").joinpath("templates/pool.yaml").read_text()
+    template = {"scaleSet": "pool.yaml", "managedPool": "managed-pool.yaml"}[backend]
+    text = resources.files("agentctl").joinpath(f"templates/{template}").read_text()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
@@ -355,9 +363,23 @@ def plan(app: App, paths: tuple[str, ...]) -> int:
     "exit 1 with a diagnosis when a node fails or the timeout passes.",
 )
 @click.option("--timeout", help="With --wait: how long to wait (90s, 15m, 1h; default 20m).")
+@click.option(
+    "--allow-backend-switch",
+    is_flag=True,
+    help="With --yes: apply a plan that switches a pool's backend (deletes the other backend's pool).",
+)
 @pass_app
-def deploy_pool(app: App, paths: tuple[str, ...], yes: bool, wait_online: bool, timeout: str | None) -> int:
-    """Create or converge the scale set, agent pool and connections of pool files."""
+def deploy_pool(
+    app: App,
+    paths: tuple[str, ...],
+    yes: bool,
+    wait_online: bool,
+    timeout: str | None,
+    allow_backend_switch: bool,
+) -> int:
+    """Create or converge the pool (scale set or managed pool), agent pool and connections of pool files."""
+    import functools
+
     from agentctl import plan as planner
     from agentctl import pools
     from agentctl.cli import wait
@@ -372,7 +394,8 @@ def deploy_pool(app: App, paths: tuple[str, ...], yes: bool, wait_online: bool, 
             data["wait"] = wait.wait_data(app, spec, seconds, f"{file}: " if len(paths) > 1 else "")
 
     nothing = "Nothing to change: everything matches the pool file."
-    return _converge(app, paths, yes, planner.plan, pools.deploy, "Apply these changes?", nothing, after)
+    deploy = functools.partial(pools.deploy, allow_switch=allow_backend_switch or not yes)  # shown: confirmed
+    return _converge(app, paths, yes, planner.plan, deploy, "Apply these changes?", nothing, after)
 
 
 @click.command()

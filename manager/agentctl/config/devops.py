@@ -193,8 +193,10 @@ class DevOps:
         metadata=meta("Project name.", pattern=PROJECT_NAME, rule=devops_project, maxLength=64)
     )
     pool: Pool = field(metadata=meta("The scale-set (elastic) agent pool."))
+    # Required with backend scaleSet (rules.py); a managed pool needs none.
     azureConnection: AzureConnection = field(
-        metadata=meta("Azure Resource Manager connection the pool uses.")
+        default_factory=lambda: AzureConnection(""),
+        metadata=meta("Azure Resource Manager connection the scale-set pool uses (backend scaleSet)."),
     )
     environments: list[Environment] = field(
         default_factory=list, metadata=meta("Environments with approvals.")

@@ -13,6 +13,7 @@ from typing import Any
 
 from agentctl import standby
 from agentctl.config.devops import DevOps
+from agentctl.config.managed import ManagedPool
 from agentctl.config.names import (
     DEVOPS_NAME,
     GUID,
@@ -22,6 +23,8 @@ from agentctl.config.names import (
     devops_name,
     meta,
 )
+
+BACKENDS = ("scaleSet", "managedPool")
 
 
 @dataclass(frozen=True)
@@ -158,9 +161,26 @@ class Registry:
 class PoolSpec:
     azure: Azure = field(metadata=meta("Where the scale set lives."))
     network: Network = field(metadata=meta("The private subnet."))
-    image: Image = field(metadata=meta("The agent image."))
-    scaleSet: ScaleSet = field(metadata=meta("The VM scale set."))
     devops: DevOps = field(metadata=meta("Azure DevOps side."))
+    backend: str = field(
+        default="scaleSet",
+        metadata=meta(
+            "What runs the agents: a VM Scale Set registered as an elastic pool (scaleSet), or a Managed "
+            "DevOps Pool (managedPool).",
+            enum=list(BACKENDS),
+        ),
+    )
+    # Required with backend scaleSet (rules.py); absent, they hold empty values no code reads.
+    image: Image = field(
+        default_factory=lambda: Image(""), metadata=meta("The agent image (backend scaleSet).")
+    )
+    scaleSet: ScaleSet = field(
+        default_factory=lambda: ScaleSet("", Identity("")),
+        metadata=meta("The VM scale set (backend scaleSet)."),
+    )
+    managedPool: ManagedPool | None = field(
+        default=None, metadata=meta("The Managed DevOps Pool (backend managedPool).")
+    )
     registries: list[Registry] = field(default_factory=list, metadata=meta("Private container registries."))
     source: str = field(default="", compare=False, metadata=meta("", internal=True))
     lines: dict[str, int] = field(
@@ -178,6 +198,15 @@ class PoolSpec:
 
     def line(self, path: str) -> int | None:
         return self.lines.get(path)
+
+    def has(self, path: str) -> bool:
+        """Whether the file sets ``path`` (a section with a default may be absent)."""
+        return path in self.lines
+
+    @property
+    def managed(self) -> ManagedPool | None:
+        """The managed pool, when it is the backend."""
+        return self.managedPool if self.backend == "managedPool" else None
 
     @property
     def standby_field(self) -> str:

@@ -27,7 +27,10 @@ RESOURCE_IDS = {
     "identity": _SUB
     + r"/Microsoft\.ManagedIdentity/userAssignedIdentities/(?P<name>[A-Za-z0-9][-A-Za-z0-9_]{2,127})",
     "registry": _SUB + r"/Microsoft\.ContainerRegistry/registries/(?P<name>[a-zA-Z0-9]{5,50})",
+    "devCenterProject": _SUB + r"/Microsoft\.DevCenter/projects/(?P<name>[a-zA-Z0-9][-a-zA-Z0-9_.]{2,62})",
 }
+# A Managed DevOps Pool's name (also its Azure DevOps pool's): 3-44 letters, digits, - or .
+MANAGED_POOL_NAME = r"^[a-zA-Z0-9][a-zA-Z0-9-.]{2,43}$"
 IMAGE_VERSION = r"^[0-9]{1,10}\.[0-9]{1,10}\.[0-9]{1,10}$"
 MAX_INT32 = 2**31 - 1
 

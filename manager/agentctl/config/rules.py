@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from agentctl import standby
+from agentctl.config.backend_rules import backend_checks, managed_ids
 from agentctl.config.devops import Standby
 from agentctl.config.model import PoolSpec
 from agentctl.config.names import MAX_INT32, parse_id
@@ -16,6 +17,7 @@ from agentctl.errors import Collected, quoted
 Add = typing.Callable[[str, str], None]  # (message, field path)
 
 _ID_EXAMPLES = {
+    "devCenterProject": ".../resourceGroups/RG/providers/Microsoft.DevCenter/projects/NAME",
     "subnet": ".../resourceGroups/RG/providers/Microsoft.Network/virtualNetworks/VNET/subnets/SUBNET",
     "galleryImage": ".../resourceGroups/RG/providers/Microsoft.Compute/galleries/GALLERY/images/IMAGE",
     "identity": ".../resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/NAME",
@@ -29,6 +31,7 @@ def cross_checks(spec: PoolSpec, errs: Collected) -> None:
     def add(msg: str, path: str) -> None:
         errs.add(msg, path, spec.line(path))
 
+    backend_checks(spec, add)
     _id_checks(spec, add)
     _standby_checks(spec, add)
     if not spec.devops.azureConnection.workloadIdentity:
@@ -49,11 +52,12 @@ def cross_checks(spec: PoolSpec, errs: Collected) -> None:
 
 def _id_checks(spec: PoolSpec, add: Add) -> None:
     """Resource ids well formed, the subnet in the scale set's subscription, image version parts."""
-    shapes = {
-        "network.subnetId": ("subnet", spec.network.subnetId),
-        "image.galleryImageId": ("galleryImage", spec.image.galleryImageId),
-        "scaleSet.identity.userAssigned": ("identity", spec.scaleSet.identity.userAssigned),
-    }
+    shapes = {"network.subnetId": ("subnet", spec.network.subnetId)}
+    if spec.has("image"):
+        shapes["image.galleryImageId"] = ("galleryImage", spec.image.galleryImageId)
+    if spec.has("scaleSet"):
+        shapes["scaleSet.identity.userAssigned"] = ("identity", spec.scaleSet.identity.userAssigned)
+    shapes |= managed_ids(spec)
     if spec.devops.azureConnection.identity:
         shapes["devops.azureConnection.identity"] = ("identity", spec.devops.azureConnection.identity)
     for i, reg in enumerate(spec.registries):
@@ -90,7 +94,7 @@ def _identity_checks(spec: PoolSpec, add: Add) -> None:
         for i, r in enumerate(spec.registries)
     ]
     for path, identity in named:
-        if identity == agents:
+        if identity and identity == agents:
             add(
                 "must not be the agents' identity (scaleSet.identity.userAssigned): every job on the pool "
                 "can use that one",
@@ -131,16 +135,23 @@ def _name_checks(spec: PoolSpec, add: Add) -> None:
 
 def _standby_checks(spec: PoolSpec, add: Add) -> None:
     pool, at = spec.devops.pool, "devops.pool.standby"
+    limit, limit_name = pool.maxCapacity, "maxCapacity"
+    if spec.managed is not None:
+        limit, limit_name = spec.managed.maximumConcurrency, "managedPool.maximumConcurrency"
     if pool.standby is not None and pool.desiredIdle is not None:
         add("give standby or its older spelling desiredIdle, not both", "devops.pool.desiredIdle")
         return
     if isinstance(pool.standby, Standby):
-        if pool.standby.automatic is not None:
+        if pool.standby.automatic is not None and spec.managed is None:
             add(
                 "automatic standby is a Managed DevOps Pools feature; a scale-set pool takes a fixed count "
                 "or a schedule",
                 f"{at}.automatic",
             )
+            return
+        if pool.standby.automatic is not None:
+            if pool.standby.schedule:
+                add("give automatic or a schedule, not both", f"{at}.schedule")
             return
         if not pool.standby.schedule:
             add("a schedule needs at least one entry {days, start, agents}", f"{at}.schedule")
@@ -164,14 +175,12 @@ def _standby_checks(spec: PoolSpec, add: Add) -> None:
                             f"{standby.DAYS[day]} {entry.start} is already set by {first}",
                             f"{at}.schedule[{i}]",
                         )
-            if entry.agents > pool.maxCapacity:
-                add(
-                    f"({entry.agents}) exceeds maxCapacity ({pool.maxCapacity})", f"{at}.schedule[{i}].agents"
-                )
+            if entry.agents > limit:
+                add(f"({entry.agents}) exceeds {limit_name} ({limit})", f"{at}.schedule[{i}].agents")
         return
     fixed = spec.standby_week().peak
-    if fixed > pool.maxCapacity:
-        add(f"({fixed}) exceeds maxCapacity ({pool.maxCapacity})", spec.standby_field)
+    if fixed > limit:
+        add(f"({fixed}) exceeds {limit_name} ({limit})", spec.standby_field)
 
 
 def unique(items: list[tuple[str, Any]], add: Add) -> None:

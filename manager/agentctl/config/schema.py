@@ -21,6 +21,13 @@ def json_schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "agentctl pool",
         **schema,
+        # the sections each backend needs (the other backend's may stay: a switch removes what they name)
+        "if": {"properties": {"backend": {"const": "managedPool"}}, "required": ["backend"]},
+        "then": {"required": ["managedPool"]},
+        "else": {
+            "required": ["image", "scaleSet"],
+            "properties": {"devops": {"required": ["azureConnection"]}},
+        },
     }
 
 

@@ -34,7 +34,7 @@ from agentctl.kinds.deploy_path.handlers import HANDLERS
 from agentctl.kinds.deploy_path.plan import plan, plan_destroy
 from agentctl.kinds.deploy_path.status import status
 
-NEEDS: tuple[str, ...] = ("pool",)  # the project, and the agents' identity for kubelogin-msi
+NEEDS: tuple[str, ...] = ("pool", "managedPool")  # the project, and the agents' identity for kubelogin-msi
 
 
 def settle(spec: PoolSpec, clients: Clients, facts: Facts) -> None:

@@ -10,7 +10,7 @@ from agentctl.kinds.pool.handlers import HANDLERS
 from agentctl.kinds.pool.plan import plan, plan_destroy
 from agentctl.kinds.pool.status import status
 
-NEEDS: tuple[str, ...] = ()
+NEEDS: tuple[str, ...] = ("managedPool",)  # what a managed pool of the file left (a backend switch)
 
 __all__ = [
     "HANDLERS",

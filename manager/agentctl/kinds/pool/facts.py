@@ -276,7 +276,35 @@ def _second_reads(spec: PoolSpec, clients: Clients, facts: Facts, mine: PoolFact
         manager.result()
 
 
+def _leftovers(spec: PoolSpec, clients: Clients, facts: Facts) -> PoolFacts:
+    """Another backend is selected: what the scale-set pool the file still names left (a backend
+    switch removes it). Without the scaleSet section there is nothing to look for."""
+    if not spec.has("scaleSet"):
+        return PoolFacts()
+    arm, dev = clients.arm, clients.devops
+    mine = PoolFacts(scale_set=arm.get_scale_set(spec.azure.resourceGroup, spec.scaleSet.name))
+    mine.agent_pool = dev.pool_by_name(spec.devops.pool.name)
+    if mine.agent_pool is not None:
+        mine.elastic_pool = dev.read("elastic.get", {"poolId": mine.agent_pool["id"]})
+    if spec.has("devops.azureConnection"):
+        mine.azure_connection = dev.endpoint_by_name(spec.devops.azureConnection.name)
+        try:
+            _pool_identity(arm, spec, mine)
+        except NotFound:  # an identity the file names that is gone: nothing of it to remove
+            mine.pool_identity = None
+    return mine
+
+
+def _managed_left(facts: Facts) -> bool:
+    """A managed pool of this file is being removed: the Azure DevOps pool of the name is its own."""
+    from agentctl.kinds import managed_pool
+
+    return managed_pool.of(facts).pool is not None
+
+
 def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> PoolFacts:
+    if spec.backend != "scaleSet":
+        return _leftovers(spec, clients, facts)
     arm, dev = clients.arm, clients.devops
     got = _first_reads(spec, clients)
     _check_references(spec, arm, got)
@@ -291,6 +319,9 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> PoolFacts:
     )
     _second_reads(spec, clients, facts, mine)
     _role_definitions(arm, spec, mine)
+    if _managed_left(facts):  # its pool and queue go with it; the elastic pool is made anew
+        mine.agent_pool = mine.queue = None
+        return mine
     if mine.agent_pool is not None:
         mine.elastic_pool = dev.read("elastic.get", {"poolId": mine.agent_pool["id"]})
     if mine.queue is not None:

@@ -27,7 +27,10 @@ from agentctl.kinds.pool.facts import PoolFacts, of
 
 
 def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
-    """The actions that make the pool's resources match the spec."""
+    """The actions that make the pool's resources match the spec (with another backend selected:
+    the removal of what the scale-set pool left)."""
+    if spec.backend != "scaleSet":
+        return _deletes(spec, facts, old_identities=False)
     mine = of(facts)
     actions = [
         Action(
@@ -39,13 +42,13 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
     ]
     if desired.pool_identity_managed(spec):
         actions.append(_identity(spec, mine))
-    actions.append(_scale_set(spec, mine))
+    actions.append(_scale_set(spec, mine, _after_managed(facts)))
     actions += roles.pool_role(spec, mine)
     identity_made = any(a.key == "poolIdentity" and a.op == CREATE for a in actions)
     actions.append(_connection(spec, facts, mine, identity_made))
     if not spec.devops.azureConnection.existing:
         actions.append(_credential(spec, mine, identity_made))
-    actions.append(_elastic_pool(spec, facts, mine, tuple(a.key for a in actions)))
+    actions.append(_elastic_pool(spec, facts, mine, tuple(a.key for a in actions) + _after_managed(facts)))
     # Connections of ours the file no longer names (it was renamed), once the pool has left them
     actions += roles.stale_connections(spec, mine, ("pool",))
     # What the pool left on identities it no longer uses: on the scale set's previous identities,
@@ -66,10 +69,19 @@ def _identity(spec: PoolSpec, mine: PoolFacts) -> Action:
     )
 
 
-def _scale_set(spec: PoolSpec, mine: PoolFacts) -> Action:
+def _after_managed(facts: Facts) -> tuple[str, ...]:
+    """A backend switch from a managed pool: the scale set goes in the subnet once the managed pool
+    has left it (and its delegation), and the elastic pool takes the name once the service's pool
+    of that name is gone."""
+    from agentctl.kinds import managed_pool
+
+    return ("managedPool", "subnetDelegation") if managed_pool.of(facts).pool is not None else ()
+
+
+def _scale_set(spec: PoolSpec, mine: PoolFacts, after: tuple[str, ...] = ()) -> Action:
     ss, name = mine.scale_set, spec.scaleSet.name
     if ss is None:
-        return Action("scaleSet", CREATE, "scale set", name, needs=("resourceGroup",))
+        return Action("scaleSet", CREATE, "scale set", name, needs=("resourceGroup", *after))
     if not scale_set_owned(ss):
         raise PreconditionFailed(
             f"scale set {name} exists in {spec.azure.resourceGroup} but agentctl did not create it",
@@ -149,7 +161,7 @@ def _credential(spec: PoolSpec, mine: PoolFacts, identity_made: bool) -> Action:
 
 
 def _elastic_pool(spec: PoolSpec, facts: Facts, mine: PoolFacts, before: tuple[str, ...]) -> Action:
-    wanted = ("scaleSet", "azureConnection", "federatedCredential", "roleAssignment")
+    wanted = ("scaleSet", "azureConnection", "federatedCredential", "roleAssignment", "managedPool")
     needs = tuple(k for k in wanted if k in before)
     name = spec.devops.pool.name
     if mine.agent_pool is None:
@@ -205,6 +217,12 @@ def _identity_owned(spec: PoolSpec, identity: dict[str, Any]) -> None:
 
 def plan_destroy(spec: PoolSpec, facts: Facts) -> list[Action]:
     """Delete, in reverse order, only what agentctl created."""
+    return _deletes(spec, facts, old_identities=spec.backend == "scaleSet")
+
+
+def _deletes(spec: PoolSpec, facts: Facts, old_identities: bool) -> list[Action]:
+    """``old_identities``: also what the pool left on the agents' identity (known only when the
+    scale-set pool is the selected backend)."""
     mine = of(facts)
     actions: list[Action] = []
     backing = str((mine.elastic_pool or {}).get("azureId", "")).lower()
@@ -224,7 +242,7 @@ def plan_destroy(spec: PoolSpec, facts: Facts) -> list[Action]:
         )
     actions += roles.own_credential_deletes(spec, mine, conn_owned)
     actions += roles.stale_connections(spec, mine, after_pool)
-    actions += roles.old_identities(spec, facts, after_pool)
+    actions += roles.old_identities(spec, facts, after_pool) if old_identities else []
     actions += roles.pool_role_deletes(spec, mine, after_pool)
     ss = mine.scale_set
     owner = ((ss or {}).get("tags") or {}).get(TAG_POOL)

@@ -42,6 +42,8 @@ def _image(ss: dict[str, Any] | None, versions: list[str]) -> dict[str, Any]:
 
 
 def status(spec: PoolSpec, c: Clients, facts: Facts, lines: int) -> dict[str, Any]:
+    if spec.backend != "scaleSet":
+        return {}
     mine = of(facts)
     ss = mine.scale_set
     pool_id = (mine.agent_pool or {}).get("id")

@@ -39,7 +39,7 @@ from agentctl.kinds.registries.handlers import HANDLERS
 from agentctl.kinds.registries.plan import plan, plan_destroy
 from agentctl.kinds.registries.status import status
 
-NEEDS: tuple[str, ...] = ("pool",)  # the project, and the agents' identity and its roles
+NEEDS: tuple[str, ...] = ("pool", "managedPool")  # the project, and the agents' identity and its roles
 
 
 def settle(spec: PoolSpec, clients: Clients, facts: Facts) -> None:

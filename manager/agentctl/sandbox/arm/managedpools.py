@@ -336,6 +336,16 @@ def _stored(body: dict[str, Any], existing: dict[str, Any] | None, rid: str, nam
     return _tracked(existing, rid, name, body, props, "Provisioning" if existing is None else "Updating")
 
 
+def _require_registered(ctx: Ctx) -> None:
+    """ARM refuses a resource of a provider the subscription has not registered."""
+    if "microsoft.devopsinfrastructure" in {n.lower() for n in ctx.meta.get("unregisteredProviders") or []}:
+        raise arm_error(
+            409,
+            "MissingSubscriptionRegistration",
+            "The subscription is not registered to use namespace 'Microsoft.DevOpsInfrastructure'.",
+        )
+
+
 def _in_use(name: str) -> str:
     return f"Managed DevOps pool {name} is already in use. Please choose a pool name that has not been taken."
 
@@ -362,6 +372,7 @@ def _write(ctx: Ctx, body: dict[str, Any], existing: dict[str, Any] | None) -> R
     location = str(body.get("location") or "")
     if not location:
         raise _bad("The 'location' property is required.", "InvalidRequestContent")
+    _require_registered(ctx)
     served = _validate(ctx, body, location)
     resource = _stored(body, existing, rid, name)
     common.put(ctx.st, resource)
@@ -602,3 +613,44 @@ def list_usages(ctx: Ctx) -> Response:
         for family, limit in QUOTA.items()
     ]
     return Response(200, {"value": items})
+
+
+def _delete_devcenter_resource(ctx: Ctx) -> Response:
+    """DELETE of a dev center or project: a long-running delete (202, then gone); 204 when absent. A
+    project still holding a managed pool is refused, as the service refuses it."""
+    rid = common.path_id(ctx)
+    p = ctx.req.params
+    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
+    found = common.get(ctx.st, rid)
+    if found is None:
+        return Response(204)
+    for r in common.resources(ctx.st).values():
+        project = str((r.get("properties") or {}).get("devCenterProjectResourceId") or "")
+        center = str((r.get("properties") or {}).get("devCenterId") or "")
+        if rid.lower() in (project.lower(), center.lower()):
+            raise arm_error(
+                409, "Conflict", f"'{found['name']}' is in use by '{r['id']}'; delete that first."
+            )
+    found["properties"]["provisioningState"] = "Deleting"
+    headers = lro.start(
+        ctx, "devcenter.delete", found["id"], provider="Microsoft.DevCenter", location=found["location"]
+    )
+    return Response(202, None, headers)  # final state via the Azure-AsyncOperation header
+
+
+@lro.finalizer("devcenter.delete")
+def _devcenter_deleted(st: State, op: dict[str, Any], ok: bool, now: float) -> None:
+    found = common.get(st, op["resourceId"])
+    if found is not None:
+        if ok:
+            common.delete_tree(st, found["id"])
+        else:
+            found["properties"]["provisioningState"] = "Failed"
+
+
+arm("DELETE", DEVCENTER + "/devcenters/{devCenterName}", "arm.devcenters.delete", DEVCENTER_VERSIONS)(
+    _delete_devcenter_resource
+)
+arm("DELETE", DEVCENTER + "/projects/{projectName}", "arm.devcenterprojects.delete", DEVCENTER_VERSIONS)(
+    _delete_devcenter_resource
+)

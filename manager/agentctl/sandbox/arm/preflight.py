@@ -168,6 +168,8 @@ KNOWN_PROVIDERS = (
     "Microsoft.ContainerRegistry",
     "Microsoft.Authorization",
     "Microsoft.Resources",
+    "Microsoft.DevOpsInfrastructure",
+    "Microsoft.DevCenter",
 )
 
 

@@ -1,0 +1,102 @@
+"""Managed DevOps Pools (``Microsoft.DevOpsInfrastructure``), Dev Center projects and subnet
+delegation, through the generic ARM client the ``Arm`` factory builds (same retries, timeouts and
+polling; no further SDK package). Pools are long-running: PUT and PATCH and DELETE poll to the end
+with the factory's explicit timeout. "Not found" is None.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from agentctl.azure.errors import translated
+from agentctl.urls import resource_path
+
+if TYPE_CHECKING:
+    from agentctl.azure.arm import Arm
+
+log = logging.getLogger(__name__)
+
+POOLS_API = "2026-06-02"  # the newest stable Microsoft.DevOpsInfrastructure api-version
+DEVCENTER_API = "2025-02-01"  # the newest stable Microsoft.DevCenter api-version
+NETWORK_API = "2024-03-01"
+POOL_TYPE = "Microsoft.DevOpsInfrastructure/pools"
+
+
+def pool_id(subscription: str, rg: str, name: str) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{rg}/providers/{POOL_TYPE}/{name}"
+
+
+class ManagedPools:
+    def __init__(self, arm: Arm) -> None:
+        self.arm = arm
+
+    @property
+    def _generic(self) -> Any:
+        return self.arm.resources.resources
+
+    def get(self, rid: str, api_version: str) -> dict[str, Any] | None:
+        what = f"read {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
+        return self.arm.read(
+            what, lambda: self._generic.get_by_id(resource_path(rid), api_version=api_version)
+        )
+
+    def put(self, rid: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
+        what = f"create or update {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
+        with translated(what):
+            poller = self._generic.begin_create_or_update_by_id(
+                resource_path(rid), api_version=api_version, parameters=body
+            )
+        return self.arm.wait(what, poller)
+
+    def patch(self, rid: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
+        what = f"update {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
+        with translated(what):
+            poller = self._generic.begin_update_by_id(
+                resource_path(rid), api_version=api_version, parameters=body
+            )
+        return self.arm.wait(what, poller)
+
+    def delete(self, rid: str, api_version: str) -> None:
+        what = f"delete {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
+        with translated(what):
+            poller = self._generic.begin_delete_by_id(resource_path(rid), api_version=api_version)
+        self.arm.wait(what, poller)
+
+    def list_of(self, path: str, api_version: str) -> list[dict[str, Any]]:
+        """A list operation the generic client has no method for (a pool's agents, usages, SKUs)."""
+        from azure.core.rest import HttpRequest
+
+        what = f"list {path.rsplit('/', 1)[-1]}"
+        items: list[dict[str, Any]] = []
+        url: str | None = f"{resource_path(path)}?api-version={api_version}"
+        with translated(what):
+            while url:
+                response = self.arm.resources.send_request(HttpRequest("GET", url))
+                response.raise_for_status()
+                page = response.json()
+                items += page.get("value") or []
+                url = page.get("nextLink")
+        return items
+
+    # --- what a managed pool needs ---
+
+    def get_pool(self, rg: str, name: str) -> dict[str, Any] | None:
+        return self.get(pool_id(self.arm.subscription, rg, name), POOLS_API)
+
+    def agents(self, pool: str) -> list[dict[str, Any]]:
+        return self.list_of(f"{pool}/resources", POOLS_API)
+
+    def usages(self, location: str) -> list[dict[str, Any]]:
+        sub = self.arm.subscription
+        return self.list_of(
+            f"/subscriptions/{sub}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/usages",
+            POOLS_API,
+        )
+
+    def skus(self, location: str) -> list[dict[str, Any]]:
+        sub = self.arm.subscription
+        return self.list_of(
+            f"/subscriptions/{sub}/providers/Microsoft.DevOpsInfrastructure/locations/{location}/skus",
+            POOLS_API,
+        )
