@@ -154,9 +154,10 @@ def _quota(
     sku = next((s for s in skus if str(s.get("name", "")).lower() == desired.mp(spec).sku.lower()), None)
     if sku is None:
         return
-    cores = next((c.get("value") for c in sku.get("capabilities") or [] if c.get("name") == "vCPUs"), 0)
+    props = sku.get("properties") or {}
+    cores = next((c.get("value") for c in props.get("capabilities") or [] if c.get("name") == "vCPUs"), 0)
     mine.sku_cores = int(cores or 0)
-    family = str(sku.get("family") or "")
+    family = str(props.get("family") or "")
     mine.usage = next((u for u in usages if (u.get("name") or {}).get("value") == family), None)
 
 

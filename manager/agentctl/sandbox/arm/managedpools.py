@@ -572,21 +572,31 @@ def check_name(ctx: Ctx) -> Response:
 )
 def list_skus(ctx: Ctx) -> Response:
     location = ctx.req.params["locationName"]
+    base = common.path_id(ctx)
     items = [
         {
-            "resourceType": "pools",
+            "id": f"{base}/{name}",
             "name": name,
-            "tier": "Standard",
-            "size": name.split("_", 1)[1],
-            "family": "standardDADSv5Family" if "ads" in name else "standardDSv5Family",
-            "locations": [location],
-            "locationInfo": [{"location": location, "zones": ["1", "2", "3"], "zoneDetails": []}],
-            "capabilities": [{"name": "vCPUs", "value": str(cpus)}],
-            "restrictions": [],
+            "type": "Microsoft.DevOpsInfrastructure/locations/skus",
+            "properties": _sku_properties(name, cpus, location),
         }
         for name, cpus in SKUS.items()
     ]
     return Response(200, {"value": items})
+
+
+def _sku_properties(name: str, cpus: int, location: str) -> dict[str, Any]:
+    """A SKU's properties, as the spec's ResourceSkuProperties (the resource nests them)."""
+    return {
+        "resourceType": "pools",
+        "tier": "Standard",
+        "size": name.split("_", 1)[1],
+        "family": "standardDADSv5Family" if "ads" in name else "standardDSv5Family",
+        "locations": [location],
+        "locationInfo": [{"location": location, "zones": ["1", "2", "3"], "zoneDetails": []}],
+        "capabilities": [{"name": "vCPUs", "value": str(cpus)}],
+        "restrictions": [],
+    }
 
 
 @arm(

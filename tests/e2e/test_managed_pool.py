@@ -1,0 +1,140 @@
+"""A Managed DevOps Pool from pool.yaml on the sandbox: deploy from an empty world, a second run and
+plan without writes, one PATCH per drift, status, destroy of only what agentctl made, every request
+valid against the specs, and a backend switch both ways."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from agentctl import config, standby
+from agentctl.schemas import load as load_schema
+from conformance.spec_check import load_for_tests
+from testlib import REPO
+
+MANAGED = REPO / "examples" / "managed-pool.yaml"
+POOLS = "/providers/Microsoft.DevOpsInfrastructure/pools/"
+
+
+def managed_writes(world: Any) -> list[str]:
+    return world.writes(world.new_requests())
+
+
+def test_deploy_rerun_drift_status_and_destroy(world: Any, capsys: Any) -> None:
+    world.pool.write_text(MANAGED.read_text())
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    created = {a["key"].split(":")[0] for a in out["data"]["plan"]["actions"] if a["op"] == "create"}
+    assert {"managedPool", "devCenter", "devCenterProject", "serviceRole", "environment"} <= created
+    log = world.new_requests()
+    puts = [e for e in log if e["method"] == "PUT" and POOLS in e["path"]]
+    assert len(puts) == 1
+    # the PUT carries the schedule as manual resource predictions, valid against the spec
+    spec = config.loads(MANAGED.read_text(), "managed-pool.yaml")
+    agent = puts[0]["request"]["properties"]["agentProfile"]
+    assert agent["resourcePredictions"] == standby.resource_predictions(spec.standby_week())
+    assert agent["resourcePredictions"]["timeZone"] == "W. Europe Standard Time"
+    index = load_for_tests()
+    assert [p for e in log for p in index.check_exchange(e)] == []
+
+    # a second run writes nothing, and plan agrees
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    assert managed_writes(world) == []
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 0 and out["data"]["changed"] is False
+    world.new_requests()
+
+    # maximum concurrency, then the schedule: one PATCH each, of the changed fields only
+    for old, new, field in (
+        ("maximumConcurrency: 4", "maximumConcurrency: 6", "maximumConcurrency"),
+        ('start: "08:00", agents: 2', 'start: "07:30", agents: 2', "agentProfile"),
+    ):
+        world.edit(old, new)
+        assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+        log = world.new_requests()
+        writes = world.writes(log)
+        assert len(writes) == 1 and writes[0].startswith("PATCH ") and POOLS in writes[0], writes
+        patch = next(e for e in log if e["method"] == "PATCH")
+        assert list(patch["request"]["properties"]) == [field]
+        assert [p for p in index.check_exchange(patch)] == []
+
+    code, out = world.json(capsys, "status", "-f", str(world.pool))
+    assert code == 0, out
+    jsonschema.validate(out["data"], load_schema("status"))
+    mp = out["data"]["managedPool"]
+    assert mp["exists"] and mp["provisioningState"] == "Succeeded" and mp["maximumConcurrency"] == 6
+    assert mp["standby"]["now"] in (0, 2) and mp["standby"]["next"] is not None
+    assert all(a["imageVersion"] == "2026.1129.1" for a in mp["agents"])
+
+    # destroy removes what agentctl made, and nothing else; a second destroy finds nothing
+    code, out = world.json(capsys, "destroy", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    deleted = {a["key"].split(":")[0] for a in out["data"]["plan"]["actions"]}
+    assert {"managedPool", "devCenter", "devCenterProject", "subnetDelegation", "serviceRole"} <= deleted
+    code, out = world.json(capsys, "destroy", "-f", str(world.pool), "--yes")
+    assert code == 0 and out["data"]["plan"]["actions"] == []
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    fresh = {a["key"].split(":")[0] for a in out["data"]["actions"] if a["op"] in ("create", "update")}
+    assert {"managedPool", "devCenter", "subnetDelegation", "serviceRole"} <= fresh  # all gone again
+    deletes = [w for w in world.writes(world.log()) if w.startswith("DELETE")]
+    assert not any(w.lower().endswith("resourcegroups/rg-agents") for w in deletes)
+
+
+def to_managed(text: str) -> str:
+    """examples/pool.yaml switched to the managed backend (its scale-set sections stay)."""
+    doc = yaml.safe_load(MANAGED.read_text())
+    section = yaml.safe_dump({"managedPool": doc["managedPool"]}, sort_keys=False)
+    return "backend: managedPool\n" + text + section
+
+
+def test_backend_switch_both_ways(world: Any, capsys: Any) -> None:
+    scale_set = world.pool.read_text()
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    world.new_requests()
+
+    world.pool.write_text(to_managed(scale_set))
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 2, out
+    ops = {a["key"].split(":")[0]: (a["op"], a["needs"]) for a in out["data"]["actions"]}
+    assert ops["scaleSet"][0] == "delete" and ops["pool"][0] == "delete"
+    assert ops["managedPool"][0] == "create" and {"pool", "scaleSet"} <= set(ops["managedPool"][1])
+    # --yes alone does not switch a backend
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 2 and "--allow-backend-switch" in out["errors"][0]["hint"]
+    assert world.writes(world.new_requests()) == []
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes", "--allow-backend-switch") == 0
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    world.new_requests()
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    assert world.writes(world.new_requests()) == []
+
+    # and back: the managed pool goes first, then the scale set and the elastic pool come
+    world.edit("backend: managedPool", "backend: scaleSet")
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    ops = {a["key"].split(":")[0]: (a["op"], a["needs"]) for a in out["data"]["actions"]}
+    assert ops["managedPool"][0] == "delete" and "managedPool" in ops["pool"][1]
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes", "--allow-backend-switch") == 0
+    world.new_requests()
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 0, [a for a in out["data"]["actions"] if a["op"] != "noop"]
+    assert world.writes(world.new_requests()) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (("maximumConcurrency: 4", "maximumConcurrency: 1"), "devops.pool.standby.schedule[0].agents"),
+        (("name: private-agents", "name: private agents"), "devops.pool.name"),
+        (("kind: stateless", "kind: stateless, maxAgentLifetime: '1.00:00:00'"), None),
+    ],
+)
+def test_invalid_managed_files_name_the_field(world: Any, capsys: Any, edit: Any, field: str | None) -> None:
+    world.pool.write_text(MANAGED.read_text().replace(*edit))
+    code, out = world.json(capsys, "validate", "-f", str(world.pool))
+    assert code == 3, out
+    fields = [e["field"] for e in out["errors"]]
+    assert (field or "managedPool.agentProfile.maxAgentLifetime") in fields
+    assert all(e.get("line") for e in out["errors"])
