@@ -32,8 +32,10 @@ class Finding:
 
 def run(spec: PoolSpec, target: Target) -> list[Finding]:
     """Every finding for ``spec``: errors first, then warnings, then information."""
-    from agentctl.doctor import access, gather, network, platform
+    from agentctl.doctor import access, gather, managed, network, platform
 
+    if spec.managed is not None:  # the service runs the agents: its prerequisites
+        return sorted(managed.check(spec, target), key=lambda f: SEVERITIES.index(f.severity))
     facts = gather.gather(spec, target)
     findings = [
         *network.check(spec, facts),

@@ -139,7 +139,7 @@ def _delegation(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
     return [Action("subnetDelegation", UPDATE, "subnet delegation", name, change, needs=("scaleSet",))]
 
 
-def _holds(assignments: list[dict[str, Any]], scope: str, role: str) -> bool:
+def holds(assignments: list[dict[str, Any]], scope: str, role: str) -> bool:
     for a in assignments:
         held, role_id = scope_of(a), str((a.get("properties") or {}).get("roleDefinitionId") or "").lower()
         covers = scope.lower() == held or scope.lower().startswith(held.rstrip("/") + "/")
@@ -156,7 +156,7 @@ def _service_roles(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
         return []
     out = []
     for scope, role in desired.service_roles(spec):
-        have = _holds(mine.service_roles.get(scope, []), scope, role)
+        have = holds(mine.service_roles.get(scope, []), scope, role)
         name = f"{desired.ROLE_NAMES[role]} on {scope.rsplit('/', 1)[1]}"
         data = {
             "scope": scope,
