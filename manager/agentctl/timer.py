@@ -14,6 +14,7 @@ from agentctl import prices, standby
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
+from agentctl.errors import UsageError
 from agentctl.images import owned_elastic_pool
 from agentctl.kinds.pool import desired
 
@@ -27,6 +28,11 @@ def _when(week: standby.Week, at: datetime) -> dict[str, Any]:
 def set_standby(spec: PoolSpec, target: Target, at: datetime) -> dict[str, Any]:
     """PATCH the elastic pool's ``desiredIdle`` to the count in force at ``at``, only when it differs.
     The other settings are sent back as Azure DevOps has them (the timer leaves drift to deploy-pool)."""
+    if spec.managed is not None:
+        raise UsageError(
+            f"pool {spec.devops.pool.name} is a managed pool: the service follows its standby schedule",
+            hint="deploy-pool sends the schedule; no timer is needed (docs/standby.md)",
+        )
     week = spec.standby_week()
     count = standby.count_at(week, at)
     dev = DevOps(target, spec.devops.project)
@@ -53,10 +59,12 @@ def week_report(spec: PoolSpec, target: Target | None) -> dict[str, Any]:
     monthly cost at the region's pay-as-you-go price."""
     week = spec.standby_week()
     hours = standby.agent_hours(week)
+    m = spec.managed  # a managed pool: its sku, and maximumConcurrency in place of maxCapacity
+    sku = m.sku if m is not None else spec.scaleSet.sku
     always = {
         "scheduled": hours,
         "fixedAtPeak": week.peak * 168.0,
-        "maxCapacity": spec.devops.pool.maxCapacity * 168.0,
+        "maxCapacity": (m.maximumConcurrency if m is not None else spec.devops.pool.maxCapacity) * 168.0,
     }
     report: dict[str, Any] = {
         "pool": spec.devops.pool.name,
@@ -71,12 +79,12 @@ def week_report(spec: PoolSpec, target: Target | None) -> dict[str, Any]:
     if target is None:
         report["costUnavailable"] = "offline"
         return report
-    price = prices.hourly_price(spec.scaleSet.sku, spec.azure.location, target.prices_url, target.ca_bundle)
+    price = prices.hourly_price(sku, spec.azure.location, target.prices_url, target.ca_bundle)
     if price.hourly is None:
         report["costUnavailable"] = price.reason
         return report
     report["cost"] = {
-        "sku": spec.scaleSet.sku,
+        "sku": sku,
         "region": spec.azure.location,
         "hourly": price.hourly,
         "currency": price.currency,

@@ -3,8 +3,8 @@ the engine that must not change what agentctl plans (restructuring observe, plan
 
 For each file in examples/, on a fresh sandbox: the plan from an empty world, the plan once
 deploy-pool converged (every action a no-op), and the plan after an edit that drifts two kinds (the
-standby count and the scale set's VM size; a managed pool's maximum concurrency and schedule). ``AGENTCTL_RECORD_PLANS=1`` rewrites the recordings;
-review their diff like code.
+standby count and the scale set's VM size; a managed pool's maximum concurrency and schedule).
+``AGENTCTL_RECORD_PLANS=1`` rewrites the recordings; review their diff like code.
 """
 
 from __future__ import annotations
