@@ -138,3 +138,28 @@ def test_invalid_managed_files_name_the_field(world: Any, capsys: Any, edit: Any
     fields = [e["field"] for e in out["errors"]]
     assert (field or "managedPool.agentProfile.maxAgentLifetime") in fields
     assert all(e.get("line") for e in out["errors"])
+
+
+def test_status_view_and_the_standby_timer(world: Any, capsys: Any) -> None:
+    world.pool.write_text(MANAGED.read_text())
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    capsys.readouterr()
+    assert world.agentctl("status", "-f", str(world.pool)) == 0
+    shown = capsys.readouterr().out
+    assert "private-agents: Succeeded" in shown and "of 4 agents" in shown and "standby" in shown
+    # the service keeps a managed pool's schedule: the timer has nothing to set, and writes nothing
+    world.new_requests()
+    code, out = world.json(capsys, "standby", "-f", str(world.pool))
+    assert code == 2 and "managed pool" in out["errors"][0]["message"]
+    assert world.writes(world.new_requests()) == []
+    code, out = world.json(capsys, "standby", "show", "-f", str(world.pool))
+    assert code == 0 and out["data"]["agentHoursPerWeek"]["maxCapacity"] == 4 * 168.0
+
+
+def test_init_writes_a_valid_managed_pool_file(tmp_path: Any, capsys: Any) -> None:
+    from agentctl.cli import run
+
+    target = tmp_path / "pool.yaml"
+    assert run(["init", str(target), "--backend", "managedPool"]) == 0
+    spec = config.load(target)
+    assert spec.backend == "managedPool" and spec.managed is not None and not spec.has("scaleSet")

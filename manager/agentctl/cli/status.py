@@ -13,13 +13,22 @@ from agentctl.output import Result
 
 
 def _status_view(console: Any, d: dict[str, Any]) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
-    p, ss, img, conn = d["pool"], d["scaleSet"], d["image"], d["connection"]
     table = Table(show_header=False, show_edge=False)
     table.add_column(style="bold", overflow="fold")
     table.add_column(overflow="fold")
+    if "managedPool" in d:
+        from agentctl.cli.managed_view import managed_rows
+
+        managed_rows(table, d["managedPool"])
+    else:
+        _scale_set_rows(table, d)
+    _deploy_rows(console, table, d)
+
+
+def _scale_set_rows(table: Any, d: dict[str, Any]) -> None:
+    p, ss, img, conn = d["pool"], d["scaleSet"], d["image"], d["connection"]
     nodes = ", ".join(f"{k} {v}" for k, v in sorted(p["nodes"].items())) or "none"
     table.add_row(
         "pool",
@@ -41,6 +50,12 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
     table.add_row(
         "connection", f"{conn['name']}: " + ("ready" if conn["isReady"] else "missing or not ready")
     )
+
+
+def _deploy_rows(console: Any, table: Any, d: dict[str, Any]) -> None:
+    """The deploy path's and registries' rows (both backends), the warnings, the pool's log."""
+    from rich.markup import escape
+
     deploy_path = d.get("deployPath") or {}
     for env in deploy_path.get("environments", []):
         check = "approval check current" if env.get("checkCurrent") else "approval check missing or stale"
@@ -61,9 +76,9 @@ def _status_view(console: Any, d: dict[str, Any]) -> None:
     problems += [w for reg in registries.get("items", []) for w in reg.get("warnings", [])]
     for problem in dict.fromkeys(str(p) for p in problems):  # each once, in order
         console.print(f"[yellow]warning[/]: {escape(short_ids(problem))}")
-    if d["logs"]:
+    if d.get("logs"):
         console.print("recent pool log:")
-    for entry in d["logs"]:
+    for entry in d.get("logs", []):
         console.print(f"  {escape(str(entry['timestamp']))} {escape(short_ids(str(entry['message'])))}")
 
 
