@@ -81,6 +81,8 @@ def test_deploy_rerun_drift_status_and_destroy(world: Any, capsys: Any) -> None:
     assert {"managedPool", "devCenter", "subnetDelegation", "serviceRole"} <= fresh  # all gone again
     deletes = [w for w in world.writes(world.log()) if w.startswith("DELETE")]
     assert not any(w.lower().endswith("resourcegroups/rg-agents") for w in deletes)
+    # every exchange of the run, the deletes included, as the specs define it
+    assert [p for e in world.log() for p in index.check_exchange(e)] == []
 
 
 def to_managed(text: str) -> str:
@@ -163,3 +165,32 @@ def test_init_writes_a_valid_managed_pool_file(tmp_path: Any, capsys: Any) -> No
     assert run(["init", str(target), "--backend", "managedPool"]) == 0
     spec = config.load(target)
     assert spec.backend == "managedPool" and spec.managed is not None and not spec.has("scaleSet")
+
+
+def test_image_roll_and_prune_know_managed_pools(world: Any, capsys: Any) -> None:
+    world.pool.write_text(MANAGED.read_text())
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    world.new_requests()
+    code, out = world.json(
+        capsys, "image", "roll", "-f", str(world.pool), "--version", "2026.1115.1", "--write", "--yes"
+    )
+    assert code == 0, out
+    log = world.new_requests()
+    writes = world.writes(log)
+    assert len(writes) == 1 and writes[0].startswith("PATCH ") and POOLS in writes[0], writes
+    patch = next(e for e in log if e["method"] == "PATCH")
+    (image,) = patch["request"]["properties"]["fabricProfile"]["images"]
+    assert image["resourceId"].endswith("/images/ubuntu-24.04-agent/versions/2026.1115.1")
+    assert load_for_tests().check_exchange(patch) == []
+    assert config.load(world.pool).managedPool.images[0].version == "2026.1115.1"  # type: ignore[union-attr]
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 0, out  # the file and the pool agree
+    # prune keeps the version the managed pool uses, beyond the newest one
+    code, out = world.json(capsys, "image", "prune", "-f", str(world.pool), "--keep", "1", "--yes")
+    assert code == 0, out
+    assert [d["version"] for d in out["data"]["deleted"]] == ["2026.1101.1"]
+    (versions,) = [i["versions"] for i in out["data"]["images"]]
+    kept = {v["name"]: v["keptBecause"] for v in versions if not v["delete"]}
+    assert any("managed pool" in reason for reason in kept["2026.1115.1"])
+    code, out = world.json(capsys, "image", "roll", "-f", str(world.pool), "--recycle-idle", "--yes")
+    assert code == 2 and "scale-set" in out["errors"][0]["message"]

@@ -110,10 +110,11 @@ def _roll_view(console: Any, d: dict[str, Any]) -> None:
     done = d["applied"]
     m, version = d["model"], d["version"]
     old, new = _label(m["old"]), _label(m["new"])
+    what = f"managed pool {d['pool']}" if d.get("backend") == "managedPool" else f"scale set {d['scaleSet']}"
     if not m["changed"]:
-        console.print(f"scale set {d['scaleSet']}: already on image {new} ({version})")
+        console.print(f"{what}: already on image {new} ({version})")
     else:
-        console.print(f"scale set {d['scaleSet']}: image {old} -> {new}" + ("" if done else " (planned)"))
+        console.print(f"{what}: image {old} -> {new}" + ("" if done else " (planned)"))
     pool_file = d["poolFile"]
     if pool_file and pool_file["written"]:
         console.print(f"{escape(d['file'])}:{pool_file['line']}: image.version set to {pool_file['new']}")

@@ -105,6 +105,7 @@ class PoolImage:
         return {
             "file": self.spec.source,
             "pool": self.spec.devops.pool.name,
+            "backend": self.spec.backend,
             "scaleSet": self.spec.scaleSet.name,
             "image": self.spec.image.galleryImageId,
             "pinned": self.spec.image.version,
@@ -120,7 +121,9 @@ class Use:
 
     pool: str
     file: str
-    source: str  # "scale set" (its model), "pool.yaml", or "instances" (VMs created from it)
+    # "scale set" (its model) or "managed pool" (its images), "pool.yaml", or "instances" (VMs or
+    # agents created from it)
+    source: str
     latest: bool = False  # through the image definition ("latest"), not a pinned version
     instances: int = 0
 
@@ -140,7 +143,8 @@ def uses(pools: list[PoolImage], definition: str, versions: list[Version]) -> di
     out: dict[str, list[Use]] = defaultdict(list)
     for p in pools:
         name, file = p.spec.devops.pool.name, p.spec.source
-        for source, ref in (("scale set", p.model), ("pool.yaml", desired.image_reference(p.spec))):
+        model = "managed pool" if p.spec.managed is not None else "scale set"
+        for source, ref in ((model, p.model), ("pool.yaml", desired.image_reference(p.spec))):
             if ref is None:
                 continue
             ref_definition, version = split_reference(ref)

@@ -33,30 +33,36 @@ class PoolFileEdit:
 def edited_pool_file(text: str, spec: PoolSpec, version: str) -> str:
     """pool.yaml with image.version set to ``version``: one line changed (or added), comments and
     layout kept. Refuses when the result would not load as the same pool with that version."""
-    old = spec.image.version
+    want = dataclasses.replace(spec, image=dataclasses.replace(spec.image, version=version))
+    return set_version(text, spec, "image", spec.image.version, version, want)
+
+
+def set_version(text: str, spec: PoolSpec, at: str, old: str | None, version: str, want: PoolSpec) -> str:
+    """``text`` with the ``version`` of the image at field path ``at`` set: one line changed (or
+    added after its galleryImageId), checked by loading the result as ``want``."""
     edit = PoolFileEdit(spec.source, None, old, version)
     lines = text.splitlines(keepends=True)
-    index = (spec.line("image.version" if old else "image.galleryImageId") or 0) - 1
+    index = (spec.line(f"{at}.version" if old else f"{at}.galleryImageId") or 0) - 1
     current = lines[index] if 0 <= index < len(lines) else ""
     if old:
         pattern = re.compile(rf"(\bversion\s*:\s*)([\"']?){re.escape(old)}\2")
         updated, count = pattern.subn(lambda m: f"{m[1]}{m[2]}{version}{m[2]}", current, count=1)
     else:
-        m = re.match(r"([ \t]+)galleryImageId[ \t]*:", current)
+        m = re.match(r"([ \t]+(?:-[ \t]+)?)galleryImageId[ \t]*:", current)
         count = 1 if m else 0
         eol = "\r\n" if current.endswith("\r\n") else "\n"
-        updated = current.rstrip("\r\n") + eol + (f"{m[1]}version: {version}{eol}" if m else "")
+        indent = " " * len(m[1]) if m else ""
+        updated = current.rstrip("\r\n") + eol + (f"{indent}version: {version}{eol}" if m else "")
     result = "".join([*lines[:index], updated, *lines[index + 1 :]]) if count else text
-    want = dataclasses.replace(spec, image=dataclasses.replace(spec.image, version=version))
     try:
         ok = count == 1 and config.loads(result, spec.source) == want
     except InvalidInput:
         ok = False
     if not ok:
         raise InvalidInput(
-            f"{spec.source}: cannot set image.version in place",
+            f"{spec.source}: cannot set {at}.version in place",
             problems=[
-                Problem("edit it by hand", "image.version", index + 1 if index >= 0 else None, spec.source)
+                Problem("edit it by hand", f"{at}.version", index + 1 if index >= 0 else None, spec.source)
             ],
             hint=edit.instruction(),
         )

@@ -10,6 +10,7 @@ from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.errors import NotFound, UsageError
+from agentctl.images import managed
 from agentctl.images.model import (
     ImageDefinition,
     Instances,
@@ -27,7 +28,7 @@ WORKERS = 4
 
 def load_pools(paths: list[str]) -> list[PoolSpec]:
     """Load pool files that are read through one Azure sign-in."""
-    specs = [config.load(p) for p in paths]
+    specs = [view for p in paths for view in managed.views(config.load(p))]
     kinds = {(s.azure.cloud, s.azure.credential) for s in specs}
     if len(kinds) > 1:
         raise UsageError(
@@ -63,6 +64,8 @@ def instances_of(arm: Arm, spec: PoolSpec) -> Instances:
 
 
 def _pool_image(arm: Arm, spec: PoolSpec) -> PoolImage:
+    if spec.managed is not None:
+        return managed.pool_image(arm, spec)
     ss = arm.get_scale_set(spec.azure.resourceGroup, spec.scaleSet.name)
     if ss is None:
         return PoolImage(spec)

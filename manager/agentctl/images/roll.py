@@ -10,7 +10,8 @@ from agentctl.azure import Arm
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
-from agentctl.errors import NotFound, PreconditionFailed
+from agentctl.errors import NotFound, PreconditionFailed, UsageError
+from agentctl.images import managed
 from agentctl.images.model import SUCCEEDED, Confirm, Instances, Note, Version, latest, same_id
 from agentctl.images.poolfile import PoolFileEdit, edited_pool_file, write_pool_file
 from agentctl.images.read import arms_for, image_parts, instances_of, model_image, versions_of
@@ -146,7 +147,10 @@ def roll(
     confirm: Confirm,
     note: Note,
 ) -> dict[str, Any]:
-    """Point the pool's scale set at an image version; optionally update pool.yaml and recycle idle agents."""
+    """Point the pool's scale set (or managed pool) at an image version; optionally update pool.yaml
+    and recycle idle agents."""
+    if spec.managed is not None:
+        return _roll_managed(spec, target, requested, recycle_idle, write, confirm, note)
     arms = arms_for(target, [spec])
     arm = arms[spec.azure.subscription.lower()]
     rg, name = spec.azure.resourceGroup, spec.scaleSet.name
@@ -196,6 +200,34 @@ def roll(
     return data
 
 
+def _roll_managed(
+    spec: PoolSpec,
+    target: Target,
+    requested: str | None,
+    recycle_idle: bool,
+    write: bool,
+    confirm: Confirm,
+    note: Note,
+) -> dict[str, Any]:
+    """A managed pool with one gallery image: the pool's reference to it moved (one PATCH)."""
+    if recycle_idle:
+        managed.refuse_recycle()
+    found = managed.views(spec)
+    if len(found) != 1:
+        raise UsageError(
+            f"image roll moves a managed pool with one gallery image; {spec.source} has {len(found)}",
+            hint="pin each image's version in managedPool.images, then run deploy-pool",
+        )
+    view = found[0]
+    arms = arms_for(target, [view])
+    arm = arms[spec.azure.subscription.lower()]
+    used = managed.pool_image(arm, view)
+    versions = versions_of(arms[image_parts(view)["sub"].lower()], view)
+    the_plan = plan_roll(view, used.model or "", versions, used.instances, requested)
+    data = _roll_report(view, the_plan, False, [], [])
+    return managed.roll(view, arm, the_plan.new_model, the_plan.target.name, write, confirm, note, data)
+
+
 def _roll_report(
     spec: PoolSpec,
     the_plan: RollPlan,
@@ -208,6 +240,7 @@ def _roll_report(
     return {
         "file": spec.source,
         "pool": spec.devops.pool.name,
+        "backend": spec.backend,
         "scaleSet": spec.scaleSet.name,
         "image": spec.image.galleryImageId,
         "version": the_plan.target.name,

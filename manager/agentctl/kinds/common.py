@@ -13,7 +13,7 @@ from typing import Any
 
 from agentctl.config import PoolSpec, parse_id
 from agentctl.errors import CloudError, PreconditionFailed, quoted
-from agentctl.kinds.base import Action, Context
+from agentctl.kinds.base import Action, Change, Context
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,20 @@ def permissions_drift(
     if pipelines and have != set(pipelines):
         changes.append(("pipelines", sorted(have), sorted(pipelines)))
     return changes
+
+
+def queue_permissions(
+    key: str, spec: PoolSpec, queue: dict[str, Any] | None, observed: dict[str, Any], needs: tuple[str, ...]
+) -> list[Action]:
+    """Pipeline permissions on the pool's queue as the file says (action type ``key``). A new queue
+    starts with none: with nothing to grant there is no action."""
+    pool = spec.devops.pool
+    drift = permissions_drift(pool.authorizeAllPipelines, pool.pipelines, observed)
+    op = ("update" if queue else "create") if drift else ("noop" if queue else "")
+    if not op:
+        return []
+    found = [Change(f, o, n) for f, o, n in drift]
+    return [Action(key, op, "pipeline permissions", f"queue {pool.name}", found, needs)]
 
 
 def identity_parts(identity_id: str) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from typing import Any
 from agentctl.config import PoolSpec
 from agentctl.errors import PreconditionFailed, Problem, quoted
 from agentctl.kinds.base import CREATE, DELETE, NOOP, UPDATE, Action, Facts, changes
-from agentctl.kinds.common import marker, permissions_drift, scope_of
+from agentctl.kinds.common import marker, queue_permissions, scope_of
 from agentctl.kinds.managed_pool import desired
 from agentctl.kinds.managed_pool.facts import ManagedFacts, of, owned
 
@@ -55,7 +55,9 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
     actions += _delegation(spec, mine)
     actions += _service_roles(spec, mine)
     actions.append(_pool(spec, mine, tuple(a.key for a in actions if a.op != NOOP)))
-    actions += _permissions(spec, mine)
+    actions += queue_permissions(
+        "managedPoolPermissions", spec, mine.queue, mine.queue_permissions, ("managedPool",)
+    )
     return actions
 
 
@@ -238,25 +240,6 @@ def _switch(spec: PoolSpec, mine: ManagedFacts) -> tuple[str, ...]:
             "devops.pool.name",
         )
     return ("pool", "scaleSet")
-
-
-def _permissions(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
-    """Pipeline permissions on the queue the service makes in the project."""
-    pool = spec.devops.pool
-    drift = permissions_drift(pool.authorizeAllPipelines, pool.pipelines, mine.queue_permissions)
-    op = (UPDATE if mine.queue else CREATE) if drift else (NOOP if mine.queue else "")
-    if not op:
-        return []
-    return [
-        Action(
-            "managedPoolPermissions",
-            op,
-            "pipeline permissions",
-            f"queue {pool.name}",
-            changes(drift),
-            ("managedPool",),
-        )
-    ]
 
 
 def plan_destroy(spec: PoolSpec, facts: Facts) -> list[Action]:

@@ -19,7 +19,7 @@ from agentctl.kinds.common import (
     identity_parts,
     not_ours,
     owned,
-    permissions_drift,
+    queue_permissions,
     wif_issuer_subject,
 )
 from agentctl.kinds.pool import desired, roles
@@ -54,7 +54,7 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
     # What the pool left on identities it no longer uses: on the scale set's previous identities,
     # and on the agents' identity (a previous release federated the connection with it)
     actions += roles.old_identities(spec, facts, ("scaleSet", "pool"))
-    actions += _permissions(spec, mine)
+    actions += queue_permissions("poolPermissions", spec, mine.queue, mine.queue_permissions, ("pool",))
     return actions
 
 
@@ -174,19 +174,6 @@ def _elastic_pool(spec: PoolSpec, facts: Facts, mine: PoolFacts, before: tuple[s
         )
     drift = desired.elastic_drift(spec, elastic, mine.azure_connection, facts.now)
     return Action("pool", UPDATE if drift else NOOP, "agent pool", name, changes(drift), needs)
-
-
-def _permissions(spec: PoolSpec, mine: PoolFacts) -> list[Action]:
-    """Pipeline permissions on the pool's queue. A new queue starts with none: with nothing to
-    grant there is no action."""
-    pool = spec.devops.pool
-    drift = permissions_drift(pool.authorizeAllPipelines, pool.pipelines, mine.queue_permissions)
-    op = (UPDATE if mine.queue else CREATE) if drift else (NOOP if mine.queue else "")
-    if not op:
-        return []
-    return [
-        Action("poolPermissions", op, "pipeline permissions", f"queue {pool.name}", changes(drift), ("pool",))
-    ]
 
 
 def _client_id(identity: dict[str, Any] | None) -> str:
