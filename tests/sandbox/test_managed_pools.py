@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from azure.core.exceptions import HttpResponseError
-from sandbox_helpers import IMAGE, RG_ID, SUB, SUBNET
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from sandbox_helpers import FAST, IMAGE, RG_ID, SUB, SUBNET, Arm
 
-from agentctl.sandbox import Sandbox
+from agentctl.sandbox import Sandbox, start
 from agentctl.sandbox.arm.managedpools import service_principal_id, standby_at
 
 MDP = "2026-06-02"
@@ -54,8 +55,7 @@ def pool_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture
-def lab(sb: Sandbox, arm: Any) -> Any:
+def make_lab(sb: Sandbox, arm: Any) -> Any:
     res = arm.resource.resources
     res_groups = arm.resource.resource_groups
     res_groups.create_or_update("rg-agents", {"location": "westeurope"})
@@ -68,6 +68,11 @@ def lab(sb: Sandbox, arm: Any) -> Any:
         parameters={"location": "westeurope", "properties": {"devCenterId": CENTER}},
     ).result()
     return res
+
+
+@pytest.fixture
+def lab(sb: Sandbox, arm: Any) -> Any:
+    return make_lab(sb, arm)
 
 
 def grant_reader(arm: Any, sb: Sandbox, scope: str) -> None:
@@ -137,3 +142,34 @@ def test_side_effects_in_azure_devops_and_agents(lab: Any, arm: Any, sb: Sandbox
 )
 def test_standby_follows_the_manual_predictions(when: str, count: int) -> None:
     assert standby_at(pool_body(), datetime.fromisoformat(when).astimezone(UTC)) == count
+
+
+def test_a_dev_center_in_use_is_not_deleted(lab: Any, arm: Any, sb: Sandbox) -> None:
+    grant_reader(arm, sb, IMAGE)
+    lab.begin_create_or_update_by_id(POOL, api_version=MDP, parameters=pool_body()).result()
+    for held in (PROJECT, CENTER):  # the pool holds the project, the project the dev center
+        with pytest.raises(HttpResponseError) as err:
+            lab.begin_delete_by_id(held, api_version=DEVCENTER).result()
+        assert err.value.status_code == 409
+    lab.begin_delete_by_id(POOL, api_version=MDP).result()
+    lab.begin_delete_by_id(PROJECT, api_version=DEVCENTER).result()
+    lab.begin_delete_by_id(CENTER, api_version=DEVCENTER).result()
+    with pytest.raises(ResourceNotFoundError):
+        lab.get_by_id(CENTER, api_version=DEVCENTER)
+
+
+def test_an_unregistered_provider_refuses_the_pool(tmp_path: Path) -> None:
+    world = tmp_path / "world.yaml"
+    default = Path(__file__).parents[2] / "manager/agentctl/sandbox/worlds/default.yaml"
+    world.write_text(default.read_text() + "unregisteredProviders: [Microsoft.DevOpsInfrastructure]\n")
+    sb = start(tmp_path / "sb", world=world, timing=FAST)
+    try:
+        arm = Arm(sb)
+        make_lab(sb, arm)  # the fixture's steps: a resource group, a dev center and its project
+        grant_reader(arm, sb, IMAGE)
+        with pytest.raises(HttpResponseError) as err:
+            res = arm.resource.resources
+            res.begin_create_or_update_by_id(POOL, api_version=MDP, parameters=pool_body()).result()
+        assert err.value.status_code == 409 and err.value.error.code == "MissingSubscriptionRegistration"
+    finally:
+        sb.stop()
