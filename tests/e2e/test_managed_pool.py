@@ -4,6 +4,7 @@ valid against the specs, and a backend switch both ways."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
@@ -194,3 +195,48 @@ def test_image_roll_and_prune_know_managed_pools(world: Any, capsys: Any) -> Non
     assert any("managed pool" in reason for reason in kept["2026.1115.1"])
     code, out = world.json(capsys, "image", "roll", "-f", str(world.pool), "--recycle-idle", "--yes")
     assert code == 2 and "scale-set" in out["errors"][0]["message"]
+
+
+SUB_ID = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups"
+NETWORK_ONLY = "extends: default.yaml\nroleAssignments:\n" + "".join(
+    f"  - {{ principal: alice@contoso.com, role: {role}, scope: {SUB_ID}/{group} }}\n"
+    for group, role in (
+        ("rg-agents", "Owner"),
+        ("rg-images", "Owner"),
+        ("rg-identity", "Owner"),
+        ("rg-aks", "Owner"),
+        ("rg-network", "Network Contributor"),  # may delegate the subnet, may not grant roles
+    )
+)
+WORLDS = REPO / "manager" / "agentctl" / "sandbox" / "worlds"
+
+
+@pytest.mark.parametrize(
+    ("world_text", "field", "fix"),
+    [
+        ((WORLDS / "missing-role.yaml").read_text(), "network.subnetId", "az network vnet subnet update"),
+        (NETWORK_ONLY, "managedPool.servicePrincipalObjectId", "az role assignment create"),
+    ],
+    ids=["undelegated-subnet", "missing-role"],
+)
+def test_what_agentctl_may_not_fix_is_refused_before_any_write(
+    world: Any, capsys: Any, tmp_path: Any, world_text: str, field: str, fix: str
+) -> None:
+    from agentctl.cli import run
+
+    (tmp_path / "default.yaml").write_text((WORLDS / "default.yaml").read_text())
+    (tmp_path / "world.yaml").write_text(world_text)
+    world.pool.write_text(MANAGED.read_text())
+    sandbox = ["--sandbox", "--sandbox-dir", str(world.dir), "--world", str(tmp_path / "world.yaml")]
+    for command in (["plan"], ["deploy-pool", "--yes"], ["doctor"]):
+        capsys.readouterr()
+        code = run([*sandbox, "-o", "json", *command, "-f", str(world.pool)])
+        out = json.loads(capsys.readouterr().out)
+        if command == ["doctor"]:  # an error there too, with its fix
+            assert code == 5 and fix in json.dumps(
+                [f for f in out["data"]["findings"] if f["severity"] == "error"]
+            )
+            continue
+        assert code == 5, out
+        assert out["errors"][0]["field"] == field and fix in out["errors"][0]["hint"]
+    assert world.writes(world.log()) == []

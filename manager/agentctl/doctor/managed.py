@@ -10,7 +10,7 @@ from agentctl.config import PoolSpec
 from agentctl.doctor import ERROR, WARNING, Finding
 from agentctl.kinds.managed_pool import desired
 from agentctl.kinds.managed_pool.facts import ManagedFacts
-from agentctl.kinds.managed_pool.plan import SERVICE, delegations, holds
+from agentctl.kinds.managed_pool.plan import SERVICE, delegations, holds, may
 
 
 def check(spec: PoolSpec, target: Target) -> list[Finding]:
@@ -71,10 +71,11 @@ def _subnet(spec: PoolSpec, mine: ManagedFacts) -> list[Finding]:
                 "use a subnet delegated to Microsoft.DevOpsInfrastructure/pools alone",
             )
         ]
+    fixable = may(mine, desired.vnet_id(spec), "Microsoft.Network/virtualNetworks/subnets/write")
     return [
         Finding(
             "subnet.not_delegated",
-            WARNING,
+            WARNING if fixable else ERROR,
             spec.network.subnetId,
             f"the subnet is not delegated to {SERVICE}",
             "deploy-pool delegates it (Network Contributor on the virtual network needed), or: "
@@ -100,10 +101,11 @@ def _roles(spec: PoolSpec, mine: ManagedFacts) -> list[Finding]:
     for scope, role in desired.service_roles(spec):
         if not holds(mine.service_roles.get(scope, []), scope, role):
             name = desired.ROLE_NAMES[role]
+            fixable = may(mine, scope, "Microsoft.Authorization/roleAssignments/write")
             out.append(
                 Finding(
                     "managed.service_role_missing",
-                    WARNING,
+                    WARNING if fixable else ERROR,
                     scope,
                     f"the DevOpsInfrastructure service principal lacks {name} here",
                     f"deploy-pool grants it (it needs Owner or User Access Administrator here), or: az role "

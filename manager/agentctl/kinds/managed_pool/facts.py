@@ -38,6 +38,8 @@ class ManagedFacts:
     usage: dict[str, Any] | None = None  # the sku family's quota: currentValue, limit
     sku_cores: int = 0
     image_versions: dict[str, list[str]] = field(default_factory=dict)  # gallery image id -> versions
+    # the caller's effective permissions where agentctl would fix a prerequisite (the VNet, the images)
+    caller_permissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     agent_pool: dict[str, Any] | None = None
     queue: dict[str, Any] | None = None
     queue_permissions: dict[str, Any] = field(default_factory=dict)
@@ -108,6 +110,12 @@ def _reads(spec: PoolSpec, clients: Clients, sp: str) -> dict[str, Any]:
                 for scope in dict.fromkeys(s for s, _ in desired.service_roles(spec))
                 if sp
             },
+            **{
+                f"permissions:{scope}": pool.submit(arm.list_permissions, scope)
+                for scope in dict.fromkeys(
+                    [desired.vnet_id(spec), *(s for s, _ in desired.service_roles(spec) if sp)]
+                )
+            },
         }
         return {k: _answer(job) for k, job in jobs.items()}
 
@@ -176,6 +184,9 @@ def observe(spec: PoolSpec, clients: Clients, facts: Facts) -> ManagedFacts:
         subnet=got["subnet"],
         providers={ns: str((got[f"provider:{ns}"] or {}).get("registrationState") or "") for ns in PROVIDERS},
         service_roles={k.split(":", 1)[1]: v for k, v in got.items() if k.startswith("roles:")},
+        caller_permissions={
+            k.split(":", 1)[1]: v for k, v in got.items() if k.startswith("permissions:") and v is not None
+        },
         image_versions={
             k.split(":", 1)[1]: sorted((v["name"] for v in vs or []), key=version_key)
             for k, vs in got.items()

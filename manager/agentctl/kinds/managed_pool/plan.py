@@ -136,6 +136,15 @@ def _delegation(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
             "use another subnet in network.subnetId, or remove that delegation first",
             "network.subnetId",
         )
+    vnet = desired.vnet_id(spec)
+    if not may(mine, vnet, "Microsoft.Network/virtualNetworks/subnets/write"):
+        raise _refuse(
+            spec,
+            f"subnet {name} is not delegated to {SERVICE}, and you may not change it",
+            "ask who administers the network (Network Contributor on it) to run: az network vnet subnet "
+            f"update --ids {spec.network.subnetId} --delegations {SERVICE}",
+            "network.subnetId",
+        )
     # it must be free: after a scale set of this file in it is gone (a backend switch)
     change = changes([("delegations", [], [SERVICE])])
     return [Action("subnetDelegation", UPDATE, "subnet delegation", name, change, needs=("scaleSet",))]
@@ -156,9 +165,14 @@ def _service_roles(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
     sp = desired.mp(spec).servicePrincipalObjectId
     if not sp:
         return []
-    out = []
+    out, refused = [], []
     for scope, role in desired.service_roles(spec):
         have = holds(mine.service_roles.get(scope, []), scope, role)
+        if not have and not may(mine, scope, "Microsoft.Authorization/roleAssignments/write"):
+            refused.append(
+                f"az role assignment create --assignee-object-id {sp} --assignee-principal-type "
+                f'ServicePrincipal --role "{desired.ROLE_NAMES[role]}" --scope {scope}'
+            )
         name = f"{desired.ROLE_NAMES[role]} on {scope.rsplit('/', 1)[1]}"
         data = {
             "scope": scope,
@@ -174,7 +188,23 @@ def _service_roles(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
                 data=data,
             )
         )
+    if refused:
+        raise _refuse(
+            spec,
+            "the DevOpsInfrastructure service principal lacks roles the pool needs, and you may not grant "
+            "them (Owner or User Access Administrator needed)",
+            "ask an owner to run: " + "; ".join(refused),
+            "managedPool.servicePrincipalObjectId",
+        )
     return out
+
+
+def may(mine: ManagedFacts, scope: str, action: str) -> bool:
+    """Whether the caller may do ``action`` at ``scope`` (True when its permissions were not read)."""
+    from agentctl.doctor.access import allowed
+
+    found = mine.caller_permissions.get(scope)
+    return found is None or allowed(found, action)
 
 
 def _pool(spec: PoolSpec, mine: ManagedFacts, before: tuple[str, ...]) -> Action:
