@@ -22,6 +22,7 @@ TAGS = {"managed-by": "agentctl", "agentctl-pool": "private-agents"}
 DELEGATED = {
     "properties": {"delegations": [{"properties": {"serviceName": "Microsoft.DevOpsInfrastructure/pools"}}]}
 }
+READS = [{"actions": ["*/read"], "notActions": []}]  # a Reader's permissions
 SP = SPEC.managedPool.servicePrincipalObjectId if SPEC.managedPool else ""
 
 
@@ -149,6 +150,17 @@ def test_automatic_standby_is_the_prediction_profile() -> None:
         ({"pool": {"name": "private-agents", "tags": {}, "location": "westeurope"}}, "did not create it"),
         (
             {
+                "subnet": {"properties": {"delegations": []}},
+                "caller_permissions": {desired.vnet_id(SPEC): READS},
+            },
+            "az network vnet subnet update",
+        ),
+        (
+            {"service_roles": {}, "caller_permissions": {desired.vnet_id(SPEC): READS}},
+            "az role assignment create",
+        ),
+        (
+            {
                 "usage": {"limit": 10, "currentValue": 8, "name": {"value": "standardDADSv5Family"}},
                 "sku_cores": 4,
                 "pool": None,
@@ -161,7 +173,8 @@ def test_automatic_standby_is_the_prediction_profile() -> None:
 def test_refusals_before_any_write(changes: dict[str, Any], refused: str) -> None:
     with pytest.raises(PreconditionFailed) as err:
         managed_pool.plan(SPEC, Facts(kinds={managed_pool.NAME: converged(**changes)}))
-    assert refused in str(err.value.message) + " ".join(p.message for p in err.value.problems)
+    said = [err.value.message, err.value.hint, *(p.message for p in err.value.problems)]
+    assert refused in " ".join(said)
 
 
 def test_destroy_removes_only_what_agentctl_made() -> None:
