@@ -46,6 +46,7 @@ def test_deploy_rerun_drift_status_and_destroy(world: Any, capsys: Any) -> None:
     assert managed_writes(world) == []
     code, out = world.json(capsys, "plan", "-f", str(world.pool))
     assert code == 0 and out["data"]["changed"] is False
+    jsonschema.validate(out["data"], load_schema("plan"))
     world.new_requests()
 
     # maximum concurrency, then the schedule: one PATCH each, of the changed fields only
