@@ -152,6 +152,11 @@ def permissions_drift(
     return changes
 
 
+def resource_group(spec: PoolSpec, found: dict[str, Any] | None) -> Action:
+    """The pool's resource group: created (tagged) when missing, never deleted."""
+    return Action("resourceGroup", "noop" if found else "create", "resource group", spec.azure.resourceGroup)
+
+
 def queue_permissions(
     key: str, spec: PoolSpec, queue: dict[str, Any] | None, observed: dict[str, Any], needs: tuple[str, ...]
 ) -> list[Action]:

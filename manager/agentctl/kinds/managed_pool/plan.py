@@ -19,7 +19,7 @@ from typing import Any
 from agentctl.config import PoolSpec
 from agentctl.errors import PreconditionFailed, Problem, quoted
 from agentctl.kinds.base import CREATE, DELETE, NOOP, UPDATE, Action, Facts, changes
-from agentctl.kinds.common import marker, queue_permissions, scope_of
+from agentctl.kinds.common import marker, queue_permissions, resource_group, scope_of
 from agentctl.kinds.managed_pool import desired
 from agentctl.kinds.managed_pool.facts import ManagedFacts, of, owned
 
@@ -43,14 +43,7 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
     if spec.managed is None:
         return _removal(spec, mine)
     _check_prerequisites(spec, mine)
-    actions = [
-        Action(
-            "resourceGroup",
-            NOOP if mine.resource_group else CREATE,
-            "resource group",
-            spec.azure.resourceGroup,
-        )
-    ]
+    actions = [resource_group(spec, mine.resource_group)]
     actions += _dev_center(spec, mine)
     actions += _delegation(spec, mine)
     actions += _service_roles(spec, mine)

@@ -20,6 +20,7 @@ from agentctl.kinds.common import (
     not_ours,
     owned,
     queue_permissions,
+    resource_group,
     wif_issuer_subject,
 )
 from agentctl.kinds.pool import desired, roles
@@ -32,14 +33,7 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
     if spec.backend != "scaleSet":
         return _deletes(spec, facts, old_identities=False)
     mine = of(facts)
-    actions = [
-        Action(
-            "resourceGroup",
-            NOOP if mine.resource_group else CREATE,
-            "resource group",
-            spec.azure.resourceGroup,
-        )
-    ]
+    actions = [resource_group(spec, mine.resource_group)]
     if desired.pool_identity_managed(spec):
         actions.append(_identity(spec, mine))
     actions.append(_scale_set(spec, mine, _after_managed(facts)))
