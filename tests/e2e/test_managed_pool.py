@@ -241,3 +241,20 @@ def test_what_agentctl_may_not_fix_is_refused_before_any_write(
         assert code == 5, out
         assert out["errors"][0]["field"] == field and fix in out["errors"][0]["hint"]
     assert world.writes(world.log()) == []
+
+
+def test_deploy_registers_the_providers(world: Any, capsys: Any, tmp_path: Any) -> None:
+    from agentctl.cli import run
+
+    (tmp_path / "default.yaml").write_text((WORLDS / "default.yaml").read_text())
+    unregistered = "unregisteredProviders: [Microsoft.DevOpsInfrastructure, Microsoft.DevCenter]\n"
+    (tmp_path / "world.yaml").write_text("extends: default.yaml\n" + unregistered)
+    world.pool.write_text(MANAGED.read_text())
+    sandbox = ["--sandbox", "--sandbox-dir", str(world.dir), "--world", str(tmp_path / "world.yaml")]
+    assert run([*sandbox, "deploy-pool", "-f", str(world.pool), "--yes"]) == 0
+    log = world.new_requests()
+    registered = sorted(e["path"].split("/")[-2] for e in log if e["path"].endswith("/register"))
+    assert registered == ["Microsoft.DevCenter", "Microsoft.DevOpsInfrastructure"]
+    assert [p for e in log for p in load_for_tests().check_exchange(e)] == []
+    assert run([*sandbox, "deploy-pool", "-f", str(world.pool), "--yes"]) == 0
+    assert world.writes(world.new_requests()) == []

@@ -86,6 +86,7 @@ def ops(spec: Any, mine: ManagedFacts) -> set[tuple[str, str]]:
             },
         ),
         ({"subnet": {"properties": {"delegations": []}}}, {("subnetDelegation", "update")}),
+        ({"providers": {"Microsoft.DevOpsInfrastructure": "NotRegistered"}}, {("provider:*", "update")}),
         ({"service_roles": {}}, {("serviceRole:*", "create")}),
         (
             {"queue_permissions": {"allPipelines": {"authorized": True}}},
@@ -136,7 +137,6 @@ def test_automatic_standby_is_the_prediction_profile() -> None:
 @pytest.mark.parametrize(
     ("changes", "refused"),
     [
-        ({"providers": {"Microsoft.DevOpsInfrastructure": "NotRegistered"}}, "az provider register"),
         (
             {
                 "subnet": {

@@ -7,9 +7,11 @@ with the factory's explicit timeout. "Not found" is None.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from agentctl.azure.errors import translated
+from agentctl.errors import ApplyFailed
 from agentctl.urls import resource_path
 
 if TYPE_CHECKING:
@@ -78,6 +80,20 @@ class ManagedPools:
                 items += page.get("value") or []
                 url = page.get("nextLink")
         return items
+
+    def register(self, namespace: str) -> None:
+        """Register a resource provider in the subscription and wait until it is Registered."""
+        what = f"register resource provider {namespace}"
+        with translated(what):
+            self.arm.resources.providers.register(namespace)
+        deadline = time.monotonic() + self.arm.lro_timeout
+        while str((self.arm.get_provider(namespace) or {}).get("registrationState")) != "Registered":
+            if time.monotonic() > deadline:
+                raise ApplyFailed(
+                    f"{what}: still registering after {self.arm.lro_timeout:g} s",
+                    hint="Azure keeps working on it; run the same command again to pick it up",
+                )
+            time.sleep(2)
 
     # --- what a managed pool needs ---
 

@@ -29,9 +29,10 @@ def findings(spec: PoolSpec, mine: ManagedFacts) -> list[Finding]:
     out = [
         Finding(
             "provider.not_registered",
-            ERROR,
+            WARNING,
             f"/subscriptions/{spec.azure.subscription}/providers/{ns}",
             f"resource provider {ns} is {state}",
+            "deploy-pool registers it (Contributor on the subscription needed), or: "
             f"az provider register -n {ns} --subscription {spec.azure.subscription}",
         )
         for ns, state in mine.providers.items()

@@ -97,7 +97,12 @@ def _role(ctx: Context, a: Action) -> None:
     common.put_role(ctx, a.data["scope"], a.data["roleId"], a.data["principalId"])
 
 
+def _register(ctx: Context, a: Action) -> None:
+    ctx.clients.arm.managed.register(a.name)
+
+
 HANDLERS: dict[tuple[str, str], Handler] = {
+    ("provider", "update"): _register,
     ("devCenter", "create"): _dev_center,
     ("devCenter", "delete"): _delete_by_id(DEVCENTER_API),
     ("devCenterProject", "create"): _project,

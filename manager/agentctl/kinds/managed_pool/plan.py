@@ -43,7 +43,7 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
     if spec.managed is None:
         return _removal(spec, mine)
     _check_prerequisites(spec, mine)
-    actions = [resource_group(spec, mine.resource_group)]
+    actions = [resource_group(spec, mine.resource_group), *_providers(mine)]
     actions += _dev_center(spec, mine)
     actions += _delegation(spec, mine)
     actions += _service_roles(spec, mine)
@@ -55,18 +55,9 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
 
 
 def _check_prerequisites(spec: PoolSpec, mine: ManagedFacts) -> None:
-    """Stop before any write when the subscription cannot hold the pool: a provider not registered,
-    not enough quota for the sku family."""
-    problems = [
-        Problem(
-            f"resource provider {ns} is {state} in the subscription: run `az provider register -n {ns}`",
-            "azure.subscription",
-            spec.line("azure.subscription"),
-            spec.source,
-        )
-        for ns, state in mine.providers.items()
-        if state and state != "Registered"
-    ]
+    """Stop before any write when the subscription cannot hold the pool: not enough quota for the
+    sku family."""
+    problems = []
     usage, m = mine.usage, desired.mp(spec)
     if usage is not None and mine.sku_cores:
         own = mine.sku_cores * int(((mine.pool or {}).get("properties") or {}).get("maximumConcurrency") or 0)
@@ -92,12 +83,33 @@ def _check_prerequisites(spec: PoolSpec, mine: ManagedFacts) -> None:
         )
 
 
+def _providers(mine: ManagedFacts) -> list[Action]:
+    """The resource providers the pool and its Dev Center need, registered in the subscription."""
+    return [
+        Action(
+            f"provider:{ns}",
+            UPDATE,
+            "resource provider",
+            ns,
+            changes([("registrationState", state, "Registered")]),
+        )
+        for ns, state in mine.providers.items()
+        if state and state != "Registered"
+    ]
+
+
 def _dev_center(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
     if not desired.makes_dev_center(spec):
         return []
     out = []
     for key, what, found, rid, needs in (
-        ("devCenter", "dev center", mine.dev_center, desired.dev_center_id(spec), ("resourceGroup",)),
+        (
+            "devCenter",
+            "dev center",
+            mine.dev_center,
+            desired.dev_center_id(spec),
+            ("resourceGroup", "provider:Microsoft.DevCenter"),
+        ),
         ("devCenterProject", "Dev Center project", mine.project, desired.project_id(spec), ("devCenter",)),
     ):
         name = rid.rsplit("/", 1)[1]
@@ -205,7 +217,8 @@ def _pool(spec: PoolSpec, mine: ManagedFacts, before: tuple[str, ...]) -> Action
     needs = tuple(
         k
         for k in before
-        if k.split(":")[0] in ("resourceGroup", "devCenterProject", "subnetDelegation", "serviceRole")
+        if k.split(":")[0]
+        in ("resourceGroup", "provider", "devCenterProject", "subnetDelegation", "serviceRole")
     )
     warnings = (
         []

@@ -180,8 +180,13 @@ KNOWN_PROVIDERS = (
     PROVIDERS,
 )
 def get_provider(ctx: Ctx) -> Response:
-    sub = ctx.req.params["subscriptionId"]
-    common.check_subscription(ctx, sub)
+    name = _provider_name(ctx)
+    unregistered = {n.lower() for n in ctx.meta.get("unregisteredProviders") or []}
+    return _provider(ctx, name, "NotRegistered" if name.lower() in unregistered else "Registered")
+
+
+def _provider_name(ctx: Ctx) -> str:
+    common.check_subscription(ctx, ctx.req.params["subscriptionId"])
     asked = ctx.req.params["resourceProviderNamespace"]
     known = {n.lower(): n for n in KNOWN_PROVIDERS}
     name = known.get(asked.lower())
@@ -191,8 +196,40 @@ def get_provider(ctx: Ctx) -> Response:
             "InvalidResourceNamespace",
             f"The resource namespace '{asked}' is invalid.",
         )
-    unregistered = {n.lower() for n in ctx.meta.get("unregisteredProviders") or []}
-    state = "NotRegistered" if name.lower() in unregistered else "Registered"
+    return name
+
+
+@arm(
+    "POST",
+    "/subscriptions/{subscriptionId}/providers/{resourceProviderNamespace}/register",
+    "arm.providers.register",
+    PROVIDERS,
+)
+def register_provider(ctx: Ctx) -> Response:
+    """Registration: answered Registering; the provider reads Registered from then on (the caller
+    needs */register/action on the subscription: Contributor or Owner)."""
+    name = _provider_name(ctx)
+    if not _caller_may(ctx.st, f"/subscriptions/{ctx.req.params['subscriptionId']}"):
+        raise arm_error(
+            403,
+            "AuthorizationFailed",
+            f"The client '{ctx.meta['caller']}' does not have authorization to perform action "
+            f"'{name}/register/action' over scope '/subscriptions/{ctx.req.params['subscriptionId']}'.",
+        )
+    unregistered = ctx.meta.get("unregisteredProviders") or []
+    kept = [n for n in unregistered if n.lower() != name.lower()]
+    ctx.meta["unregisteredProviders"] = kept
+    return _provider(ctx, name, "Registering" if len(kept) != len(unregistered) else "Registered")
+
+
+def _caller_may(st: State, scope: str) -> bool:
+    """Whether the caller (or a group of theirs) holds a built-in role that may register providers."""
+    held = set().union(*(authorization.role_names_of(st, p, scope) for p in _caller_principals(st)))
+    return bool(held & {"Owner", "Contributor"})
+
+
+def _provider(ctx: Ctx, name: str, state: str) -> Response:
+    sub = ctx.req.params["subscriptionId"]
     return Response(
         200,
         {
