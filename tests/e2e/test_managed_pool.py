@@ -258,3 +258,42 @@ def test_deploy_registers_the_providers(world: Any, capsys: Any, tmp_path: Any) 
     assert [p for e in log for p in load_for_tests().check_exchange(e)] == []
     assert run([*sandbox, "deploy-pool", "-f", str(world.pool), "--yes"]) == 0
     assert world.writes(world.new_requests()) == []
+
+
+def test_a_failed_pool_is_finished_by_the_next_run(world: Any, capsys: Any, monkeypatch: Any) -> None:
+    world.pool.write_text(MANAGED.read_text())
+    monkeypatch.setenv("AGENTCTL_SANDBOX_FAULTS", "arm.mdp.put=lro-fail,count=1")
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 1 and out["errors"][0]["step"] == "managedPool", out
+    monkeypatch.delenv("AGENTCTL_SANDBOX_FAULTS")
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    (again,) = [a for a in out["data"]["actions"] if a["op"] != "noop" and a["key"] == "managedPool"]
+    assert again["op"] == "update" and again["changes"][-1]["field"] == "provisioningState"
+    world.new_requests()
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    puts = [w for w in world.writes(world.new_requests()) if w.startswith("PUT ") and POOLS in w]
+    assert len(puts) == 1  # the whole pool again
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 0, out
+
+
+def test_a_pool_left_provisioning_is_waited_for(world: Any, capsys: Any, monkeypatch: Any) -> None:
+    """A run that stopped waiting (its LRO timeout) leaves the pool Provisioning: the next run waits
+    for it to end, then finds the queue the service made and sets its permissions."""
+    world.pool.write_text(
+        MANAGED.read_text().replace("authorizeAllPipelines: false", "authorizeAllPipelines: true")
+    )
+    monkeypatch.setenv("AGENTCTL_SANDBOX_FAULTS", "arm.mdp.put=lro-slow:8,count=1")
+    monkeypatch.setenv("AGENTCTL_LRO_TIMEOUT", "3")
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 1 and out["errors"][0]["step"] == "managedPool", out
+    monkeypatch.setenv("AGENTCTL_LRO_TIMEOUT", "60")
+    world.new_requests()
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes")
+    assert code == 0, out
+    writes = world.writes(world.new_requests())
+    assert not any(w.startswith("PUT ") and POOLS in w for w in writes), writes  # waited, not sent again
+    assert any("permissions" in w.lower() for w in writes), writes
+    code, out = world.json(capsys, "plan", "-f", str(world.pool))
+    assert code == 0, out

@@ -81,6 +81,22 @@ class ManagedPools:
                 url = page.get("nextLink")
         return items
 
+    def settled(self, rid: str, api_version: str) -> dict[str, Any] | None:
+        """The resource once no operation runs on it (an interrupted run's), or None when gone."""
+        deadline = time.monotonic() + self.arm.lro_timeout
+        while True:
+            found = self.get(rid, api_version)
+            state = ((found or {}).get("properties") or {}).get("provisioningState")
+            if state in (None, "Succeeded", "Failed", "Canceled"):
+                return found
+            if time.monotonic() > deadline:
+                raise ApplyFailed(
+                    f"{rid.rsplit('/', 1)[-1]} is still {state} after {self.arm.lro_timeout:g} s",
+                    hint="Azure keeps working on it; run the same command again later",
+                )
+            log.info("waiting for %s (%s)", rid.rsplit("/", 1)[-1], state)
+            time.sleep(2)
+
     def register(self, namespace: str) -> None:
         """Register a resource provider in the subscription and wait until it is Registered."""
         what = f"register resource provider {namespace}"

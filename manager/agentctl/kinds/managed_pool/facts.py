@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentctl.azure.managed import DEVCENTER_API, NETWORK_API
+from agentctl.azure.managed import DEVCENTER_API, NETWORK_API, POOLS_API
 from agentctl.config import PoolSpec, parse_id
 from agentctl.errors import NotFound, Problem
 from agentctl.kinds.base import Clients, Facts
@@ -211,8 +211,15 @@ def _devops_side(spec: PoolSpec, clients: Clients, facts: Facts, mine: ManagedFa
 
 
 def settle(spec: PoolSpec, clients: Clients, facts: Facts) -> None:
-    """Nothing to wait for: the pool's writes poll to their end, and a pool an interrupted run left
-    Provisioning is planned from what the service answers next."""
+    """Before a write: wait until an operation an interrupted run left on the pool has ended (the
+    service makes the Azure DevOps pool and queue when a create ends)."""
+    mine = of(facts)
+    state = ((mine.pool or {}).get("properties") or {}).get("provisioningState")
+    if mine.pool is None or state in ("Succeeded", "Failed", "Canceled"):
+        return
+    mine.pool = clients.arm.managed.settled(str(mine.pool["id"]), POOLS_API)
+    if spec.managed is not None:
+        _devops_side(spec, clients, facts, mine)
 
 
 __all__ = ["NAME", "ManagedFacts", "observe", "of", "owned", "resource_group_scope", "settle"]
