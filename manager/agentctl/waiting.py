@@ -17,7 +17,7 @@ from typing import Any
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
-from agentctl.errors import NotFound, PreconditionFailed
+from agentctl.errors import NotFound, PreconditionFailed, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,11 @@ def run(
 ) -> dict[str, Any]:
     """Wait for the pool's standby agents; the command's data (``status``: ``online``,
     ``nothing`` (no standby agent in force), ``failed`` or ``timeout``)."""
+    if spec.managed is not None:
+        raise UsageError(
+            f"waiting follows a scale-set pool's nodes; {spec.devops.pool.name} is a managed pool",
+            hint=f"agentctl status -f {spec.source} shows its agents and their states",
+        )
     dev = DevOps(target, spec.devops.project)
     ep = elastic_pool(dev, spec)
     desired = int(ep.get("desiredIdle") or 0)

@@ -158,6 +158,10 @@ def test_status_view_and_the_standby_timer(world: Any, capsys: Any) -> None:
     assert world.writes(world.new_requests()) == []
     code, out = world.json(capsys, "standby", "show", "-f", str(world.pool))
     assert code == 0 and out["data"]["agentHoursPerWeek"]["maxCapacity"] == 4 * 168.0
+    # what follows a scale set's VMs says so for a managed pool
+    for command in (["wait"], ["doctor", "--probe"], ["deploy-pool", "--yes", "--wait"]):
+        code, out = world.json(capsys, *command, "-f", str(world.pool))
+        assert code == 2 and "managed pool" in out["errors"][0]["message"], (command, out)
 
 
 def test_init_writes_a_valid_managed_pool_file(tmp_path: Any, capsys: Any) -> None:

@@ -19,6 +19,7 @@ from agentctl.cloud import Target
 from agentctl.config import PoolSpec, parse_id
 from agentctl.doctor import ERROR, INFO, WARNING, Finding
 from agentctl.doctor.gather import arm_for, cluster_zone
+from agentctl.errors import UsageError
 
 log = logging.getLogger(__name__)
 PRIVATE = [
@@ -201,6 +202,11 @@ def no_instance(spec: PoolSpec) -> Finding:
 
 def run(spec: PoolSpec, target: Target) -> tuple[list[Finding], dict[str, Any]]:
     """Probe from one instance: (findings, ``{"instance", "hosts": rows}``)."""
+    if spec.managed is not None:
+        raise UsageError(
+            "--probe runs on a VM of the pool's scale set; a managed pool's VMs are the service's",
+            hint="agentctl doctor without --probe checks a managed pool's prerequisites",
+        )
     arm = Arm(target, spec.azure.subscription)
     rg, name = spec.azure.resourceGroup, spec.scaleSet.name
     running = [
