@@ -44,7 +44,7 @@ def plan(spec: PoolSpec, facts: Facts) -> list[Action]:
         return _removal(spec, mine)
     _check_prerequisites(spec, mine)
     actions = [resource_group(spec, mine.resource_group), *_providers(mine)]
-    actions += _dev_center(spec, mine)
+    actions += _dev_center(spec, mine, tuple(a.key for a in actions if a.op != NOOP))
     actions += _delegation(spec, mine)
     actions += _service_roles(spec, mine)
     actions.append(_pool(spec, mine, tuple(a.key for a in actions if a.op != NOOP)))
@@ -98,7 +98,7 @@ def _providers(mine: ManagedFacts) -> list[Action]:
     ]
 
 
-def _dev_center(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
+def _dev_center(spec: PoolSpec, mine: ManagedFacts, before: tuple[str, ...]) -> list[Action]:
     if not desired.makes_dev_center(spec):
         return []
     out = []
@@ -108,7 +108,7 @@ def _dev_center(spec: PoolSpec, mine: ManagedFacts) -> list[Action]:
             "dev center",
             mine.dev_center,
             desired.dev_center_id(spec),
-            ("resourceGroup", "provider:Microsoft.DevCenter"),
+            ("resourceGroup", *(k for k in before if k == "provider:Microsoft.DevCenter")),
         ),
         ("devCenterProject", "Dev Center project", mine.project, desired.project_id(spec), ("devCenter",)),
     ):
