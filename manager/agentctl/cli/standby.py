@@ -95,7 +95,7 @@ def _show_view(console: Any, d: dict[str, Any]) -> None:
     rows = [
         ("this schedule", "scheduled"),
         ("its peak all week", "fixedAtPeak"),
-        ("maxCapacity always on", "maxCapacity"),
+        ("every agent always on", "maxCapacity"),  # maxCapacity, or maximumConcurrency
     ]
     console.print("agent-hours per week:")
     for label, key in rows:
