@@ -1,9 +1,11 @@
-"""`deploy-pool --wait` and `agentctl wait`: follow an elastic pool until its standby agents are
-online, a node fails, or the time is up.
+"""`deploy-pool --wait` and `agentctl wait`: follow a pool until its standby agents are online, a
+node fails, or the time is up.
 
-Only Azure DevOps is read while waiting: the elastic pool once (its ``desiredIdle``, the standby
-count in force), then its nodes every ``interval`` seconds (one GET per poll). ``changes`` and
-``verdict`` are pure; ``watch`` is the loop, with the clock and the sleep passed in.
+A scale-set pool: only Azure DevOps is read while waiting, the elastic pool once (its
+``desiredIdle``, the standby count in force), then its nodes every ``interval`` seconds (one GET
+per poll). A managed pool: the pool once, then its machines (its ``resources``, one ARM GET per
+poll) until the standby count in force is ``Ready`` or in use. ``changes`` and ``verdict`` are
+pure; ``watch`` is the loop, with the clock and the sleep passed in.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from agentctl.cloud import Target
 from agentctl.config import PoolSpec
 from agentctl.devops import DevOps
-from agentctl.errors import NotFound, PreconditionFailed, UsageError
+from agentctl.errors import NotFound, PreconditionFailed
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ FAILED = frozenset(
     }
 )
 ONLINE = frozenset({"idle", "assigned"})
+# A managed pool's machines (Microsoft.DevOpsInfrastructure ResourceStatus) whose agent is up
+MANAGED_ONLINE = frozenset({"Ready", "Allocated", "Leased"})
 GONE = "removed"  # a node no longer listed
 
 
@@ -79,13 +84,23 @@ def online(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [n for n in nodes if n.get("state") in ONLINE and "online" in str(n.get("agentState", "")).lower()]
 
 
-def verdict(desired: int, nodes: list[dict[str, Any]], old_saved: set[str]) -> tuple[str, str]:
+def managed_online(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A managed pool's machines that are ready or in use."""
+    return [n for n in nodes if n.get("state") in MANAGED_ONLINE]
+
+
+Up = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def verdict(
+    desired: int, nodes: list[dict[str, Any]], old_saved: set[str], up_of: Up = online
+) -> tuple[str, str]:
     """(online | failed | waiting, why). A node in a failed state fails the wait, but for the
     nodes already ``saved`` (kept for investigation) when the wait began."""
     for n in nodes:
         if n.get("state") in FAILED and str(n.get("name")) not in old_saved:
             return "failed", f"node {n.get('name')} is {n.get('state')}"
-    up = len(online(nodes))
+    up = len(up_of(nodes))
     if up >= desired:
         return "online", f"{up} of {desired} standby agent(s) online"
     return "waiting", f"{up} of {desired} standby agent(s) online"
@@ -99,6 +114,7 @@ def watch(
     interval: float = POLL,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    up_of: Up = online,
 ) -> Watch:
     """Read the nodes until the verdict is online or failed, or ``timeout`` seconds pass."""
     start = clock()
@@ -116,7 +132,7 @@ def watch(
             w.history.setdefault(c.node, []).append(c)
             seen[c.node] = c.new
         w.nodes = nodes
-        w.status, w.reason = verdict(desired, nodes, old_saved)
+        w.status, w.reason = verdict(desired, nodes, old_saved, up_of)
         on_change(found, nodes)
         if w.status != "waiting":
             return w
@@ -158,10 +174,7 @@ def run(
     """Wait for the pool's standby agents; the command's data (``status``: ``online``,
     ``nothing`` (no standby agent in force), ``failed`` or ``timeout``)."""
     if spec.managed is not None:
-        raise UsageError(
-            f"waiting follows a scale-set pool's nodes; {spec.devops.pool.name} is a managed pool",
-            hint=f"agentctl status -f {spec.source} shows its agents and their states",
-        )
+        return _managed(spec, target, timeout, on_change, interval or POLL)
     dev = DevOps(target, spec.devops.project)
     ep = elastic_pool(dev, spec)
     desired = int(ep.get("desiredIdle") or 0)
@@ -181,8 +194,63 @@ def run(
             {k: n.get(k) for k in ("name", "state", "agentState", "computeId", "stateChangedOn")}
             for n in w.nodes
         ],
-        "history": {
-            node: [{"state": c.new, "after": round(c.seconds, 1)} for c in found]
-            for node, found in w.history.items()
-        },
+        "history": _history(w),
     }
+
+
+def _history(w: Watch) -> dict[str, list[dict[str, Any]]]:
+    return {
+        node: [{"state": c.new, "after": round(c.seconds, 1)} for c in found]
+        for node, found in w.history.items()
+    }
+
+
+def _managed(
+    spec: PoolSpec,
+    target: Target,
+    timeout: float,
+    on_change: Callable[[list[Change], list[dict[str, Any]]], None],
+    interval: float,
+) -> dict[str, Any]:
+    """Wait for a managed pool's standby agents: the count the file's schedule has in force now
+    (at most maximumConcurrency), ``Ready`` or in use."""
+    from agentctl import standby
+    from agentctl.azure import Arm
+
+    assert spec.managed is not None
+    arm, name = Arm(target, spec.azure.subscription), spec.devops.pool.name
+    pool = arm.managed.get_pool(spec.azure.resourceGroup, name)
+    if pool is None:
+        raise NotFound(
+            f"managed pool {name} (devops.pool.name) does not exist", hint="run agentctl deploy-pool first"
+        )
+    base = {"pool": name, "backend": "managedPool", "poolId": pool.get("id")}
+    setting = spec.devops.pool.standby
+    if setting is not None and not isinstance(setting, int) and setting.automatic:
+        return {
+            **base,
+            "status": "nothing",
+            "reason": "standby is automatic: the service decides when agents wait",
+        }
+    desired = min(standby.count_at(spec.standby_week(), datetime.now(UTC)), spec.managed.maximumConcurrency)
+    base["desiredIdle"] = desired
+    if desired == 0:
+        return {
+            **base,
+            "status": "nothing",
+            "reason": "no standby agent is in force now (the schedule's count is 0)",
+        }
+
+    def read() -> list[dict[str, Any]]:
+        machines = arm.managed.agents(str(pool["id"]))
+        return [{"name": m.get("name"), **(m.get("properties") or {}), "state": _status(m)} for m in machines]
+
+    w = watch(read, desired, timeout, on_change, interval, up_of=managed_online)
+    log.info("waited %.1f s for %s: %s (%d polls)", w.seconds, name, w.status, w.polls)
+    nodes = [{k: n.get(k) for k in ("name", "state", "image", "imageVersion")} for n in w.nodes]
+    data = {**base, "status": w.status, "reason": w.reason, "seconds": round(w.seconds, 1), "polls": w.polls}
+    return data | {"nodes": nodes, "history": _history(w)}
+
+
+def _status(machine: dict[str, Any]) -> str:
+    return str((machine.get("properties") or {}).get("status") or "")

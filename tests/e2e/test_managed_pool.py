@@ -158,10 +158,37 @@ def test_status_view_and_the_standby_timer(world: Any, capsys: Any) -> None:
     assert world.writes(world.new_requests()) == []
     code, out = world.json(capsys, "standby", "show", "-f", str(world.pool))
     assert code == 0 and out["data"]["agentHoursPerWeek"]["maxCapacity"] == 4 * 168.0
-    # what follows a scale set's VMs says so for a managed pool
-    for command in (["wait"], ["doctor", "--probe"], ["deploy-pool", "--yes", "--wait"]):
-        code, out = world.json(capsys, *command, "-f", str(world.pool))
-        assert code == 2 and "managed pool" in out["errors"][0]["message"], (command, out)
+    # the probe runs on a scale set's VM: it says so for a managed pool
+    code, out = world.json(capsys, "doctor", "--probe", "-f", str(world.pool))
+    assert code == 2 and "managed pool" in out["errors"][0]["message"], out
+
+
+def _fixed_standby(count: int) -> str:
+    """The managed example with a fixed standby count in place of its schedule."""
+    text = MANAGED.read_text()
+    start = text.index("    standby:\n")
+    end = text.index("    authorizeAllPipelines")
+    return text[:start] + f"    standby: {count}\n" + text[end:]
+
+
+def test_wait_follows_a_managed_pools_machines(world: Any, capsys: Any) -> None:
+    world.pool.write_text(_fixed_standby(2))
+    code, out = world.json(capsys, "deploy-pool", "-f", str(world.pool), "--yes", "--wait", "--timeout", "1m")
+    assert code == 0, out
+    waited = out["data"]["wait"]
+    assert waited["status"] == "online" and waited["desiredIdle"] == 2 and waited["backend"] == "managedPool"
+    assert [n["state"] for n in waited["nodes"]] == ["Ready", "Ready"]
+    assert all(n["imageVersion"] for n in waited["nodes"])
+    # only the pool and its machines are read while waiting: ARM GETs, no write
+    world.new_requests()
+    code, out = world.json(capsys, "wait", "-f", str(world.pool))
+    assert code == 0 and out["data"]["status"] == "online", out
+    assert world.writes(world.new_requests()) == []
+    # a count of 0 in force: nothing to wait for
+    world.pool.write_text(_fixed_standby(0))
+    assert world.agentctl("deploy-pool", "-f", str(world.pool), "--yes") == 0
+    code, out = world.json(capsys, "wait", "-f", str(world.pool))
+    assert code == 0 and out["data"]["status"] == "nothing" and "count is 0" in out["data"]["reason"], out
 
 
 def test_init_writes_a_valid_managed_pool_file(tmp_path: Any, capsys: Any) -> None:

@@ -99,7 +99,7 @@ def wait_data(app: App, spec: Any, timeout: float, prefix: str = "") -> dict[str
     target = app.target(spec)
     with shown(app, prefix) as on_change:
         data = waiting.run(spec, target, timeout, on_change, waiting.SANDBOX_POLL if app.sandbox else None)
-    if data["status"] in ("failed", "timeout"):
+    if data["status"] in ("failed", "timeout") and spec.managed is None:
         app.renderer.note(f"{prefix}{data['reason']}; gathering a diagnosis")
         data["diagnosis"] = forensics.gather(spec, target, data.get("history"))
     return data
@@ -182,9 +182,10 @@ def wait(app: App, path: str, timeout: str) -> int:
     """Wait until the pool's standby agents are online (nodes idle, agents online).
 
     Shows each node's state as it changes (new, startingAgent, idle, failedToStartPendingDelete,
-    ...): a live table on a terminal, one line per change in a pipe. With no standby agent in
-    force (desiredIdle 0) it says so and waits for nothing. Exit 0 when online; 1 when a node
-    fails or the timeout passes, with a diagnosis (see agentctl diagnose).
+    ...; a managed pool's machines: Provisioning, Ready, ...): a live table on a terminal, one line
+    per change in a pipe. With no standby agent in force (desiredIdle 0, or a managed pool's
+    schedule at 0 or automatic) it says so and waits for nothing. Exit 0 when online; 1 when a
+    node fails or the timeout passes, with a diagnosis for a scale-set pool (agentctl diagnose).
     """
     from agentctl import config
 
