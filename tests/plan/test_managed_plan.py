@@ -215,3 +215,49 @@ def test_backend_switch_is_named_by_the_deletes() -> None:
 )
 def test_doctor_findings(changes: dict[str, Any], codes: list[str]) -> None:
     assert [f.code for f in doctor.findings(SPEC, converged(**changes))] == codes
+
+
+def _scale_set_world() -> tuple[Any, Any, str]:
+    """The example scale-set pool, converged (tests/plan/worlds.py), its text, and a leftover on
+    the agents' identity: the pool's previous release federated the connection there."""
+    import json
+
+    from plan.worlds import OBSERVED, recorded
+
+    spec, facts = recorded()
+    text = json.loads((OBSERVED / "sandbox-converged.json").read_text())["pool"]
+    mine = pool.of(facts)
+    conn = mine.azure_connection or {}
+    params = (conn.get("authorization") or {}).get("parameters") or {}
+    trust = {
+        "issuer": params.get("workloadIdentityFederationIssuer"),
+        "subject": params.get("workloadIdentityFederationSubject"),
+    }
+    mine.agent_federated_credentials = [{"name": "old", "properties": trust}]
+    return spec, facts, text
+
+
+def test_switching_to_managed_removes_the_scale_set_pool_but_not_what_it_cannot_know() -> None:
+    spec, facts, text = _scale_set_world()
+    section = TEXT[TEXT.index("managedPool:") : TEXT.index("devops:")]
+    switched = config.loads("backend: managedPool\n" + text + section, "m.yaml")
+    deletes = pool.plan(switched, facts)
+    assert {"pool", "azureConnection", "scaleSet", "roleAssignment"} <= {a.key.split(":")[0] for a in deletes}
+    assert all(a.op == "delete" for a in deletes)
+    # the agents' identity is the managed pool's now: what the old release left there is not
+    # this kind's to take back (the scale-set backend alone knows it)
+    assert not any(a.key.endswith("/old") for a in deletes)
+    own = pool.plan(spec, facts)  # with the scale-set backend the same leftover goes
+    assert any(a.key.endswith("/old") and a.op == "delete" for a in own)
+
+
+def test_switching_back_waits_for_the_managed_pool_and_its_delegation() -> None:
+    spec, facts, _ = _scale_set_world()
+    facts.kinds[managed_pool.NAME] = converged()
+    facts.kinds[pool.NAME] = pool.PoolFacts(role_definition_id=pool.of(facts).role_definition_id)
+    steps = {a.key: a for a in pool.plan(spec, facts)}
+    assert {"managedPool", "subnetDelegation"} <= set(steps["scaleSet"].needs)
+    assert "managedPool" in steps["pool"].needs
+    facts.kinds[managed_pool.NAME] = converged(pool=None)  # gone already: nothing to wait for
+    steps = {a.key: a for a in pool.plan(spec, facts)}
+    assert "managedPool" not in steps["scaleSet"].needs + steps["pool"].needs

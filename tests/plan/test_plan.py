@@ -655,3 +655,21 @@ def test_credential_names_are_unique_per_organization_project_and_connection() -
     longest = name("contoso", "platform", "x" * 256)
     assert len(longest) <= 120
     assert all(c.isalnum() or c in "-_" for c in longest) and longest[0].isalnum()
+
+
+def test_an_identity_the_file_names_is_never_deleted_even_if_agentctl_made_it() -> None:
+    """A pool-management identity agentctl made, then named in the file (it is the user's now)."""
+    made = desired.pool_identity_id(SPEC)
+    facts = converged()
+    assert any(a.key == "poolIdentity" for a in plan_destroy(SPEC, facts).actions)  # still ours
+    named = with_spec(devops__azureConnection__identity=made)
+    assert not any(a.key == "poolIdentity" for a in plan_destroy(named, converged(named)).actions)
+
+
+def test_a_role_delete_is_named_by_the_last_part_of_its_scope() -> None:
+    from agentctl.kinds.pool import roles
+
+    scope = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/vmssX"
+    assignment = {"name": "ra", "properties": {"roleDefinitionId": "/x/roleDefinitions/r1", "scope": scope}}
+    action = roles.role_delete(SPEC, pool.of(converged()), assignment, scope, ())
+    assert action.name == "role r1 on vmssX" and action.data == {"scope": scope, "name": "ra"}

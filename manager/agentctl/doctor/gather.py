@@ -19,8 +19,8 @@ from agentctl.doctor import access
 from agentctl.errors import NotFound
 from agentctl.kinds import common
 from agentctl.kinds import registries as regs
-from agentctl.kinds.common import version_key
 from agentctl.kinds.pool import desired
+from agentctl.versions import version_key
 
 log = logging.getLogger(__name__)
 WORKERS = 8

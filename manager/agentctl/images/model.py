@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentctl.config import PoolSpec
-from agentctl.kinds.common import version_key
 from agentctl.kinds.pool import desired
+from agentctl.versions import version_key
 
 SUCCEEDED, FAILED = "Succeeded", "Failed"
 Confirm = Callable[[dict[str, Any]], bool]

@@ -11,7 +11,7 @@ from agentctl.config import PoolSpec
 from agentctl.errors import AgentctlError
 from agentctl.images.model import FAILED, SUCCEEDED, Confirm, Note, Use, Version
 from agentctl.images.read import arms_for, image_parts, observe
-from agentctl.kinds.common import version_key
+from agentctl.versions import version_key
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from agentctl.images.model import (
     text_of,
     uses,
 )
-from agentctl.kinds.common import version_key
+from agentctl.versions import version_key
 
 WORKERS = 4
 

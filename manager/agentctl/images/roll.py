@@ -16,8 +16,8 @@ from agentctl.images.model import SUCCEEDED, Confirm, Instances, Note, Version, 
 from agentctl.images.poolfile import PoolFileEdit, edited_pool_file, write_pool_file
 from agentctl.images.read import arms_for, image_parts, instances_of, model_image, versions_of
 from agentctl.kinds import common
-from agentctl.kinds.common import version_key
 from agentctl.kinds.pool import desired
+from agentctl.versions import version_key
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""What several kinds share: how agentctl marks what it owns, the helpers for role assignments,
-federated credentials and pipeline permissions, and the handlers for the writes every kind makes
-the same way (a role assignment, a federated credential's delete, a service connection's delete).
+"""What several kinds share when they plan: how agentctl marks what it owns, and the helpers for
+role assignments, federated credentials and pipeline permissions. Pure functions (the handlers
+kinds share are in ``kinds.writes``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import uuid
 from typing import Any
 
 from agentctl.config import PoolSpec, parse_id
-from agentctl.errors import CloudError, PreconditionFailed, quoted
-from agentctl.kinds.base import Action, Change, Context
+from agentctl.errors import PreconditionFailed, quoted
+from agentctl.kinds.base import Action, Change
 
 log = logging.getLogger(__name__)
 
@@ -175,48 +175,3 @@ def identity_parts(identity_id: str) -> tuple[str, str]:
     parts = parse_id("identity", identity_id)
     assert parts is not None  # validated by config, or made by pool_identity_id
     return parts["rg"], parts["name"]
-
-
-def version_key(name: str) -> tuple[int, ...]:
-    """Gallery image versions (``major.minor.patch``) in numeric order; other names first."""
-    try:
-        return tuple(int(p) for p in name.split("."))
-    except ValueError:
-        return (-1,)
-
-
-# --- handlers for writes several kinds make the same way ---------------------------------
-
-
-def put_role(ctx: Context, scope: str, role_id: str, principal: str, name: str = "") -> None:
-    """Assign ``role_id`` at ``scope`` to ``principal`` (an equivalent assignment counts as done)."""
-    name = name or role_assignment_name(scope, principal, role_id)
-    try:
-        ctx.clients.arm.put_role_assignment(scope, name, role_id, principal, marker(ctx.spec))
-    except CloudError as e:
-        if "RoleAssignmentExists" not in e.message:
-            raise
-        log.info("an equivalent role assignment exists already: %s", e.message)
-
-
-def role_create(ctx: Context, a: Action) -> None:
-    """``data``: scope, roleId, principalId (or the agents' identity's), name (optional)."""
-    principal = a.data.get("principalId") or ctx.facts.principal_id
-    put_role(ctx, a.data["scope"], a.data["roleId"], principal, a.data.get("name", ""))
-
-
-def role_delete(ctx: Context, a: Action) -> None:
-    """``data``: scope, name."""
-    ctx.clients.arm.delete_role_assignment(a.data["scope"], a.data["name"])
-
-
-def credential_delete(ctx: Context, a: Action) -> None:
-    """``data``: identity (resource group, name); the action's name is the credential's."""
-    rg, name = a.data["identity"]
-    ctx.clients.arm.delete_federated_credential(rg, name, a.name)
-
-
-def connection_delete(ctx: Context, a: Action) -> None:
-    """``data``: id of the service connection, deleted from the pool's project."""
-    dev = ctx.clients.devops
-    dev.call("endpoint.delete", {"endpointId": a.data["id"]}, {"projectIds": dev.project["id"]})

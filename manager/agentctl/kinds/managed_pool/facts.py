@@ -17,8 +17,9 @@ from agentctl.azure.managed import DEVCENTER_API, NETWORK_API, POOLS_API
 from agentctl.config import PoolSpec, parse_id
 from agentctl.errors import NotFound, Problem
 from agentctl.kinds.base import Clients, Facts
-from agentctl.kinds.common import identity_parts, resource_group_scope, version_key
+from agentctl.kinds.common import identity_parts, resource_group_scope
 from agentctl.kinds.managed_pool import desired
+from agentctl.versions import version_key
 
 log = logging.getLogger(__name__)
 NAME = "managedPool"

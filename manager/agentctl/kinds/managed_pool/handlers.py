@@ -7,7 +7,7 @@ from typing import Any
 
 from agentctl.azure.managed import DEVCENTER_API, NETWORK_API, POOLS_API
 from agentctl.errors import CloudError
-from agentctl.kinds import common
+from agentctl.kinds import common, writes
 from agentctl.kinds.base import Action, Context, Handler
 from agentctl.kinds.managed_pool import desired
 from agentctl.kinds.managed_pool.facts import of
@@ -94,7 +94,7 @@ def _permissions(ctx: Context, a: Action) -> None:
 
 
 def _role(ctx: Context, a: Action) -> None:
-    common.put_role(ctx, a.data["scope"], a.data["roleId"], a.data["principalId"])
+    writes.put_role(ctx, a.data["scope"], a.data["roleId"], a.data["principalId"])
 
 
 def _register(ctx: Context, a: Action) -> None:
@@ -110,7 +110,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("subnetDelegation", "update"): _delegate,
     ("subnetDelegation", "delete"): _undelegate,
     ("serviceRole", "create"): _role,
-    ("serviceRole", "delete"): common.role_delete,
+    ("serviceRole", "delete"): writes.role_delete,
     ("managedPool", "create"): _pool_put,
     ("managedPool", "update"): _pool_update,
     ("managedPool", "delete"): _pool_delete,

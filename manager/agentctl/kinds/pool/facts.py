@@ -18,8 +18,9 @@ from agentctl.azure import Arm
 from agentctl.config import PoolSpec, parse_id
 from agentctl.errors import NotFound, PreconditionFailed, Problem, ScopeNotFound
 from agentctl.kinds.base import Clients, Facts
-from agentctl.kinds.common import identity_parts, owned, resource_group_scope, scope_of, version_key
+from agentctl.kinds.common import identity_parts, owned, resource_group_scope, scope_of
 from agentctl.kinds.pool import desired
+from agentctl.versions import version_key
 
 log = logging.getLogger(__name__)
 NAME = "pool"

@@ -9,7 +9,7 @@ from typing import Any
 
 from agentctl.config import PoolSpec
 from agentctl.errors import CloudError
-from agentctl.kinds import common
+from agentctl.kinds import common, writes
 from agentctl.kinds.base import Action, Context, Handler
 from agentctl.kinds.pool import desired
 from agentctl.kinds.pool.facts import of
@@ -90,7 +90,7 @@ def _identity_delete(ctx: Context, a: Action) -> None:
 def _role_create(ctx: Context, a: Action) -> None:
     """grantRole for the pool-management identity (made by an earlier step, perhaps)."""
     principal = str((pool_identity(ctx).get("properties") or {}).get("principalId") or "")
-    common.put_role(ctx, a.data["scope"], a.data["roleId"], principal, a.data.get("name", ""))
+    writes.put_role(ctx, a.data["scope"], a.data["roleId"], principal, a.data.get("name", ""))
 
 
 def _connection_body(ctx: Context) -> dict[str, Any]:
@@ -175,13 +175,13 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("scaleSet", "update"): _scale_set_update,
     ("scaleSet", "delete"): _scale_set_delete,
     ("roleAssignment", "create"): _role_create,
-    ("roleAssignment", "delete"): common.role_delete,
+    ("roleAssignment", "delete"): writes.role_delete,
     ("azureConnection", "create"): _connection_create,
     ("azureConnection", "update"): _connection_update,
-    ("azureConnection", "delete"): common.connection_delete,
+    ("azureConnection", "delete"): writes.connection_delete,
     ("federatedCredential", "create"): _fic_put,
     ("federatedCredential", "update"): _fic_put,
-    ("federatedCredential", "delete"): common.credential_delete,
+    ("federatedCredential", "delete"): writes.credential_delete,
     ("pool", "create"): _pool_create,
     ("pool", "update"): _pool_update,
     ("pool", "delete"): _pool_delete,

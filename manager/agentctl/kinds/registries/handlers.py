@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentctl.errors import CloudError
-from agentctl.kinds import common
+from agentctl.kinds import common, writes
 from agentctl.kinds.base import CREATE, DELETE, UPDATE, Action, Context, Handler
 
 
@@ -35,15 +35,15 @@ def _permissions(ctx: Context, a: Action) -> None:
 
 HANDLERS: dict[tuple[str, str], Handler] = {
     # The shared handlers: data {scope, roleId, name, principalId} and {id}.
-    ("registryRole", CREATE): common.role_create,
-    ("registryRole", DELETE): common.role_delete,
-    ("registryPushRole", CREATE): common.role_create,
-    ("registryPushRole", DELETE): common.role_delete,
+    ("registryRole", CREATE): writes.role_create,
+    ("registryRole", DELETE): writes.role_delete,
+    ("registryPushRole", CREATE): writes.role_create,
+    ("registryPushRole", DELETE): writes.role_delete,
     ("registryCredential", CREATE): _credential_put,
-    ("registryCredential", DELETE): common.credential_delete,
+    ("registryCredential", DELETE): writes.credential_delete,
     ("registryConnection", CREATE): _connection_create,
     ("registryConnection", UPDATE): _connection_update,
-    ("registryConnection", DELETE): common.connection_delete,
+    ("registryConnection", DELETE): writes.connection_delete,
     ("registryPermissions", CREATE): _permissions,
     ("registryPermissions", UPDATE): _permissions,
 }
