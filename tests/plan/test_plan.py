@@ -673,3 +673,18 @@ def test_a_role_delete_is_named_by_the_last_part_of_its_scope() -> None:
     assignment = {"name": "ra", "properties": {"roleDefinitionId": "/x/roleDefinitions/r1", "scope": scope}}
     action = roles.role_delete(SPEC, pool.of(converged()), assignment, scope, ())
     assert action.name == "role r1 on vmssX" and action.data == {"scope": scope, "name": "ra"}
+
+
+def test_destroy_leaves_the_credential_behind_a_connection_that_is_not_agentctls() -> None:
+    """With ``existing: true`` the connection is the user's: its credential stays, even when the
+    connection is gone and a credential with agentctl's name and subject is found."""
+    named = desired.pool_identity_id(SPEC)
+
+    def deletes(existing: bool) -> list[str]:
+        spec = with_spec(devops__azureConnection__existing=existing, devops__azureConnection__identity=named)
+        facts = converged(spec)
+        pool.of(facts).azure_connection = None
+        return [a.key for a in plan_destroy(spec, facts).actions if a.key.startswith("federatedCredential")]
+
+    assert deletes(existing=False)  # agentctl's connection, gone: its credential is found and goes
+    assert deletes(existing=True) == []
