@@ -248,7 +248,7 @@ def gather(
             + (
                 "; set devops.pool.maxSavedNodeCount to 1 so Azure DevOps keeps one failed VM for diagnosis"
                 if not saved
-                else f" (maxSavedNodeCount {saved} keeps failed VMs; none failed yet)"
+                else f" (maxSavedNodeCount {saved} keeps failed VMs; none is kept now)"
             )
         )
     subject = failing[0] if failing else next((n for n in nodes if n.get("state") in waiting.ONLINE), None)

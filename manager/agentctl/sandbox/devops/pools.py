@@ -634,12 +634,14 @@ def _guest_outcome(st: State, ep: common.Item, node: common.Item, why: str, now:
 def _fail_node(st: State, ep: common.Item, node: common.Item, why: str, now: float) -> None:
     node.update(state="failedToStartPendingDelete", agentState="none", stateChangedOn=iso_z(now))
     _guest_outcome(st, ep, node, why, now)
+    # The service knows what the extension reported, not why the network refused it.
+    reported = (guest.record(st, _vm_id(ep, node)).get("extension") or {}).get("message") or "failed"
     _log(
         st,
         ep["poolId"],
         "configurationJob",
-        f"Failed to start the agent on {node['name']}: the VM extension {EXTENSION} could not reach "
-        f"{why.split(': ', 1)[0]} ({why.split(': ', 1)[1]}). The VM will be deleted.",
+        f"Failed to start the agent on {node['name']}: the VM extension {EXTENSION} reported: "
+        f"{reported}. The VM will be deleted.",
         now,
         "error",
     )
