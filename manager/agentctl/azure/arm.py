@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 NETWORK_API_VERSION = "2024-03-01"
-SETTLED = (None, "Succeeded", "Failed", "Canceled")  # no operation running (None: no scale set)
+SETTLED = (None, "Succeeded", "Failed", "Canceled")  # no operation running (None: no resource)
 
 
 def _shareable(read: Callable[Concatenate[Arm, P], T]) -> Callable[Concatenate[Arm, P], T]:
@@ -236,19 +236,23 @@ class Arm:
 
     def settled_scale_set(self, rg: str, name: str) -> dict[str, Any] | None:
         """The scale set once no operation runs on it (one an interrupted run left behind)."""
+        return self.settled(f"scale set {name}", lambda: self.get_scale_set(rg, name))
+
+    def settled(self, what: str, read: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+        """What ``read`` returns once no operation runs on the resource (None: it does not exist)."""
         deadline = time.monotonic() + self.lro_timeout
         delay = 0.5
         while True:
-            ss = self.get_scale_set(rg, name)
-            state = ((ss or {}).get("properties") or {}).get("provisioningState")
+            found = read()
+            state = ((found or {}).get("properties") or {}).get("provisioningState")
             if state in SETTLED:
-                return ss
+                return found
             if time.monotonic() > deadline:
                 raise ApplyFailed(
-                    f"scale set {name} is still {state} after {self.lro_timeout:g} s",
+                    f"{what} is still {state} after {self.lro_timeout:g} s",
                     hint="Azure keeps working on it; run the same command again to pick it up",
                 )
-            log.info("scale set %s is %s; waiting for it to settle", name, state)
+            log.info("%s is %s; waiting for it to settle", what, state)
             time.sleep(delay)
             delay = min(delay * 1.5, 5.0)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from agentctl.azure.errors import translated
@@ -38,32 +39,28 @@ class ManagedPools:
         return self.arm.resources.resources
 
     def get(self, rid: str, api_version: str) -> dict[str, Any] | None:
-        what = f"read {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
-        return self.arm.read(
-            what, lambda: self._generic.get_by_id(resource_path(rid), api_version=api_version)
-        )
+        return self.arm.get_by_id(resource_path(rid), api_version)
+
+    def _lro(self, verb: str, rid: str, api_version: str, start: Callable[..., Any], **body: Any) -> Any:
+        """A long-running PUT, PATCH or DELETE through the generic resources API, waited for."""
+        what = f"{verb} {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
+        with translated(what):
+            poller = start(resource_path(rid), api_version=api_version, **body)
+        return self.arm.wait(what, poller)
 
     def put(self, rid: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
-        what = f"create or update {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
-        with translated(what):
-            poller = self._generic.begin_create_or_update_by_id(
-                resource_path(rid), api_version=api_version, parameters=body
-            )
-        return self.arm.wait(what, poller)
+        start = self._generic.begin_create_or_update_by_id
+        found: dict[str, Any] = self._lro("create or update", rid, api_version, start, parameters=body)
+        return found
 
     def patch(self, rid: str, api_version: str, body: dict[str, Any]) -> dict[str, Any]:
-        what = f"update {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
-        with translated(what):
-            poller = self._generic.begin_update_by_id(
-                resource_path(rid), api_version=api_version, parameters=body
-            )
-        return self.arm.wait(what, poller)
+        found: dict[str, Any] = self._lro(
+            "update", rid, api_version, self._generic.begin_update_by_id, parameters=body
+        )
+        return found
 
     def delete(self, rid: str, api_version: str) -> None:
-        what = f"delete {rid.rsplit('/', 2)[-2]} {rid.rsplit('/', 1)[-1]}"
-        with translated(what):
-            poller = self._generic.begin_delete_by_id(resource_path(rid), api_version=api_version)
-        self.arm.wait(what, poller)
+        self._lro("delete", rid, api_version, self._generic.begin_delete_by_id)
 
     def list_of(self, path: str, api_version: str) -> list[dict[str, Any]]:
         """A list operation the generic client has no method for (a pool's agents, usages, SKUs)."""
@@ -83,19 +80,7 @@ class ManagedPools:
 
     def settled(self, rid: str, api_version: str) -> dict[str, Any] | None:
         """The resource once no operation runs on it (an interrupted run's), or None when gone."""
-        deadline = time.monotonic() + self.arm.lro_timeout
-        while True:
-            found = self.get(rid, api_version)
-            state = ((found or {}).get("properties") or {}).get("provisioningState")
-            if state in (None, "Succeeded", "Failed", "Canceled"):
-                return found
-            if time.monotonic() > deadline:
-                raise ApplyFailed(
-                    f"{rid.rsplit('/', 1)[-1]} is still {state} after {self.arm.lro_timeout:g} s",
-                    hint="Azure keeps working on it; run the same command again later",
-                )
-            log.info("waiting for %s (%s)", rid.rsplit("/", 1)[-1], state)
-            time.sleep(2)
+        return self.arm.settled(rid.rsplit("/", 1)[-1], lambda: self.get(rid, api_version))
 
     def register(self, namespace: str) -> None:
         """Register a resource provider in the subscription and wait until it is Registered."""
