@@ -41,6 +41,28 @@ class Served:
     def doctor(self, capsys: Any) -> tuple[int, dict[str, Any]]:
         return self.cli(capsys, "doctor", "-f", str(self.pool))
 
+    def deny_outbound(self, name: str, destination: str, priority: int) -> None:
+        """An outbound NSG rule on the agents' subnet denying TCP 443 to ``destination`` (a service
+        tag or a prefix), made through the ARM API as a user would."""
+        from azure.mgmt.network import NetworkManagementClient
+
+        from agentctl.sandbox.testing import arm_client
+
+        rule = {
+            "protocol": "Tcp",
+            "access": "Deny",
+            "direction": "Outbound",
+            "priority": priority,
+            "sourceAddressPrefix": "*",
+            "sourcePortRange": "*",
+            "destinationAddressPrefix": destination,
+            "destinationPortRange": "443",
+        }
+        net = arm_client(self.sb, NetworkManagementClient)
+        net.security_rules.begin_create_or_update(
+            "rg-network", "nsg-agents", name, {"properties": rule}
+        ).result()
+
     def stop(self) -> None:
         endpoints.remove(self.dir, os.getpid())
         self.sb.stop()

@@ -74,20 +74,7 @@ def test_failure_worlds(
 
 
 def _deny_443(s: Served) -> None:
-    from azure.mgmt.network import NetworkManagementClient
-
-    net = arm_client(s.sb, NetworkManagementClient)
-    rule = {
-        "protocol": "Tcp",
-        "access": "Deny",
-        "direction": "Outbound",
-        "priority": 200,
-        "sourceAddressPrefix": "*",
-        "sourcePortRange": "*",
-        "destinationAddressPrefix": "Internet",
-        "destinationPortRange": "443",
-    }
-    net.security_rules.begin_create_or_update(RG_NET, NSG, "deny-https-out", {"properties": rule}).result()
+    s.deny_outbound("deny-https-out", "Internet", 200)
 
 
 def _unlink_cluster_zone(s: Served) -> None:

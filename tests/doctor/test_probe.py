@@ -87,24 +87,7 @@ def test_no_egress_world_public_hosts_fail_private_cluster_answers(
 def test_nsg_deny_through_arm_shows_in_the_probe(served: Callable[..., Served], capsys: Any) -> None:
     s = served()
     assert _probed(s, capsys)[0] == 0
-    from azure.mgmt.network import NetworkManagementClient
-
-    from agentctl.sandbox.testing import arm_client
-
-    net = arm_client(s.sb, NetworkManagementClient)
-    rule = {
-        "properties": {
-            "protocol": "Tcp",
-            "access": "Deny",
-            "direction": "Outbound",
-            "priority": 110,
-            "sourceAddressPrefix": "*",
-            "sourcePortRange": "*",
-            "destinationAddressPrefix": "AzureDevOps",
-            "destinationPortRange": "443",
-        }
-    }
-    net.security_rules.begin_create_or_update("rg-network", "nsg-agents", "deny-devops", rule).result()
+    s.deny_outbound("deny-devops", "AzureDevOps", 110)
     code, doc = s.cli(capsys, "doctor", "--probe", "-f", str(s.pool))
     assert code == 5
     rows = _rows(doc)

@@ -103,25 +103,8 @@ def test_no_egress_world_exits_1_naming_the_download_host(served: Callable[..., 
 
 
 def test_nsg_deny_through_arm_fails_the_wait(served: Callable[..., Served], capsys: Any) -> None:
-    from azure.mgmt.network import NetworkManagementClient
-
-    from agentctl.sandbox.testing import arm_client
-
     s = served(None, STEPPED)
-    net = arm_client(s.sb, NetworkManagementClient)
-    rule = {
-        "properties": {
-            "protocol": "Tcp",
-            "access": "Deny",
-            "direction": "Outbound",
-            "priority": 100,
-            "sourceAddressPrefix": "*",
-            "sourcePortRange": "*",
-            "destinationAddressPrefix": "AzureDevOps",
-            "destinationPortRange": "443",
-        }
-    }
-    net.security_rules.begin_create_or_update("rg-network", "nsg-agents", "deny-devops", rule).result()
+    s.deny_outbound("deny-devops", "AzureDevOps", 100)
     code, out, _ = _cli(s, capsys, "deploy-pool", "-f", str(s.pool), "--yes", "--wait", "--timeout", "1m")
     assert code == 1
     assert "likely cause (egress_download_blocked)" in out and "`agentctl doctor` names the rule" in out
