@@ -9,18 +9,17 @@ whose facts it reads (docs/architecture.md, "Adding a resource kind").
 from __future__ import annotations
 
 from agentctl.kinds import deploy_path, managed_pool, pool, registries
-from agentctl.kinds.base import DELETE, Handler, Kind, Plan
+from agentctl.kinds.base import DELETE, Backend, Handler, Kind, Plan
 
 # Both backend kinds are always registered: the one the file selects converges its resources and
 # fills the facts every kind reads; the other removes what it left (a backend switch).
 ALL: tuple[Kind, ...] = (managed_pool, pool, deploy_path, registries)
-# What makes each backend: a plan deleting another backend's is a backend switch.
-BACKEND_RESOURCES = {"scaleSet": ("scaleSet", "pool"), "managedPool": ("managedPool",)}
+BACKENDS: tuple[Backend, ...] = (pool, managed_pool)
 
 
 def backend_switch(backend: str, plan: Plan) -> list[str]:
     """What of the other backends ``plan`` deletes ("<resource> <name>"); empty: no switch."""
-    others = {t for b, types in BACKEND_RESOURCES.items() if b != backend for t in types}
+    others = {t for b in BACKENDS if backend != b.BACKEND for t in b.SWITCH_TYPES}
     return [f"{a.kind} {a.name}" for a in plan.actions if a.op == DELETE and a.key.split(":")[0] in others]
 
 

@@ -158,3 +158,12 @@ class Kind(Protocol):
     def plan_destroy(self, spec: PoolSpec, facts: Facts) -> list[Action]: ...
 
     def status(self, spec: PoolSpec, clients: Clients, facts: Facts, lines: int) -> dict[str, Any]: ...
+
+
+class Backend(Kind, Protocol):
+    """A kind that runs the agents (a scale-set pool, a managed pool): ``BACKEND`` is the value of
+    the file's ``backend:`` that selects it; deleting an action of one of ``SWITCH_TYPES`` is
+    leaving it (a backend switch, which needs the user's consent)."""
+
+    BACKEND: str
+    SWITCH_TYPES: tuple[str, ...]

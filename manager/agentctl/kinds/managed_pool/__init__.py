@@ -13,11 +13,15 @@ from agentctl.kinds.managed_pool.plan import plan, plan_destroy
 from agentctl.kinds.managed_pool.status import status
 
 NEEDS: tuple[str, ...] = ()
+BACKEND: str = "managedPool"  # the file's ``backend:`` that selects this kind
+SWITCH_TYPES: tuple[str, ...] = ("managedPool",)  # deleting one of these is leaving this backend
 
 __all__ = [
+    "BACKEND",
     "HANDLERS",
     "NAME",
     "NEEDS",
+    "SWITCH_TYPES",
     "ManagedFacts",
     "observe",
     "of",

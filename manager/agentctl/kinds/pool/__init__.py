@@ -11,11 +11,15 @@ from agentctl.kinds.pool.plan import plan, plan_destroy
 from agentctl.kinds.pool.status import status
 
 NEEDS: tuple[str, ...] = ("managedPool",)  # what a managed pool of the file left (a backend switch)
+BACKEND: str = "scaleSet"  # the file's ``backend:`` that selects this kind
+SWITCH_TYPES: tuple[str, ...] = ("scaleSet", "pool")  # deleting one of these is leaving this backend
 
 __all__ = [
+    "BACKEND",
     "HANDLERS",
     "NAME",
     "NEEDS",
+    "SWITCH_TYPES",
     "PoolFacts",
     "observe",
     "of",
