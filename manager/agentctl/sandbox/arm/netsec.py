@@ -486,13 +486,19 @@ def _put_child(
     return _done(existing, made, ctx.st)
 
 
-@arm("PUT", NSGS + "/{networkSecurityGroupName}", "arm.nsgs.put", NETWORK)
-def put_nsg(ctx: Ctx) -> Response:
+def _top_level(ctx: Ctx, model: str) -> tuple[dict[str, str], dict[str, Any], common.Resource | None, str]:
+    """A PUT of a resource in a resource group: its path parameters, the checked body, what exists
+    now and the location it has (or gets)."""
     p = ctx.req.params
     common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
-    body = _body(ctx, "NetworkSecurityGroup")
+    body = _body(ctx, model)
     existing = common.get(ctx.st, common.path_id(ctx))
-    location = _location(ctx, body, existing)
+    return p, body, existing, _location(ctx, body, existing)
+
+
+@arm("PUT", NSGS + "/{networkSecurityGroupName}", "arm.nsgs.put", NETWORK)
+def put_nsg(ctx: Ctx) -> Response:
+    p, body, existing, location = _top_level(ctx, "NetworkSecurityGroup")
     made = nsg(p["subscriptionId"], p["resourceGroupName"], p["networkSecurityGroupName"], location)
     return _put_with_children(ctx, made, body, "securityRules", _check_rule, security_rule, existing)
 
@@ -504,12 +510,8 @@ def put_rule(ctx: Ctx) -> Response:
 
 @arm("PUT", ROUTE_TABLES + "/{routeTableName}", "arm.routetables.put", NETWORK)
 def put_route_table(ctx: Ctx) -> Response:
-    p = ctx.req.params
-    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
-    body = _body(ctx, "RouteTable")
-    existing = common.get(ctx.st, common.path_id(ctx))
+    p, body, existing, location = _top_level(ctx, "RouteTable")
     propagation = bool((body.get("properties") or {}).get("disableBgpRoutePropagation"))
-    location = _location(ctx, body, existing)
     made = route_table(
         p["subscriptionId"], p["resourceGroupName"], p["routeTableName"], location, propagation
     )
@@ -523,13 +525,8 @@ def put_route(ctx: Ctx) -> Response:
 
 @arm("PUT", NATS + "/{natGatewayName}", "arm.natgateways.put", NETWORK)
 def put_nat(ctx: Ctx) -> Response:
-    p = ctx.req.params
-    common.require_rg(ctx, p["subscriptionId"], p["resourceGroupName"])
-    body = _body(ctx, "NatGateway")
-    existing = common.get(ctx.st, common.path_id(ctx))
-    made = nat_gateway(
-        p["subscriptionId"], p["resourceGroupName"], p["natGatewayName"], _location(ctx, body, existing)
-    )
+    p, body, existing, location = _top_level(ctx, "NatGateway")
+    made = nat_gateway(p["subscriptionId"], p["resourceGroupName"], p["natGatewayName"], location)
     made["tags"] = body.get("tags") or {}
     given = (body.get("properties") or {}).get("publicIpAddresses")
     if given is not None:
